@@ -1,0 +1,52 @@
+# One entry point for people and CI. `make run` and `make test` are the README's two commands:
+# each builds everything it needs from a fresh clone (venv, Python deps, the Rust extension).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup run test test-rust test-python lint bench-smoke bench ci
+
+$(VENV)/.deps: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "maturin>=1.5,<2"
+	$(PY) -m pip install --quiet $$($(PY) scripts/list_deps.py)
+	touch $@
+
+# Builds the Rust extension (release, it is the hot path) into the venv.
+setup: $(VENV)/.deps
+	$(VENV)/bin/maturin develop --release --quiet
+	$(PY) -c "import pyengine._core"
+
+run: setup
+	$(VENV)/bin/pyengine run
+
+test: setup test-rust test-python
+
+test-rust:
+	cargo test --workspace --quiet
+
+test-python:
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+lint: setup
+	$(VENV)/bin/ruff format --check pyengine tests benches
+	$(VENV)/bin/ruff check pyengine tests benches
+	$(VENV)/bin/mypy --strict
+	$(PY) -m mypy.stubtest pyengine._core --allowlist .ci/stubtest-allowlist.txt
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+# Short benchmark run for CI: every benchmark once, ratios printed and asserted.
+bench-smoke: setup
+	$(PY) -m pytest -q -p no:cacheprovider benches --benchmark-min-rounds=3 --benchmark-max-time=0.2 --benchmark-columns=min,median,max,ops
+
+bench: setup
+	$(PY) -m pytest benches --benchmark-columns=min,median,mean,max,ops
+	cargo bench --workspace
+
+ci: test lint bench-smoke

@@ -1,0 +1,360 @@
+//! L2 order book in fixed point.
+//!
+//! Prices and sizes are integers at the book's scale (decimals), which starts at what the
+//! first levels need and only ever grows, exactly, when a venue sends a finer value. Each
+//! level also remembers how many decimals the venue wrote, so the original text can be
+//! rebuilt byte for byte for checksums (OKX) and for display.
+//!
+//! Each side is a sorted `Vec` with the best level at the end: venues update near the
+//! top, so inserts and deletes move few bytes, and a binary search finds any level.
+
+mod analytics;
+
+pub use analytics::Sweep;
+
+use crate::decimal::{format_fixed, pow10, rescale, DecimalError, Fixed, MAX_SCALE};
+
+/// Book side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Buy orders.
+    Bid,
+    /// Sell orders.
+    Ask,
+}
+
+impl Side {
+    /// The other side.
+    #[must_use]
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Bid => Side::Ask,
+            Side::Ask => Side::Bid,
+        }
+    }
+}
+
+/// One price level: integers at the book's scale plus the decimals the venue wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    /// Price at the book's price scale.
+    pub px: i64,
+    /// Size at the book's size scale.
+    pub sz: i64,
+    /// Decimals in the venue's price text.
+    pub px_dp: u8,
+    /// Decimals in the venue's size text.
+    pub sz_dp: u8,
+}
+
+/// Crossed/locked state of the top of book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cross {
+    /// best bid < best ask, or a side is empty.
+    Normal,
+    /// best bid == best ask.
+    Locked,
+    /// best bid > best ask.
+    Crossed,
+}
+
+/// Why a level could not be applied; the book is left unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BookError {
+    /// A price or size that is not an exact decimal.
+    #[error(transparent)]
+    Decimal(#[from] DecimalError),
+    /// A price of zero or below.
+    #[error("price must be positive, got {0}")]
+    NonPositivePrice(String),
+    /// A negative size.
+    #[error("size must not be negative, got {0}")]
+    NegativeSize(String),
+    /// The value does not fit the book's fixed-point range.
+    #[error("value {0} out of the book's fixed-point range")]
+    OutOfRange(String),
+}
+
+/// An L2 book for one instrument.
+#[derive(Debug, Clone, Default)]
+pub struct Book {
+    /// Ascending: best (highest) bid last.
+    bids: Vec<Level>,
+    /// Descending: best (lowest) ask last.
+    asks: Vec<Level>,
+    px_scale: u8,
+    sz_scale: u8,
+}
+
+impl Book {
+    /// An empty book whose scales grow with the data.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty book at known scales (from the instrument's tick and lot).
+    #[must_use]
+    pub fn with_scales(px_scale: u8, sz_scale: u8) -> Self {
+        Book {
+            px_scale: px_scale.min(MAX_SCALE),
+            sz_scale: sz_scale.min(MAX_SCALE),
+            ..Self::default()
+        }
+    }
+
+    /// Decimals of the integer prices.
+    #[must_use]
+    pub fn px_scale(&self) -> u8 {
+        self.px_scale
+    }
+
+    /// Decimals of the integer sizes.
+    #[must_use]
+    pub fn sz_scale(&self) -> u8 {
+        self.sz_scale
+    }
+
+    /// Remove every level (keeps the allocation and the scales).
+    pub fn clear(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+    }
+
+    /// True if both sides are empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bids.is_empty() && self.asks.is_empty()
+    }
+
+    /// Number of levels on a side.
+    #[must_use]
+    pub fn len(&self, side: Side) -> usize {
+        self.side(side).len()
+    }
+
+    /// Set the size at a price; a size of zero deletes the level (absent is fine).
+    ///
+    /// # Errors
+    /// [`BookError`] for a non-positive price, negative size or out-of-range value.
+    #[inline]
+    pub fn apply(&mut self, side: Side, px: Fixed, sz: Fixed) -> Result<(), BookError> {
+        let level = self.to_level(px, sz)?;
+        self.apply_level(side, level);
+        Ok(())
+    }
+
+    /// Parse and apply decimal text (the common venue case).
+    ///
+    /// # Errors
+    /// As [`Book::apply`], plus [`DecimalError`] for text that is not a decimal.
+    #[inline]
+    pub fn apply_text(&mut self, side: Side, px: &str, sz: &str) -> Result<(), BookError> {
+        self.apply(side, Fixed::parse(px)?, Fixed::parse(sz)?)
+    }
+
+    /// Replace one side with these levels (a snapshot). Zero sizes are skipped; on a
+    /// later duplicate price the last one wins.
+    ///
+    /// # Errors
+    /// [`BookError`] on the first bad level; the side is then left empty.
+    pub fn load_side<I>(&mut self, side: Side, levels: I) -> Result<(), BookError>
+    where
+        I: IntoIterator<Item = (Fixed, Fixed)>,
+    {
+        self.side_mut(side).clear();
+        for (px, sz) in levels {
+            let level = match self.to_level(px, sz) {
+                Ok(l) => l,
+                Err(e) => {
+                    self.side_mut(side).clear();
+                    return Err(e);
+                }
+            };
+            if level.sz != 0 {
+                self.side_mut(side).push(level);
+            }
+        }
+        let v = self.side_mut(side);
+        // Stable sort keeps arrival order among equal prices, so "last wins" holds.
+        match side {
+            Side::Bid => v.sort_by(|a, b| a.px.cmp(&b.px)),
+            Side::Ask => v.sort_by(|a, b| b.px.cmp(&a.px)),
+        }
+        let mut deduped: Vec<Level> = Vec::with_capacity(v.len());
+        for l in v.drain(..) {
+            match deduped.last_mut() {
+                Some(last) if last.px == l.px => *last = l,
+                _ => deduped.push(l),
+            }
+        }
+        *v = deduped;
+        Ok(())
+    }
+
+    /// Best level of a side.
+    #[inline]
+    #[must_use]
+    pub fn best(&self, side: Side) -> Option<&Level> {
+        self.side(side).last()
+    }
+
+    /// Levels of a side, best first.
+    pub fn levels(&self, side: Side) -> impl ExactSizeIterator<Item = &Level> + '_ {
+        self.side(side).iter().rev()
+    }
+
+    /// Size at an exact price (integer at the book's price scale), if the level exists.
+    #[must_use]
+    pub fn size_at(&self, side: Side, px: i64) -> Option<i64> {
+        let v = self.side(side);
+        find(v, side, px).ok().map(|i| v[i].sz)
+    }
+
+    /// Crossed or locked state of the top of book.
+    #[must_use]
+    pub fn cross(&self) -> Cross {
+        match (self.best(Side::Bid), self.best(Side::Ask)) {
+            (Some(b), Some(a)) if b.px > a.px => Cross::Crossed,
+            (Some(b), Some(a)) if b.px == a.px => Cross::Locked,
+            _ => Cross::Normal,
+        }
+    }
+
+    /// Price text of a level, as the venue wrote it.
+    #[must_use]
+    pub fn px_text(&self, l: &Level) -> String {
+        text(l.px, self.px_scale, l.px_dp)
+    }
+
+    /// Size text of a level, as the venue wrote it.
+    #[must_use]
+    pub fn sz_text(&self, l: &Level) -> String {
+        text(l.sz, self.sz_scale, l.sz_dp)
+    }
+
+    /// A price or size integer of this book as a [`Fixed`].
+    #[must_use]
+    pub fn px_fixed(&self, px: i64) -> Fixed {
+        Fixed::new(px, self.px_scale)
+    }
+
+    /// A size integer of this book as a [`Fixed`].
+    #[must_use]
+    pub fn sz_fixed(&self, sz: i64) -> Fixed {
+        Fixed::new(sz, self.sz_scale)
+    }
+
+    /// Convert venue values to a level at this book's scales, growing them if needed.
+    #[inline]
+    fn to_level(&mut self, px: Fixed, sz: Fixed) -> Result<Level, BookError> {
+        if px.mantissa <= 0 {
+            return Err(BookError::NonPositivePrice(px.to_string()));
+        }
+        if sz.mantissa < 0 {
+            return Err(BookError::NegativeSize(sz.to_string()));
+        }
+        let p = match px.at_scale(self.px_scale) {
+            Some(p) => p,
+            None => {
+                self.grow_px_scale(px.min_scale(), px)?;
+                px.at_scale(self.px_scale)
+                    .ok_or_else(|| BookError::OutOfRange(px.to_string()))?
+            }
+        };
+        let s = match sz.at_scale(self.sz_scale) {
+            Some(s) => s,
+            None => {
+                self.grow_sz_scale(sz.min_scale(), sz)?;
+                sz.at_scale(self.sz_scale)
+                    .ok_or_else(|| BookError::OutOfRange(sz.to_string()))?
+            }
+        };
+        Ok(Level {
+            px: p,
+            sz: s,
+            px_dp: px.scale,
+            sz_dp: sz.scale,
+        })
+    }
+
+    #[inline]
+    fn apply_level(&mut self, side: Side, level: Level) {
+        let v = self.side_mut(side);
+        match find(v, side, level.px) {
+            Ok(i) if level.sz == 0 => {
+                v.remove(i);
+            }
+            Ok(i) => v[i] = level,
+            Err(_) if level.sz == 0 => {}
+            Err(i) => v.insert(i, level),
+        }
+    }
+
+    fn grow_px_scale(&mut self, to: u8, culprit: Fixed) -> Result<(), BookError> {
+        if to <= self.px_scale {
+            return Err(BookError::OutOfRange(culprit.to_string()));
+        }
+        let k = to - self.px_scale;
+        let all = self.bids.iter().chain(self.asks.iter());
+        if all.clone().any(|l| l.px.checked_mul(pow10(k)).is_none()) {
+            return Err(BookError::OutOfRange(culprit.to_string()));
+        }
+        for l in self.bids.iter_mut().chain(self.asks.iter_mut()) {
+            l.px *= pow10(k);
+        }
+        self.px_scale = to;
+        Ok(())
+    }
+
+    fn grow_sz_scale(&mut self, to: u8, culprit: Fixed) -> Result<(), BookError> {
+        if to <= self.sz_scale {
+            return Err(BookError::OutOfRange(culprit.to_string()));
+        }
+        let k = to - self.sz_scale;
+        let all = self.bids.iter().chain(self.asks.iter());
+        if all.clone().any(|l| l.sz.checked_mul(pow10(k)).is_none()) {
+            return Err(BookError::OutOfRange(culprit.to_string()));
+        }
+        for l in self.bids.iter_mut().chain(self.asks.iter_mut()) {
+            l.sz *= pow10(k);
+        }
+        self.sz_scale = to;
+        Ok(())
+    }
+
+    #[inline]
+    fn side(&self, side: Side) -> &Vec<Level> {
+        match side {
+            Side::Bid => &self.bids,
+            Side::Ask => &self.asks,
+        }
+    }
+
+    #[inline]
+    fn side_mut(&mut self, side: Side) -> &mut Vec<Level> {
+        match side {
+            Side::Bid => &mut self.bids,
+            Side::Ask => &mut self.asks,
+        }
+    }
+}
+
+/// Binary search in a side stored best-last (bids ascending, asks descending).
+#[inline]
+fn find(v: &[Level], side: Side, px: i64) -> Result<usize, usize> {
+    match side {
+        Side::Bid => v.binary_search_by(|l| l.px.cmp(&px)),
+        Side::Ask => v.binary_search_by(|l| px.cmp(&l.px)),
+    }
+}
+
+fn text(m: i64, scale: u8, dp: u8) -> String {
+    match rescale(m, scale, dp) {
+        Some(v) => format_fixed(i128::from(v), dp),
+        None => format_fixed(i128::from(m), scale),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,15 @@
+//! PyO3 bindings: thin wrappers that convert plain data at the boundary and nothing else.
+//!
+//! Compiled only with the `python` feature; the module is imported as `pyengine._core`.
+
+use pyo3::prelude::*;
+
+mod errors;
+
+/// The private native module behind `pyengine`.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    Ok(())
+}
