@@ -26,6 +26,21 @@ impl Sweep {
     }
 }
 
+/// [`Book::sweep_qty`]'s result: sizes at `sz_scale`, notional at `px_scale + sz_scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QtySweep {
+    /// Size taken.
+    pub filled: i128,
+    /// Sum of px x size taken.
+    pub notional: i128,
+    /// Decimals of `filled`.
+    pub sz_scale: u8,
+    /// Price of the worst level touched.
+    pub worst_px: Option<i64>,
+    /// Levels touched.
+    pub levels: usize,
+}
+
 impl Book {
     /// Mid price, exact (one more decimal than the book when the sum is odd).
     #[must_use]
@@ -60,6 +75,35 @@ impl Book {
             let take = left.min(l.sz);
             out.filled += take;
             out.notional += i128::from(take) * i128::from(l.px);
+            out.worst_px = Some(l.px);
+            out.levels += 1;
+            left -= take;
+            if left == 0 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Sweep for a size given at any scale (finer than the book's lots is fine): the
+    /// result is exact at `max(book size scale, qty scale)` decimals.
+    #[must_use]
+    pub fn sweep_qty(&self, side: Side, qty: Fixed) -> QtySweep {
+        let scale = self.sz_scale.max(qty.scale);
+        let mut out = QtySweep {
+            sz_scale: scale,
+            ..QtySweep::default()
+        };
+        if qty.mantissa <= 0 {
+            return out;
+        }
+        let up_qty = i128::from(crate::decimal::pow10(scale - qty.scale));
+        let up_book = i128::from(crate::decimal::pow10(scale - self.sz_scale));
+        let mut left = i128::from(qty.mantissa) * up_qty;
+        for l in self.levels(side) {
+            let take = left.min(i128::from(l.sz) * up_book);
+            out.filled += take;
+            out.notional += take * i128::from(l.px);
             out.worst_px = Some(l.px);
             out.levels += 1;
             left -= take;

@@ -10,7 +10,7 @@
 
 mod analytics;
 
-pub use analytics::Sweep;
+pub use analytics::{QtySweep, Sweep};
 
 use crate::decimal::{format_fixed, pow10, rescale, DecimalError, Fixed, MAX_SCALE};
 

@@ -5,11 +5,13 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod feed;
 
 /// The private native module behind `pyengine`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    feed::register(m)?;
     Ok(())
 }

@@ -192,7 +192,7 @@ impl Binance {
                 let m: BookTicker<'_> = serde_json::from_slice(raw)?;
                 let ts = m.event_ms.or(m.txn_ms).unwrap_or(0);
                 let ev = Bbo {
-                    symbol: ctx.book_mut(m.s).symbol.clone(),
+                    symbol: ctx.intern(m.s),
                     ts_event: ms_to_ns(ts),
                     ts_recv,
                     bid_px: Fixed::parse(m.b)?,
@@ -211,7 +211,7 @@ impl Binance {
                 }
                 let id = m.t.or(m.a).ok_or_else(|| VenueError::Malformed("trade id".into()))?;
                 let ev = Trade {
-                    symbol: ctx.book_mut(m.s).symbol.clone(),
+                    symbol: ctx.intern(m.s),
                     ts_event: ms_to_ns(m.event_ms),
                     ts_recv,
                     price: Fixed::parse(m.p)?,
@@ -232,7 +232,7 @@ impl Binance {
                     }
                 };
                 let ev = MarkFunding {
-                    symbol: ctx.book_mut(m.s).symbol.clone(),
+                    symbol: ctx.intern(m.s),
                     ts_event: ms_to_ns(m.event_ms),
                     ts_recv,
                     mark_px: Some(Fixed::parse(m.p)?),

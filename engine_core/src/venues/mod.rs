@@ -335,18 +335,28 @@ pub enum Handled {
 #[derive(Debug, Default)]
 pub struct FeedCtx {
     books: HashMap<Arc<str>, InstrumentBook>,
+    symbols: std::collections::HashSet<Arc<str>>,
     /// Outcome counters.
     pub stats: FeedStats,
     events: Vec<Event>,
 }
 
 impl FeedCtx {
+    /// A shared symbol name for events (trades, BBOs, marks) without creating a book.
+    pub fn intern(&mut self, symbol: &str) -> Arc<str> {
+        if let Some(s) = self.symbols.get(symbol) {
+            return s.clone();
+        }
+        let s: Arc<str> = Arc::from(symbol);
+        self.symbols.insert(s.clone());
+        s
+    }
+
     /// The book for `symbol`, created empty and unsynced on first use.
     pub fn book_mut(&mut self, symbol: &str) -> &mut InstrumentBook {
         if !self.books.contains_key(symbol) {
-            let key: Arc<str> = Arc::from(symbol);
-            self.books
-                .insert(key.clone(), InstrumentBook::new(key));
+            let key = self.intern(symbol);
+            self.books.insert(key.clone(), InstrumentBook::new(key));
         }
         self.books
             .get_mut(symbol)
@@ -423,7 +433,7 @@ impl FeedCtx {
 }
 
 /// A venue's rules: turn raw messages into book changes and events.
-pub trait Normaliser: Send + fmt::Debug {
+pub trait Normaliser: Send + Sync + fmt::Debug {
     /// Handle one raw stream message.
     ///
     /// # Errors
