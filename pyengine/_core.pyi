@@ -1,7 +1,8 @@
 """Type stubs of the native module `pyengine._core` (checked by mypy.stubtest in CI)."""
 
 from collections.abc import Iterable, Sequence
-from typing import Final, Literal
+from decimal import Decimal
+from typing import Final, Literal, final
 
 __version__: Final[str]
 VENUES: Final[list[str]]
@@ -96,7 +97,9 @@ class BookFault:
     @property
     def kind(
         self,
-    ) -> Literal["gap", "checksum", "unknown_level", "bad_message", "crossed", "buffer_overflow"]: ...
+    ) -> Literal[
+        "gap", "checksum", "unknown_level", "bad_message", "crossed", "buffer_overflow"
+    ]: ...
     @property
     def detail(self) -> str: ...
 
@@ -172,3 +175,271 @@ class Feed:
     def mid(self, symbol: str) -> str | None: ...
     def sweep(self, symbol: str, side: str, qty: str) -> SweepResult: ...
     def depth_within_bps(self, symbol: str, side: str, bps: int) -> tuple[str, str]: ...
+
+# Contract math and pre-trade risk (engine_core::contracts, engine_core::risk).
+# Amounts are Decimal in and out; int and str are accepted, float is refused (InvalidDecimal).
+
+class ContractMathError(EngineError):
+    """Contract math refused its input (non-positive price, overflow, bad route)."""
+
+class InstrumentSpecError(EngineError):
+    """An instrument message that cannot become a spec; the message names the field."""
+
+class RiskConfigError(EngineError):
+    """A limits table or risk-state update that cannot be used."""
+
+_Num = Decimal | int | str
+_Payoff = Literal["linear", "inverse"]
+
+@final
+class InstrumentSpec:
+    """One instrument as its venue defines it; quantities are in the venue's order unit."""
+
+    @property
+    def venue(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def kind(self) -> Literal["perpetual", "future", "spot"]: ...
+    @property
+    def expiry_ms(self) -> int | None: ...
+    @property
+    def payoff(self) -> _Payoff: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def quote(self) -> str: ...
+    @property
+    def settle(self) -> str: ...
+    @property
+    def margin(self) -> str: ...
+    @property
+    def multiplier(self) -> Decimal:
+        """Value of one unit of quantity: coins (linear) or USD (inverse)."""
+    @property
+    def contract_size(self) -> Decimal: ...
+    @property
+    def tick(self) -> Decimal: ...
+    @property
+    def lot(self) -> Decimal: ...
+    @property
+    def min_qty(self) -> Decimal: ...
+    @property
+    def max_qty(self) -> Decimal | None: ...
+    @property
+    def min_notional(self) -> Decimal | None: ...
+    @property
+    def funding_interval_min(self) -> int | None: ...
+    @property
+    def maint_margin_rate(self) -> Decimal | None: ...
+    @property
+    def active(self) -> bool: ...
+    def on_tick(self, price: _Num) -> bool: ...
+    def on_lot(self, qty: _Num) -> bool: ...
+
+def load_instruments(venue: str, text: str) -> tuple[list[InstrumentSpec], list[tuple[str, str]]]:
+    """Specs from a venue instrument response, plus (symbol, reason) of skipped entries."""
+
+def notional(payoff: _Payoff, multiplier: _Num, qty: _Num, price: _Num) -> Decimal:
+    """Signed USD notional: linear qty x mult x price, inverse qty x mult."""
+
+def coin_delta(payoff: _Payoff, multiplier: _Num, qty: _Num, price: _Num) -> Decimal:
+    """Signed coin exposure: linear qty x mult, inverse qty x mult / price."""
+
+def pnl(payoff: _Payoff, multiplier: _Num, qty: _Num, entry: _Num, exit: _Num) -> Decimal:
+    """PnL in the settle currency (linear: quote, inverse: coin)."""
+
+def pnl_usd(payoff: _Payoff, multiplier: _Num, qty: _Num, entry: _Num, exit: _Num) -> Decimal:
+    """PnL in USD (inverse coin PnL valued at exit)."""
+
+def inverse_rehedge(
+    spec: InstrumentSpec, current_qty: _Num, price: _Num, target_coins: _Num
+) -> tuple[Decimal, Decimal]:
+    """Inverse units to add (+) or remove (-) to reach target coin delta: (exact, lot-rounded)."""
+
+def premium_index(impact_bid: _Num, impact_ask: _Num, index: _Num) -> Decimal: ...
+def funding_rate(
+    premium_avg: _Num, interest: _Num | None = None, clamp: _Num | None = None
+) -> Decimal:
+    """F = Pavg + clamp(I - Pavg, -clamp, +clamp); defaults I = 0.0001, clamp = 0.0005."""
+
+def weighted_premium(samples: Sequence[_Num]) -> Decimal:
+    """Bybit sum k P_k / sum k over samples, oldest first."""
+
+def funding_payment(
+    payoff: _Payoff, multiplier: _Num, qty: _Num, mark: _Num, rate: _Num
+) -> Decimal:
+    """Cash flow to the holder (rate > 0: longs pay): USD linear, coin inverse."""
+
+def funding_apr(rate: _Num, interval_min: int) -> Decimal: ...
+def basis(future: _Num, spot: _Num) -> Decimal: ...
+def basis_apr(future: _Num, spot: _Num, days_to_expiry: _Num) -> Decimal: ...
+def lst_liquidation_price(p0: _Num, s: _Num, h: _Num, m: _Num) -> Decimal | None:
+    """SPEC liquidation price P0 / (1 + m - s h) of an LST hedged by a short."""
+
+def split_route(amount: int, ratios_bps: Sequence[int]) -> list[int]:
+    """Minting-contract route split: floor(amount x ratio / 10000), remainder to the last."""
+
+@final
+class HaircutTiers:
+    """Collateral haircut schedule; bands are (upper bound, ratio), then `beyond`."""
+
+    def __new__(
+        cls,
+        basis: Literal["quantity", "value"],
+        bands: Sequence[tuple[_Num, _Num]],
+        beyond: _Num,
+    ) -> HaircutTiers: ...
+    @staticmethod
+    def flat(ratio: _Num) -> HaircutTiers: ...
+    @staticmethod
+    def bybit_btc() -> HaircutTiers: ...
+    @staticmethod
+    def binance_example() -> HaircutTiers: ...
+    def value(self, qty: _Num, price: _Num) -> Decimal: ...
+    def effective_ratio(self, qty: _Num, price: _Num) -> Decimal: ...
+
+@final
+class Position:
+    """A position kept from fills (average entry, realised PnL, fees, funding)."""
+
+    def __new__(cls, payoff: _Payoff, multiplier: _Num) -> Position: ...
+    def apply(
+        self, qty: _Num, price: _Num, fee: _Num | None = None
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        """Apply a signed fill; returns (closed, opened, realised)."""
+    def add_funding(self, amount: _Num) -> None: ...
+    def unrealised(self, mark: _Num) -> Decimal: ...
+    def net_realised(self) -> Decimal: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def avg_entry(self) -> Decimal: ...
+    @property
+    def realised_pnl(self) -> Decimal: ...
+    @property
+    def fees(self) -> Decimal: ...
+    @property
+    def funding(self) -> Decimal: ...
+
+@final
+class LiquidationModel:
+    """Account equity and maintenance as lines in one price; liquidation where they meet."""
+
+    def __new__(cls) -> LiquidationModel: ...
+    def add_cash(self, usd: _Num) -> None: ...
+    def add_coin(self, coins: _Num, rate: _Num, ratio: _Num) -> None: ...
+    def add_position(
+        self, payoff: _Payoff, multiplier: _Num, qty: _Num, entry: _Num, maint_rate: _Num
+    ) -> None: ...
+    def equity(self, price: _Num) -> Decimal: ...
+    def maintenance(self, price: _Num) -> Decimal: ...
+    def liq_price(self) -> Decimal | None: ...
+    def liq_distance(self, price: _Num) -> Decimal | None: ...
+
+@final
+class Portfolio:
+    """Many positions over a fixed instrument table, marked to market in one call."""
+
+    def __new__(cls, terms: Sequence[tuple[_Payoff, _Num]]) -> Portfolio: ...
+    def add(self, instrument: int, qty: _Num, entry: _Num) -> None: ...
+    def extend(self, rows: Iterable[tuple[int, _Num, _Num]]) -> None: ...
+    def mark(self, marks: Iterable[_Num]) -> tuple[Decimal, Decimal, Decimal]:
+        """(unrealised PnL USD, gross notional USD, net delta USD)."""
+    def unrealised(self, marks: Iterable[_Num]) -> list[Decimal]: ...
+    def __len__(self) -> int: ...
+
+@final
+class Verdict:
+    """Approved, or refused with every reason; truthy when approved."""
+
+    @property
+    def approved(self) -> bool: ...
+    @property
+    def codes(self) -> list[str]: ...
+    @property
+    def reasons(self) -> list[str]: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class RiskEngine:
+    """Pre-trade risk state, limits table (JSON) and checks."""
+
+    def __new__(cls, limits_json: str = "{}") -> RiskEngine: ...
+    def set_limits(self, limits_json: str) -> None: ...
+    def set_state(
+        self,
+        state: Literal["active", "reduce-only", "halted"],
+        venue: str | None = None,
+        symbol: str | None = None,
+    ) -> None: ...
+    def add_instrument(self, spec: InstrumentSpec) -> int: ...
+    def instrument_id(self, venue: str, symbol: str) -> int | None: ...
+    def set_mark(self, instrument: int, price: _Num) -> None: ...
+    def set_index(self, asset: str, price: _Num) -> None: ...
+    def set_spot(self, asset: str, coins: _Num) -> None: ...
+    def set_collateral(
+        self, venue: str, name: str, asset: str, coins: _Num, rate: _Num, tiers: HaircutTiers
+    ) -> None: ...
+    def apply_fill(
+        self,
+        instrument: int,
+        side: Literal["buy", "sell"],
+        qty: _Num,
+        price: _Num,
+        fee: _Num | None = None,
+    ) -> tuple[Decimal, Decimal, Decimal]: ...
+    def set_position(self, instrument: int, qty: _Num, avg_entry: _Num) -> None: ...
+    def position(self, instrument: int) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+        """(qty, avg_entry, realised_pnl, fees, funding)."""
+    def exposure(
+        self,
+    ) -> tuple[Decimal, Decimal, dict[str, tuple[Decimal, Decimal, Decimal]]]:
+        """(net delta USD, gross USD, {venue: (gross, equity, initial margin)})."""
+    def check(
+        self,
+        instrument: int,
+        side: Literal["buy", "sell"],
+        qty: _Num,
+        price: _Num,
+        ts_ms: int = 0,
+    ) -> Verdict: ...
+    def check_batch(
+        self, orders: Iterable[tuple[int, str, _Num, _Num, int]], cumulative: bool = False
+    ) -> list[Verdict]: ...
+    def __len__(self) -> int: ...
+
+@final
+class GateDecision:
+    """The gatekeeper's view of one mint/redeem event."""
+
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def loss(self) -> Decimal: ...
+    @property
+    def window_loss(self) -> Decimal: ...
+    @property
+    def action(self) -> Literal["ok", "alert", "disable"]: ...
+    @property
+    def reasons(self) -> list[str]: ...
+
+@final
+class Gatekeeper:
+    """SPEC section 8 circuit breaker over executed mints and redeems."""
+
+    def __new__(
+        cls,
+        max_deviation: _Num | None = None,
+        disable_loss: _Num | None = None,
+        warn_loss: _Num | None = None,
+        window_ms: int = 1800000,
+    ) -> Gatekeeper: ...
+    def observe(
+        self,
+        ts_ms: int,
+        flow: Literal["mint", "redeem"],
+        collateral_amount: _Num,
+        usde_amount: _Num,
+        spot: _Num | None = None,
+    ) -> GateDecision: ...

@@ -80,10 +80,21 @@ def detect_format(path: Path) -> CaptureFormat:
             try:
                 first = orjson.loads(line)
             except orjson.JSONDecodeError:
-                return CaptureFormat.SINGLE_JSON
+                return _whole_file_format(path)
             if isinstance(first, dict) and first.get("t") == "header":
                 return CaptureFormat.CRYPTOFEED
             return CaptureFormat.RAW_JSONL
+    return CaptureFormat.RAW_JSONL
+
+
+def _whole_file_format(path: Path) -> CaptureFormat:
+    """A first line that is not JSON: one pretty-printed document, or junk lines."""
+    if path.stat().st_size <= 16 * 1024 * 1024:
+        try:
+            orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError:
+            return CaptureFormat.RAW_JSONL
+        return CaptureFormat.SINGLE_JSON
     return CaptureFormat.RAW_JSONL
 
 

@@ -83,6 +83,13 @@ impl Fixed {
         parse_bytes(text.as_bytes()).ok_or_else(|| classify_error(text))
     }
 
+    /// Parse ASCII decimal bytes (hot path: no UTF-8 check); None if not a decimal.
+    #[inline]
+    #[must_use]
+    pub fn parse_ascii(text: &[u8]) -> Option<Self> {
+        parse_bytes(text)
+    }
+
     /// True if the value is zero (at any scale).
     #[inline]
     #[must_use]
@@ -187,12 +194,20 @@ fn classify_error(text: &str) -> DecimalError {
     } else if text.contains(['e', 'E']) || text.len() > 19 {
         // Could be either a huge exponent or too many digits; name the more likely.
         let frac = text.split(['e', 'E']).next().unwrap_or("");
-        if frac.split('.').nth(1).is_some_and(|f| f.len() > MAX_SCALE as usize) {
+        if frac
+            .split('.')
+            .nth(1)
+            .is_some_and(|f| f.len() > MAX_SCALE as usize)
+        {
             DecimalError::TooPrecise(text.to_owned())
         } else {
             DecimalError::Overflow(text.to_owned())
         }
-    } else if text.split('.').nth(1).is_some_and(|f| f.len() > MAX_SCALE as usize) {
+    } else if text
+        .split('.')
+        .nth(1)
+        .is_some_and(|f| f.len() > MAX_SCALE as usize)
+    {
         DecimalError::TooPrecise(text.to_owned())
     } else {
         DecimalError::Syntax(text.to_owned())
@@ -222,7 +237,12 @@ fn parse_bytes(b: &[u8]) -> Option<Fixed> {
         let c = b[i];
         match c {
             b'0'..=b'9' => {
-                m = m.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
+                // Up to 18 digits cannot overflow an i64: check only past that.
+                m = if digits < 18 {
+                    m * 10 + i64::from(c - b'0')
+                } else {
+                    m.checked_mul(10)?.checked_add(i64::from(c - b'0'))?
+                };
                 digits += 1;
                 if seen_dot {
                     scale += 1;
@@ -307,7 +327,9 @@ mod tests {
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        for bad in ["", "-", ".", "1.2.3", "abc", "1e", "1e-", "NaN", "1,5", " 1", "--1", "1e999"] {
+        for bad in [
+            "", "-", ".", "1.2.3", "abc", "1e", "1e-", "NaN", "1,5", " 1", "--1", "1e999",
+        ] {
             assert!(Fixed::parse(bad).is_err(), "{bad:?}");
         }
         assert!(matches!(

@@ -7,7 +7,9 @@
 //! `python` feature.
 
 pub mod book;
+pub mod contracts;
 pub mod decimal;
+pub mod risk;
 pub mod venues;
 
 #[cfg(feature = "python")]

@@ -140,7 +140,7 @@ impl Book {
     }
 
     /// The best `n` levels of a side, best first.
-    pub fn top(&self, side: Side, n: usize) -> impl Iterator<Item = &super::Level> + '_ {
+    pub fn top(&self, side: Side, n: usize) -> impl Iterator<Item = super::Level> + '_ {
         self.levels(side).take(n)
     }
 }

@@ -5,12 +5,17 @@
 //! level also remembers how many decimals the venue wrote, so the original text can be
 //! rebuilt byte for byte for checksums (OKX) and for display.
 //!
-//! Each side is a sorted `Vec` with the best level at the end: venues update near the
-//! top, so inserts and deletes move few bytes, and a binary search finds any level.
+//! Each side is a `BTreeMap` from integer price to size: venues insert and delete levels
+//! at every depth (Binance's 1000-level window churns at its far end), and a sorted
+//! `Vec` paid a memmove of the whole side for each of those; the B-tree pays O(log n).
 
 mod analytics;
 
 pub use analytics::{QtySweep, Sweep};
+
+use std::collections::btree_map;
+use std::collections::BTreeMap;
+use std::iter::Rev;
 
 use crate::decimal::{format_fixed, pow10, rescale, DecimalError, Fixed, MAX_SCALE};
 
@@ -75,13 +80,62 @@ pub enum BookError {
     OutOfRange(String),
 }
 
+/// What a side stores per price (the price is the key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    sz: i64,
+    px_dp: u8,
+    sz_dp: u8,
+}
+
+type SideMap = BTreeMap<i64, Slot>;
+
+/// Levels of one side, best first.
+#[derive(Debug, Clone)]
+pub struct Levels<'a>(LevelsInner<'a>);
+
+#[derive(Debug, Clone)]
+enum LevelsInner<'a> {
+    Asks(btree_map::Iter<'a, i64, Slot>),
+    Bids(Rev<btree_map::Iter<'a, i64, Slot>>),
+}
+
+#[inline]
+fn level(px: i64, s: &Slot) -> Level {
+    Level {
+        px,
+        sz: s.sz,
+        px_dp: s.px_dp,
+        sz_dp: s.sz_dp,
+    }
+}
+
+impl Iterator for Levels<'_> {
+    type Item = Level;
+
+    #[inline]
+    fn next(&mut self) -> Option<Level> {
+        match &mut self.0 {
+            LevelsInner::Asks(it) => it.next().map(|(p, s)| level(*p, s)),
+            LevelsInner::Bids(it) => it.next().map(|(p, s)| level(*p, s)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            LevelsInner::Asks(it) => it.size_hint(),
+            LevelsInner::Bids(it) => it.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for Levels<'_> {}
+
 /// An L2 book for one instrument.
 #[derive(Debug, Clone, Default)]
 pub struct Book {
-    /// Ascending: best (highest) bid last.
-    bids: Vec<Level>,
-    /// Descending: best (lowest) ask last.
-    asks: Vec<Level>,
+    bids: SideMap,
+    asks: SideMap,
     px_scale: u8,
     sz_scale: u8,
 }
@@ -171,44 +225,40 @@ impl Book {
                     return Err(e);
                 }
             };
-            if level.sz != 0 {
-                self.side_mut(side).push(level);
+            if level.sz == 0 {
+                // A zero in a snapshot deletes an earlier duplicate of the price.
+                self.side_mut(side).remove(&level.px);
+            } else {
+                self.side_mut(side).insert(level.px, slot(&level));
             }
         }
-        let v = self.side_mut(side);
-        // Stable sort keeps arrival order among equal prices, so "last wins" holds.
-        match side {
-            Side::Bid => v.sort_by(|a, b| a.px.cmp(&b.px)),
-            Side::Ask => v.sort_by(|a, b| b.px.cmp(&a.px)),
-        }
-        let mut deduped: Vec<Level> = Vec::with_capacity(v.len());
-        for l in v.drain(..) {
-            match deduped.last_mut() {
-                Some(last) if last.px == l.px => *last = l,
-                _ => deduped.push(l),
-            }
-        }
-        *v = deduped;
         Ok(())
     }
 
     /// Best level of a side.
     #[inline]
     #[must_use]
-    pub fn best(&self, side: Side) -> Option<&Level> {
-        self.side(side).last()
+    pub fn best(&self, side: Side) -> Option<Level> {
+        match side {
+            Side::Bid => self.bids.last_key_value(),
+            Side::Ask => self.asks.first_key_value(),
+        }
+        .map(|(p, s)| level(*p, s))
     }
 
     /// Levels of a side, best first.
-    pub fn levels(&self, side: Side) -> impl ExactSizeIterator<Item = &Level> + '_ {
-        self.side(side).iter().rev()
+    #[must_use]
+    pub fn levels(&self, side: Side) -> Levels<'_> {
+        Levels(match side {
+            Side::Bid => LevelsInner::Bids(self.bids.iter().rev()),
+            Side::Ask => LevelsInner::Asks(self.asks.iter()),
+        })
     }
 
     /// Size at an exact price (integer at the book's price scale), if the level exists.
     #[must_use]
     pub fn size_at(&self, side: Side, px: i64) -> Option<i64> {
-        let v = self.side(side);
-        find(v, side, px).ok().map(|i| v[i].sz)
+        self.side(side).get(&px).map(|s| s.sz)
     }
 
     /// Crossed or locked state of the top of book.
@@ -223,13 +273,15 @@ impl Book {
 
     /// Price text of a level, as the venue wrote it.
     #[must_use]
-    pub fn px_text(&self, l: &Level) -> String {
+    pub fn px_text(&self, l: impl std::borrow::Borrow<Level>) -> String {
+        let l = l.borrow();
         text(l.px, self.px_scale, l.px_dp)
     }
 
     /// Size text of a level, as the venue wrote it.
     #[must_use]
-    pub fn sz_text(&self, l: &Level) -> String {
+    pub fn sz_text(&self, l: impl std::borrow::Borrow<Level>) -> String {
+        let l = l.borrow();
         text(l.sz, self.sz_scale, l.sz_dp)
     }
 
@@ -280,14 +332,11 @@ impl Book {
 
     #[inline]
     fn apply_level(&mut self, side: Side, level: Level) {
-        let v = self.side_mut(side);
-        match find(v, side, level.px) {
-            Ok(i) if level.sz == 0 => {
-                v.remove(i);
-            }
-            Ok(i) => v[i] = level,
-            Err(_) if level.sz == 0 => {}
-            Err(i) => v.insert(i, level),
+        let map = self.side_mut(side);
+        if level.sz == 0 {
+            map.remove(&level.px);
+        } else {
+            map.insert(level.px, slot(&level));
         }
     }
 
@@ -295,13 +344,16 @@ impl Book {
         if to <= self.px_scale {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
-        let k = to - self.px_scale;
-        let all = self.bids.iter().chain(self.asks.iter());
-        if all.clone().any(|l| l.px.checked_mul(pow10(k)).is_none()) {
+        let k = pow10(to - self.px_scale);
+        let mut keys = self.bids.keys().chain(self.asks.keys());
+        if keys.any(|p| p.checked_mul(k).is_none()) {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
-        for l in self.bids.iter_mut().chain(self.asks.iter_mut()) {
-            l.px *= pow10(k);
+        for map in [&mut self.bids, &mut self.asks] {
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(p, s)| (p * k, s))
+                .collect();
         }
         self.px_scale = to;
         Ok(())
@@ -311,20 +363,20 @@ impl Book {
         if to <= self.sz_scale {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
-        let k = to - self.sz_scale;
-        let all = self.bids.iter().chain(self.asks.iter());
-        if all.clone().any(|l| l.sz.checked_mul(pow10(k)).is_none()) {
+        let k = pow10(to - self.sz_scale);
+        let mut slots = self.bids.values().chain(self.asks.values());
+        if slots.any(|s| s.sz.checked_mul(k).is_none()) {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
-        for l in self.bids.iter_mut().chain(self.asks.iter_mut()) {
-            l.sz *= pow10(k);
+        for s in self.bids.values_mut().chain(self.asks.values_mut()) {
+            s.sz *= k;
         }
         self.sz_scale = to;
         Ok(())
     }
 
     #[inline]
-    fn side(&self, side: Side) -> &Vec<Level> {
+    fn side(&self, side: Side) -> &SideMap {
         match side {
             Side::Bid => &self.bids,
             Side::Ask => &self.asks,
@@ -332,7 +384,7 @@ impl Book {
     }
 
     #[inline]
-    fn side_mut(&mut self, side: Side) -> &mut Vec<Level> {
+    fn side_mut(&mut self, side: Side) -> &mut SideMap {
         match side {
             Side::Bid => &mut self.bids,
             Side::Ask => &mut self.asks,
@@ -340,12 +392,12 @@ impl Book {
     }
 }
 
-/// Binary search in a side stored best-last (bids ascending, asks descending).
 #[inline]
-fn find(v: &[Level], side: Side, px: i64) -> Result<usize, usize> {
-    match side {
-        Side::Bid => v.binary_search_by(|l| l.px.cmp(&px)),
-        Side::Ask => v.binary_search_by(|l| px.cmp(&l.px)),
+fn slot(l: &Level) -> Slot {
+    Slot {
+        sz: l.sz,
+        px_dp: l.px_dp,
+        sz_dp: l.sz_dp,
     }
 }
 

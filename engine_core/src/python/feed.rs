@@ -235,9 +235,9 @@ impl PyFeed {
     #[new]
     #[pyo3(signature = (venue, *, category=None, max_buffer=10_000))]
     fn new(venue: &str, category: Option<String>, max_buffer: usize) -> PyResult<Self> {
-        let v: Venue = venue.parse().map_err(|e: venues::VenueError| {
-            super::errors::UnknownVenue::new_err(e.to_string())
-        })?;
+        let v: Venue = venue
+            .parse()
+            .map_err(|e: venues::VenueError| super::errors::UnknownVenue::new_err(e.to_string()))?;
         let opts = FeedOptions {
             category,
             max_buffer: Some(max_buffer),
@@ -356,7 +356,11 @@ impl PyFeed {
 
     /// Symbols whose book waits for a snapshot or resync.
     fn unsynced(&self) -> Vec<String> {
-        self.inner.unsynced().iter().map(ToString::to_string).collect()
+        self.inner
+            .unsynced()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// A book's state and its best `depth` levels per side.

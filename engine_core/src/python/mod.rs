@@ -4,8 +4,10 @@
 
 use pyo3::prelude::*;
 
+mod contracts;
 mod errors;
 mod feed;
+mod risk;
 
 /// The private native module behind `pyengine`.
 #[pymodule]
@@ -13,5 +15,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     feed::register(m)?;
+    contracts::register(m)?;
+    risk::register(m)?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::scan::Scanner;
 use super::wire::{leading_str_field, ms_to_ns};
 use super::{Bbo, Event, Fault, FeedCtx, Handled, MarkFunding, Normaliser, Trade, VenueError};
 use crate::book::Side;
@@ -112,6 +113,59 @@ struct MarkPrice<'a> {
     next_funding_ms: Option<i64>,
 }
 
+/// The scalar fields of a `depthUpdate`; its levels go to the normaliser's scratch.
+struct DepthHeader<'a> {
+    symbol: &'a str,
+    event_ms: i64,
+    first: i64,
+    last: i64,
+    prev: i64,
+}
+
+/// Hot path: scan a `depthUpdate` without allocating. `None` means "not the common
+/// shape": the serde path then parses it or names the error.
+fn depth_fast<'a>(raw: &'a [u8], out: &mut Vec<(Side, Fixed, Fixed)>) -> Option<DepthHeader<'a>> {
+    let (mut symbol, mut event_ms, mut first, mut last, mut prev) = (None, None, None, None, None);
+    let (mut bids, mut asks) = (false, false);
+    let mut s = Scanner::new(raw);
+    s.object(|k, s| match k {
+        "s" => s.string().map(|v| symbol = Some(v)),
+        "E" => s.int().map(|v| event_ms = Some(v)),
+        "U" => s.int().map(|v| first = Some(v)),
+        "u" => s.int().map(|v| last = Some(v)),
+        "pu" => s.int().map(|v| prev = Some(v)),
+        "b" => s.levels(Side::Bid, out).map(|()| bids = true),
+        "a" => s.levels(Side::Ask, out).map(|()| asks = true),
+        _ => s.skip(),
+    })?;
+    if !(s.at_end() && bids && asks) {
+        return None;
+    }
+    Some(DepthHeader {
+        symbol: symbol?,
+        event_ms: event_ms?,
+        first: first?,
+        last: last?,
+        prev: prev?,
+    })
+}
+
+fn depth_serde<'a>(
+    raw: &'a [u8],
+    out: &mut Vec<(Side, Fixed, Fixed)>,
+) -> Result<DepthHeader<'a>, VenueError> {
+    let m: DepthUpdate<'a> = serde_json::from_slice(raw)?;
+    collect(Side::Bid, &m.b, out)?;
+    collect(Side::Ask, &m.a, out)?;
+    Ok(DepthHeader {
+        symbol: m.s,
+        event_ms: m.event_ms,
+        first: m.first,
+        last: m.u,
+        prev: m.pu,
+    })
+}
+
 /// A diff waiting for its book's snapshot.
 #[derive(Debug, Clone)]
 struct Buffered {
@@ -187,7 +241,18 @@ impl Binance {
             }
         };
         match kind {
-            "depthUpdate" => self.depth(ctx, serde_json::from_slice(raw)?, ts_recv),
+            "depthUpdate" => {
+                // Validate every level before touching any state.
+                self.scratch.clear();
+                let h = match depth_fast(raw, &mut self.scratch) {
+                    Some(h) => h,
+                    None => {
+                        self.scratch.clear();
+                        depth_serde(raw, &mut self.scratch)?
+                    }
+                };
+                self.depth(ctx, &h, ts_recv)
+            }
             "bookTicker" => {
                 let m: BookTicker<'_> = serde_json::from_slice(raw)?;
                 let ts = m.event_ms.or(m.txn_ms).unwrap_or(0);
@@ -209,7 +274,9 @@ impl Binance {
                     // Insurance-fund and ADL prints are not market trades.
                     return Ok(Handled::Ignored);
                 }
-                let id = m.t.or(m.a).ok_or_else(|| VenueError::Malformed("trade id".into()))?;
+                let id =
+                    m.t.or(m.a)
+                        .ok_or_else(|| VenueError::Malformed("trade id".into()))?;
                 let ev = Trade {
                     symbol: ctx.intern(m.s),
                     ts_event: ms_to_ns(m.event_ms),
@@ -251,34 +318,40 @@ impl Binance {
     fn depth(
         &mut self,
         ctx: &mut FeedCtx,
-        m: DepthUpdate<'_>,
+        m: &DepthHeader<'_>,
         ts_recv: i64,
     ) -> Result<Handled, VenueError> {
-        // Validate every level before touching any state.
-        self.scratch.clear();
-        collect(Side::Bid, &m.b, &mut self.scratch)?;
-        collect(Side::Ask, &m.a, &mut self.scratch)?;
         let ts_event = ms_to_ns(m.event_ms);
-        let sync = self.sync.entry(m.s.to_owned()).or_default();
-        let ib = ctx.book_mut(m.s);
+        if !self.sync.contains_key(m.symbol) {
+            self.sync.insert(m.symbol.to_owned(), SymbolSync::default());
+        }
+        let sync = self
+            .sync
+            .get_mut(m.symbol)
+            .unwrap_or_else(|| unreachable!("inserted above"));
+        let ib = ctx.book_mut(m.symbol);
         if ib.synced {
             let in_order = if sync.awaiting_bridge {
-                if m.u < ib.seq {
+                if m.last < ib.seq {
                     ctx.stats.skipped += 1;
                     return Ok(Handled::Applied);
                 }
                 m.first <= ib.seq
             } else {
-                m.pu == ib.seq
+                m.prev == ib.seq
             };
             if in_order {
                 sync.awaiting_bridge = false;
-                apply(ctx, m.s, &self.scratch, m.u, ts_event, ts_recv)?;
+                apply(ctx, m.symbol, &self.scratch, m.last, ts_event, ts_recv)?;
                 return Ok(Handled::Applied);
             }
             let expected = ib.seq;
-            let got = if sync.awaiting_bridge { m.first } else { m.pu };
-            ctx.fault(m.s, ts_recv, Fault::Gap { expected, got });
+            let got = if sync.awaiting_bridge {
+                m.first
+            } else {
+                m.prev
+            };
+            ctx.fault(m.symbol, ts_recv, Fault::Gap { expected, got });
             sync.awaiting_bridge = false;
         }
         // Unsynced: keep the diff for the next snapshot.
@@ -288,8 +361,8 @@ impl Binance {
         }
         sync.pending.push_back(Buffered {
             first: m.first,
-            last: m.u,
-            prev: m.pu,
+            last: m.last,
+            prev: m.prev,
             ts_event,
             ts_recv,
             levels: self.scratch.clone(),
@@ -378,6 +451,26 @@ impl Binance {
     }
 }
 
+/// The `data` member of `{"stream":"<name>","data":<event>}` in one pass: the stream
+/// name is read, the event is the rest up to the closing brace (the event parser then
+/// checks it is exactly one object). Any other layout goes to serde.
+fn combined_data(raw: &[u8]) -> Option<&[u8]> {
+    let mut s = Scanner::new(raw);
+    s.expect(b'{')?;
+    (s.string()? == "stream").then_some(())?;
+    s.expect(b':')?;
+    s.string()?;
+    s.expect(b',')?;
+    (s.string()? == "data").then_some(())?;
+    s.expect(b':')?;
+    let rest = raw.get(s.position()..)?;
+    let end = rest.iter().rposition(|c| !c.is_ascii_whitespace())?;
+    (rest[end] == b'}').then_some(())?;
+    let inner = &rest[..end];
+    let last = inner.iter().rposition(|c| !c.is_ascii_whitespace())?;
+    (inner[last] == b'}').then_some(&inner[..=last])
+}
+
 fn collect(
     side: Side,
     levels: &Levels<'_>,
@@ -419,8 +512,15 @@ impl Normaliser for Binance {
         ts_recv: i64,
     ) -> Result<Handled, VenueError> {
         if raw.starts_with(b"{\"stream\"") {
-            let c: Combined<'_> = serde_json::from_slice(raw)?;
-            return self.dispatch(ctx, c.data.get().as_bytes(), ts_recv);
+            // Combined stream: {"stream": name, "data": event}.
+            let inner = match combined_data(raw) {
+                Some(d) => d,
+                None => {
+                    let c: Combined<'_> = serde_json::from_slice(raw)?;
+                    c.data.get().as_bytes()
+                }
+            };
+            return self.dispatch(ctx, inner, ts_recv);
         }
         self.dispatch(ctx, raw, ts_recv)
     }

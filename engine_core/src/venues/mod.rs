@@ -13,6 +13,7 @@ pub mod bitmex;
 pub mod bybit;
 pub mod deribit;
 pub mod okx;
+pub mod scan;
 mod wire;
 
 use std::collections::HashMap;
@@ -146,7 +147,9 @@ pub enum Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Fault::Gap { expected, got } => write!(f, "sequence gap: expected {expected}, got {got}"),
+            Fault::Gap { expected, got } => {
+                write!(f, "sequence gap: expected {expected}, got {got}")
+            }
             Fault::Checksum { expected, computed } => {
                 write!(f, "checksum mismatch: venue {expected}, local {computed}")
             }
@@ -438,8 +441,12 @@ pub trait Normaliser: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`VenueError`] for a malformed or unknown message (the feed counts a rejection).
-    fn on_message(&mut self, ctx: &mut FeedCtx, raw: &[u8], ts_recv: i64)
-        -> Result<Handled, VenueError>;
+    fn on_message(
+        &mut self,
+        ctx: &mut FeedCtx,
+        raw: &[u8],
+        ts_recv: i64,
+    ) -> Result<Handled, VenueError>;
 
     /// Handle a REST depth snapshot (venues that sync books from REST).
     ///
@@ -528,7 +535,9 @@ impl Feed {
         ts_recv: i64,
     ) -> Result<Handled, VenueError> {
         self.ctx.stats.messages += 1;
-        let r = self.norm.on_rest_snapshot(&mut self.ctx, symbol, raw, ts_recv);
+        let r = self
+            .norm
+            .on_rest_snapshot(&mut self.ctx, symbol, raw, ts_recv);
         self.count(r)
     }
 

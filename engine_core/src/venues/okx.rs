@@ -1,21 +1,642 @@
-//! Okx normaliser: NOT IMPLEMENTED YET (placeholder while the venue module is written).
+//! OKX v5 public streams: order books (`books`, `books-l2-tbt`, `books50-l2-tbt`,
+//! `books5`, `bbo-tbt`), `trades`, `tickers`, `mark-price` and `funding-rate`.
+//!
+//! Books are keyed by `instId`. Book rule (OKX v5 docs, "Order book channel"):
+//! `books`, `books-l2-tbt` and `books50-l2-tbt` push `action: "snapshot"` first, then
+//! `action: "update"`; levels are `[px, sz, "0" (deprecated), numOrders]` and a size of
+//! `"0"` deletes the level. Every message carries `checksum`: the CRC32 of the top 25
+//! levels of the local book after applying it, as the string
+//! `bidPx:bidSz:askPx:askSz:...` (bid and ask interleaved level by level, the exact
+//! strings received; "when the bid or ask depth data is less than 25 levels, the missing
+//! depth data will be ignored", i.e. continue with the other side), compared as a signed
+//! 32-bit integer. A mismatch means the book is wrong: resubscribe.
+//! Newer messages also carry `seqId`/`prevSeqId`: "The prevSeqId in the new message
+//! matches with seqId of the previous message", and is -1 on a snapshot. A heartbeat
+//! with no change repeats the last seqId as both (still prevSeqId == previous seqId),
+//! and after a maintenance reset seqId may be smaller than prevSeqId (still linked by
+//! prevSeqId). Messages without seqId (before 2023) are checked by checksum only.
+//! `books5` and `bbo-tbt` are full snapshots on every push, with no checksum.
+//!
+//! One book per instrument: if a connection carries several book channels of one
+//! instrument, the deepest channel whose snapshot arrived feeds the book; `books5` and
+//! `bbo-tbt` of an instrument fed by a deeper channel become [`Bbo`] events, other
+//! channels are ignored (and counted as such).
+//!
+//! `mark-price` and `funding-rate` each carry their full state, so they are emitted as
+//! they come (no merging across channels): mark price alone, or funding rate with the
+//! time it settles (`fundingTime`) as `next_funding_ns`.
 
-use super::{FeedCtx, Handled, Normaliser, VenueError};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Okx normaliser (placeholder: rejects every message).
-#[derive(Debug, Default)]
-pub struct Okx;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::wire::{collect_px_sz, ms_to_ns, opt_fixed, Num, PxSz};
+use super::{Bbo, Event, Fault, FeedCtx, Handled, MarkFunding, Normaliser, Trade, VenueError};
+use crate::book::Side;
+use crate::decimal::Fixed;
+
+mod checksum;
+
+use checksum::checksum;
+
+/// Channels we recognise and deliberately do not normalise.
+const IGNORED_CHANNELS: &[&str] = &[
+    "instruments",
+    "open-interest",
+    "index-tickers",
+    "price-limit",
+    "opt-summary",
+    "estimated-price",
+    "liquidation-orders",
+    "status",
+    "public-struc-block-trades",
+    "block-tickers",
+    "account",
+    "positions",
+    "balance_and_position",
+    "orders",
+    "orders-algo",
+    "algo-advance",
+    "liquidation-warning",
+    "account-greeks",
+    "fills",
+];
+
+/// Events (`{"event": ...}`) we recognise and ignore; `error` is reported instead.
+const IGNORED_EVENTS: &[&str] = &[
+    "subscribe",
+    "unsubscribe",
+    "login",
+    "notice",
+    "channel-conn-count",
+];
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default, borrow)]
+    event: Option<&'a str>,
+    #[serde(default, borrow)]
+    arg: Option<Arg<'a>>,
+    #[serde(default, borrow)]
+    action: Option<&'a str>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    code: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    msg: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Arg<'a> {
+    #[serde(borrow)]
+    channel: &'a str,
+    #[serde(default, borrow, rename = "instId")]
+    inst_id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct BookData<'a> {
+    #[serde(borrow)]
+    asks: Vec<PxSz<'a>>,
+    #[serde(borrow)]
+    bids: Vec<PxSz<'a>>,
+    #[serde(default, borrow)]
+    ts: Option<Num<'a>>,
+    #[serde(default, borrow)]
+    checksum: Option<Num<'a>>,
+    #[serde(default, borrow, rename = "seqId")]
+    seq_id: Option<Num<'a>>,
+    #[serde(default, borrow, rename = "prevSeqId")]
+    prev_seq_id: Option<Num<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TradeRow<'a> {
+    #[serde(borrow)]
+    inst_id: &'a str,
+    #[serde(borrow)]
+    trade_id: Num<'a>,
+    #[serde(borrow)]
+    px: Num<'a>,
+    #[serde(borrow)]
+    sz: Num<'a>,
+    #[serde(borrow)]
+    side: &'a str,
+    #[serde(borrow)]
+    ts: Num<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TickerRow<'a> {
+    #[serde(borrow)]
+    inst_id: &'a str,
+    #[serde(default, borrow)]
+    bid_px: Option<Num<'a>>,
+    #[serde(default, borrow)]
+    bid_sz: Option<Num<'a>>,
+    #[serde(default, borrow)]
+    ask_px: Option<Num<'a>>,
+    #[serde(default, borrow)]
+    ask_sz: Option<Num<'a>>,
+    #[serde(borrow)]
+    ts: Num<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MarkRow<'a> {
+    #[serde(borrow)]
+    inst_id: &'a str,
+    #[serde(default, borrow)]
+    mark_px: Option<Num<'a>>,
+    #[serde(default, borrow)]
+    funding_rate: Option<Num<'a>>,
+    #[serde(default, borrow)]
+    funding_time: Option<Num<'a>>,
+    #[serde(default, borrow)]
+    ts: Option<Num<'a>>,
+}
+
+/// One book item of a message, validated.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    /// Range of its levels in the scratch buffer.
+    start: usize,
+    end: usize,
+    ts_event: i64,
+    checksum: Option<i64>,
+    seq_id: Option<i64>,
+    prev_seq_id: Option<i64>,
+}
+
+/// Per-instrument book state beyond [`super::InstrumentBook`].
+#[derive(Debug, Default, Clone, Copy)]
+struct InstState {
+    /// Depth of the channel that feeds the book.
+    owner: Option<u32>,
+    /// The last message carried a seqId (so the next prevSeqId can be checked).
+    seq_known: bool,
+}
+
+/// What a book message does, given which channel feeds the instrument's book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Book,
+    Bbo,
+    Skip,
+}
+
+/// What became of one book update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Applied,
+    /// The book waits for a snapshot.
+    Skipped,
+    /// A gap invalidated the book.
+    Faulted,
+}
+
+/// OKX v5 normaliser.
+#[derive(Debug)]
+pub struct Okx {
+    insts: HashMap<String, InstState>,
+    scratch: Vec<(Side, Fixed, Fixed)>,
+    items: Vec<Item>,
+    text: String,
+}
+
+impl Default for Okx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// (depth, checksummed snapshot+update stream) of a book channel.
+fn book_channel(channel: &str) -> Option<(u32, bool)> {
+    match channel {
+        "books" | "books-l2-tbt" => Some((400, true)),
+        "books50-l2-tbt" => Some((50, true)),
+        "books5" => Some((5, false)),
+        "bbo-tbt" => Some((1, false)),
+        _ => None,
+    }
+}
 
 impl Okx {
-    /// New normaliser.
-    #[allow(clippy::new_without_default, clippy::unnecessary_wraps)]
+    /// A new normaliser.
+    #[must_use]
     pub fn new() -> Self {
-        Okx
+        Okx {
+            insts: HashMap::new(),
+            scratch: Vec::with_capacity(512),
+            items: Vec::with_capacity(2),
+            text: String::with_capacity(1024),
+        }
     }
+
+    fn inst(&mut self, inst_id: &str) -> &mut InstState {
+        if !self.insts.contains_key(inst_id) {
+            self.insts.insert(inst_id.to_owned(), InstState::default());
+        }
+        self.insts
+            .get_mut(inst_id)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+
+    fn role(&mut self, inst_id: &str, depth: u32, snapshot: bool) -> Role {
+        let st = self.inst(inst_id);
+        match st.owner {
+            None => {
+                if snapshot {
+                    st.owner = Some(depth);
+                }
+                Role::Book
+            }
+            Some(d) if d == depth => Role::Book,
+            Some(d) if depth > d => {
+                if snapshot {
+                    st.owner = Some(depth);
+                    Role::Book
+                } else {
+                    Role::Skip
+                }
+            }
+            Some(_) if depth <= 5 => Role::Bbo,
+            Some(_) => Role::Skip,
+        }
+    }
+
+    /// A book message we could not read: the book lost an update, so a synced book fed
+    /// by this channel is invalidated. Returns the error to report.
+    fn bad_book(
+        &self,
+        ctx: &mut FeedCtx,
+        inst_id: &str,
+        depth: u32,
+        ts_recv: i64,
+        e: VenueError,
+    ) -> VenueError {
+        let owner = self.insts.get(inst_id).and_then(|s| s.owner);
+        let feeds_book = !matches!(owner, Some(d) if d != depth);
+        if feeds_book && ctx.book(inst_id).is_some_and(|b| b.synced) {
+            ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
+        }
+        e
+    }
+
+    /// Parse and validate every item and level of a book message into the scratch buffers.
+    fn collect(&mut self, data: &RawValue) -> Result<(), VenueError> {
+        let rows: Vec<BookData<'_>> = serde_json::from_str(data.get())?;
+        self.scratch.clear();
+        self.items.clear();
+        for r in &rows {
+            let start = self.scratch.len();
+            collect_px_sz(Side::Bid, &r.bids, &mut self.scratch)?;
+            collect_px_sz(Side::Ask, &r.asks, &mut self.scratch)?;
+            let int = |n: Option<Num<'_>>| n.map(|n| n.int()).transpose();
+            self.items.push(Item {
+                start,
+                end: self.scratch.len(),
+                ts_event: ms_to_ns(int(r.ts)?.unwrap_or(0)),
+                checksum: int(r.checksum)?,
+                seq_id: int(r.seq_id)?,
+                prev_seq_id: int(r.prev_seq_id)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn book(
+        &mut self,
+        ctx: &mut FeedCtx,
+        env: &Envelope<'_>,
+        inst_id: &str,
+        (depth, incremental): (u32, bool),
+        ts_recv: i64,
+    ) -> Result<Handled, VenueError> {
+        let snapshot = if incremental {
+            match env.action {
+                Some("snapshot") => true,
+                Some("update") => false,
+                Some(a) => return Err(VenueError::UnknownMessage(format!("book action {a}"))),
+                None => return Err(VenueError::Malformed("book message without action".into())),
+            }
+        } else {
+            true
+        };
+        let Some(data) = env.data else {
+            return Err(VenueError::Malformed("book message without data".into()));
+        };
+        // Validate every level before touching any state.
+        if let Err(e) = self.collect(data) {
+            return Err(self.bad_book(ctx, inst_id, depth, ts_recv, e));
+        }
+        match self.role(inst_id, depth, snapshot) {
+            Role::Book => {}
+            Role::Skip => return Ok(Handled::Ignored),
+            Role::Bbo => {
+                let mut handled = Handled::Ignored;
+                for it in &self.items {
+                    let levels = &self.scratch[it.start..it.end];
+                    if emit_bbo(ctx, inst_id, levels, it.ts_event, ts_recv) {
+                        handled = Handled::Applied;
+                    }
+                }
+                return Ok(handled);
+            }
+        }
+        let mut handled = Handled::Ignored;
+        for k in 0..self.items.len() {
+            let it = self.items[k];
+            if snapshot {
+                self.load_snapshot(ctx, inst_id, it, ts_recv)?;
+            } else {
+                match self.apply_update(ctx, inst_id, it, ts_recv)? {
+                    Outcome::Applied => {}
+                    // The book waits for a snapshot; so does the rest of the message.
+                    Outcome::Skipped => return Ok(handled),
+                    Outcome::Faulted => return Ok(Handled::Applied),
+                }
+            }
+            if incremental && !self.verify(ctx, inst_id, it, ts_recv) {
+                return Ok(Handled::Applied);
+            }
+            ctx.book_applied(inst_id, it.ts_event, ts_recv, snapshot);
+            handled = Handled::Applied;
+        }
+        Ok(handled)
+    }
+
+    /// Replace the book (whatever its state: a snapshot always resyncs).
+    fn load_snapshot(
+        &mut self,
+        ctx: &mut FeedCtx,
+        inst_id: &str,
+        it: Item,
+        ts_recv: i64,
+    ) -> Result<(), VenueError> {
+        let levels = &self.scratch[it.start..it.end];
+        let ib = ctx.book_mut(inst_id);
+        ib.book.clear();
+        let side = |s: Side| {
+            levels
+                .iter()
+                .filter(move |l| l.0 == s)
+                .map(|&(_, p, z)| (p, z))
+        };
+        let loaded = ib
+            .book
+            .load_side(Side::Bid, side(Side::Bid))
+            .and_then(|()| ib.book.load_side(Side::Ask, side(Side::Ask)));
+        if let Err(e) = loaded {
+            ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
+            return Err(e.into());
+        }
+        ib.seq = it.seq_id.unwrap_or(0);
+        ib.synced = true;
+        self.inst(inst_id).seq_known = it.seq_id.is_some();
+        Ok(())
+    }
+
+    /// Apply an update under the sequence rule.
+    fn apply_update(
+        &mut self,
+        ctx: &mut FeedCtx,
+        inst_id: &str,
+        it: Item,
+        ts_recv: i64,
+    ) -> Result<Outcome, VenueError> {
+        let seq_known = self.inst(inst_id).seq_known;
+        let ib = ctx.book_mut(inst_id);
+        if !ib.synced {
+            ctx.stats.skipped += 1;
+            return Ok(Outcome::Skipped);
+        }
+        // "The prevSeqId in the new message matches with seqId of the previous message."
+        if let (Some(prev), true) = (it.prev_seq_id, seq_known) {
+            if prev != ib.seq {
+                let expected = ib.seq;
+                ctx.fault(
+                    inst_id,
+                    ts_recv,
+                    Fault::Gap {
+                        expected,
+                        got: prev,
+                    },
+                );
+                return Ok(Outcome::Faulted);
+            }
+        }
+        for &(side, px, sz) in &self.scratch[it.start..it.end] {
+            if let Err(e) = ib.book.apply(side, px, sz) {
+                ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
+                return Err(e.into());
+            }
+        }
+        if let Some(s) = it.seq_id {
+            ib.seq = s;
+        }
+        self.inst(inst_id).seq_known = it.seq_id.is_some();
+        Ok(Outcome::Applied)
+    }
+
+    /// Check the message's checksum against the local book; false if it failed (the book
+    /// is then invalidated). A message without a checksum passes unchecked.
+    fn verify(&mut self, ctx: &mut FeedCtx, inst_id: &str, it: Item, ts_recv: i64) -> bool {
+        let Some(expected) = it.checksum else {
+            return true;
+        };
+        let Some(ib) = ctx.book(inst_id) else {
+            return true;
+        };
+        let computed = i64::from(checksum(&ib.book, &mut self.text));
+        if computed == expected {
+            ctx.stats.checksum_ok += 1;
+            true
+        } else {
+            ctx.fault(inst_id, ts_recv, Fault::Checksum { expected, computed });
+            false
+        }
+    }
+
+    fn trades(ctx: &mut FeedCtx, data: &RawValue, ts_recv: i64) -> Result<Handled, VenueError> {
+        let rows: Vec<TradeRow<'_>> = serde_json::from_str(data.get())?;
+        let mut out = Vec::with_capacity(rows.len());
+        for t in &rows {
+            let aggressor = match t.side {
+                "buy" => Side::Bid,
+                "sell" => Side::Ask,
+                s => return Err(VenueError::Malformed(format!("trade side {s:?}"))),
+            };
+            out.push(Trade {
+                symbol: symbol_arc(ctx, t.inst_id),
+                ts_event: ms_to_ns(t.ts.int()?),
+                ts_recv,
+                price: t.px.fixed()?,
+                size: t.sz.fixed()?,
+                aggressor: Some(aggressor),
+                trade_id: t.trade_id.text().to_owned(),
+            });
+        }
+        Ok(emit_all(ctx, out.into_iter().map(Event::Trade)))
+    }
+
+    /// Tickers carry the best bid and offer; `""` on a side means it is empty (no BBO).
+    fn tickers(ctx: &mut FeedCtx, data: &RawValue, ts_recv: i64) -> Result<Handled, VenueError> {
+        let rows: Vec<TickerRow<'_>> = serde_json::from_str(data.get())?;
+        let mut out = Vec::with_capacity(rows.len());
+        for t in &rows {
+            let vals = (opt_fixed(t.bid_px)?, opt_fixed(t.bid_sz)?);
+            let vals = (vals, opt_fixed(t.ask_px)?, opt_fixed(t.ask_sz)?);
+            let ts_event = ms_to_ns(t.ts.int()?);
+            if let ((Some(bid_px), Some(bid_sz)), Some(ask_px), Some(ask_sz)) = vals {
+                if bid_px.mantissa > 0 && ask_px.mantissa > 0 {
+                    out.push(Event::Bbo(Bbo {
+                        symbol: symbol_arc(ctx, t.inst_id),
+                        ts_event,
+                        ts_recv,
+                        bid_px,
+                        bid_sz,
+                        ask_px,
+                        ask_sz,
+                    }));
+                }
+            }
+        }
+        Ok(emit_all(ctx, out))
+    }
+
+    fn marks(ctx: &mut FeedCtx, data: &RawValue, ts_recv: i64) -> Result<Handled, VenueError> {
+        let rows: Vec<MarkRow<'_>> = serde_json::from_str(data.get())?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let next = match r.funding_time {
+                Some(n) if !n.text().is_empty() => Some(n.int()?),
+                _ => None,
+            };
+            let ts = match r.ts {
+                Some(n) if !n.text().is_empty() => n.int()?,
+                _ => 0,
+            };
+            let ev = MarkFunding {
+                symbol: symbol_arc(ctx, r.inst_id),
+                ts_event: ms_to_ns(ts),
+                ts_recv,
+                mark_px: opt_fixed(r.mark_px)?,
+                index_px: None,
+                funding_rate: opt_fixed(r.funding_rate)?,
+                next_funding_ns: next.filter(|t| *t > 0).map(ms_to_ns),
+            };
+            if ev.mark_px.is_some() || ev.funding_rate.is_some() {
+                out.push(Event::Mark(ev));
+            }
+        }
+        Ok(emit_all(ctx, out))
+    }
+}
+
+fn emit_all(ctx: &mut FeedCtx, evs: impl IntoIterator<Item = Event>) -> Handled {
+    let mut handled = Handled::Ignored;
+    for ev in evs {
+        ctx.emit(ev);
+        handled = Handled::Applied;
+    }
+    handled
+}
+
+/// The feed's shared name for `inst_id` (its book's, else a new one; no book is created).
+fn symbol_arc(ctx: &FeedCtx, inst_id: &str) -> Arc<str> {
+    ctx.book(inst_id)
+        .map_or_else(|| Arc::from(inst_id), |b| b.symbol.clone())
+}
+
+/// Best bid/offer from validated levels (best first, as OKX sends them), if both sides
+/// have one.
+fn emit_bbo(
+    ctx: &mut FeedCtx,
+    inst_id: &str,
+    levels: &[(Side, Fixed, Fixed)],
+    ts_event: i64,
+    ts_recv: i64,
+) -> bool {
+    let top = |side| levels.iter().find(|l| l.0 == side && !l.2.is_zero());
+    let (Some(&(_, bid_px, bid_sz)), Some(&(_, ask_px, ask_sz))) = (top(Side::Bid), top(Side::Ask))
+    else {
+        return false;
+    };
+    let ev = Bbo {
+        symbol: symbol_arc(ctx, inst_id),
+        ts_event,
+        ts_recv,
+        bid_px,
+        bid_sz,
+        ask_px,
+        ask_sz,
+    };
+    ctx.emit(Event::Bbo(ev));
+    true
 }
 
 impl Normaliser for Okx {
-    fn on_message(&mut self, _ctx: &mut FeedCtx, _raw: &[u8], _ts: i64) -> Result<Handled, VenueError> {
-        Err(VenueError::Unsupported("okx normaliser not implemented yet"))
+    fn on_message(
+        &mut self,
+        ctx: &mut FeedCtx,
+        raw: &[u8],
+        ts_recv: i64,
+    ) -> Result<Handled, VenueError> {
+        // Keep-alive: the venue answers our "ping" text frame with a bare "pong".
+        if raw.trim_ascii() == b"pong" {
+            return Ok(Handled::Ignored);
+        }
+        let env: Envelope<'_> = serde_json::from_slice(raw)?;
+        if let Some(ev) = env.event {
+            if ev == "error" {
+                // A refused subscription: counted and visible, not silently waiting.
+                let code = env.code.as_deref().unwrap_or("");
+                let msg = env.msg.as_deref().unwrap_or("");
+                return Err(VenueError::UnknownMessage(format!(
+                    "okx error {code}: {msg}"
+                )));
+            }
+            if IGNORED_EVENTS.contains(&ev) {
+                return Ok(Handled::Ignored);
+            }
+            return Err(VenueError::UnknownMessage(format!("event {ev}")));
+        }
+        let Some(arg) = &env.arg else {
+            return Err(VenueError::UnknownMessage("no arg or event".into()));
+        };
+        let channel = arg.channel;
+        if let Some(kind) = book_channel(channel) {
+            let Some(inst_id) = arg.inst_id else {
+                return Err(VenueError::Malformed(format!("{channel} without instId")));
+            };
+            return self.book(ctx, &env, inst_id, kind, ts_recv);
+        }
+        let data = || {
+            env.data
+                .ok_or_else(|| VenueError::Malformed(format!("{channel} without data")))
+        };
+        match channel {
+            "trades" | "trades-all" => Self::trades(ctx, data()?, ts_recv),
+            "tickers" => Self::tickers(ctx, data()?, ts_recv),
+            "mark-price" | "funding-rate" => Self::marks(ctx, data()?, ts_recv),
+            c if IGNORED_CHANNELS.contains(&c) || c.contains("candle") => Ok(Handled::Ignored),
+            c => Err(VenueError::UnknownMessage(format!("channel {c}"))),
+        }
+    }
+
+    fn on_reconnect(&mut self, ctx: &mut FeedCtx) {
+        self.insts.clear();
+        ctx.reset_all();
     }
 }
+
+#[cfg(test)]
+mod tests;

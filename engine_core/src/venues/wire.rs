@@ -76,12 +76,103 @@ pub fn collect_levels(
     Ok(())
 }
 
+/// One `[price, size, ...]` level borrowed from the raw message; elements after the
+/// size (OKX's deprecated liquidation count and order count) are skipped unread.
+#[derive(Debug, Clone, Copy)]
+pub struct PxSz<'a> {
+    /// Price text.
+    pub px: Num<'a>,
+    /// Size text.
+    pub sz: Num<'a>,
+}
+
+impl PxSz<'_> {
+    /// The level as exact values, checked so the book will accept it: price above zero,
+    /// size not negative (zero deletes).
+    ///
+    /// # Errors
+    /// [`VenueError::BadLevel`] for text that is not a decimal or a value out of bounds.
+    #[inline]
+    pub fn parse(&self) -> Result<(Fixed, Fixed), VenueError> {
+        let (px, sz) = (self.px.fixed()?, self.sz.fixed()?);
+        if px.mantissa <= 0 {
+            return Err(VenueError::BadLevel(
+                crate::book::BookError::NonPositivePrice(px.to_string()),
+            ));
+        }
+        if sz.mantissa < 0 {
+            return Err(VenueError::BadLevel(crate::book::BookError::NegativeSize(
+                sz.to_string(),
+            )));
+        }
+        Ok((px, sz))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for PxSz<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LevelVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for LevelVisitor<'a> {
+            type Value = PxSz<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a [price, size, ...] level")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let px: Num<'a> = seq
+                    .next_element()?
+                    .ok_or_else(|| serde::de::Error::invalid_length(0, &self))?;
+                let sz: Num<'a> = seq
+                    .next_element()?
+                    .ok_or_else(|| serde::de::Error::invalid_length(1, &self))?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(PxSz { px, sz })
+            }
+        }
+        d.deserialize_seq(LevelVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Parse [`PxSz`] levels of one side into `out`, each checked by [`PxSz::parse`].
+///
+/// # Errors
+/// [`VenueError`] on the first bad level (earlier ones stay in `out`: callers validate
+/// the whole message into a scratch buffer before applying any of it).
+pub fn collect_px_sz(
+    side: Side,
+    levels: &[PxSz<'_>],
+    out: &mut Vec<(Side, Fixed, Fixed)>,
+) -> Result<(), VenueError> {
+    out.reserve(levels.len());
+    for l in levels {
+        let (px, sz) = l.parse()?;
+        out.push((side, px, sz));
+    }
+    Ok(())
+}
+
+/// A decimal or integer field that venues also send as `""` for "none": `None` then.
+///
+/// # Errors
+/// [`VenueError::BadLevel`] if present, non-empty and not a decimal.
+pub fn opt_fixed(n: Option<Num<'_>>) -> Result<Option<Fixed>, VenueError> {
+    match n {
+        Some(n) if !n.text().is_empty() => Ok(Some(n.fixed()?)),
+        _ => Ok(None),
+    }
+}
+
 /// Read the string value of `"key":"` if the message starts with it (fast dispatch on
 /// venues that put the type first, e.g. Binance's `{"e":"depthUpdate",...}`).
 #[inline]
 #[must_use]
 pub fn leading_str_field<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a str> {
-    let rest = raw.strip_prefix(b"{\"")?.strip_prefix(key)?.strip_prefix(b"\":\"")?;
+    let rest = raw
+        .strip_prefix(b"{\"")?
+        .strip_prefix(key)?
+        .strip_prefix(b"\":\"")?;
     let end = rest.iter().position(|&c| c == b'"')?;
     std::str::from_utf8(&rest[..end]).ok()
 }
@@ -148,14 +239,23 @@ mod tests {
             iso8601_to_ns("2021-07-22T22:36:08.052Z").ok(),
             Some(1_626_993_368_052_000_000)
         );
-        for bad in ["", "2021-07-22", "2021-13-01T00:00:00Z", "2021-07-22T22:36:08.052", "x"] {
+        for bad in [
+            "",
+            "2021-07-22",
+            "2021-13-01T00:00:00Z",
+            "2021-07-22T22:36:08.052",
+            "x",
+        ] {
             assert!(iso8601_to_ns(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn leading_field() {
-        assert_eq!(leading_str_field(br#"{"e":"depthUpdate","E":1}"#, b"e"), Some("depthUpdate"));
+        assert_eq!(
+            leading_str_field(br#"{"e":"depthUpdate","E":1}"#, b"e"),
+            Some("depthUpdate")
+        );
         assert_eq!(leading_str_field(br#"{"E":1}"#, b"e"), None);
         assert_eq!(leading_str_field(br#"{"e":"unterminated"#, b"e"), None);
     }
@@ -163,7 +263,10 @@ mod tests {
     #[test]
     fn numbers_from_strings_and_json_numbers() {
         let v: Vec<Num<'_>> = serde_json::from_str(r#"["1.50", 2.5e-3, 7]"#).expect("json");
-        let f: Vec<String> = v.iter().map(|n| n.fixed().expect("num").to_string()).collect();
+        let f: Vec<String> = v
+            .iter()
+            .map(|n| n.fixed().expect("num").to_string())
+            .collect();
         assert_eq!(f, ["1.50", "0.0025", "7"]);
         assert_eq!(v[2].int().ok(), Some(7));
     }

@@ -1,0 +1,107 @@
+//! Criterion benches of the book hot path and the Binance normaliser.
+//!
+//! Targets (issue 2): one delta on a 200-level book <= 100 ns median; VWAP over a
+//! 50-level sweep <= 1 us. The replay benches split JSON parsing from book work.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use engine_core::book::{Book, Side};
+use engine_core::decimal::Fixed;
+use engine_core::venues::{Feed, FeedOptions, Venue};
+
+fn book_200() -> Book {
+    let mut b = Book::with_scales(1, 3);
+    for i in 0..200i64 {
+        b.apply(
+            Side::Bid,
+            Fixed::new(600_000 - i, 1),
+            Fixed::new(1_000 + i, 3),
+        )
+        .expect("bid");
+        b.apply(
+            Side::Ask,
+            Fixed::new(600_001 + i, 1),
+            Fixed::new(1_000 + i, 3),
+        )
+        .expect("ask");
+    }
+    b
+}
+
+fn bench_book(c: &mut Criterion) {
+    let mut b = book_200();
+    let mut i = 0i64;
+    c.bench_function("book/delta_update_200_levels", |bch| {
+        bch.iter(|| {
+            i = (i + 7) % 200;
+            b.apply(
+                Side::Bid,
+                Fixed::new(600_000 - i, 1),
+                Fixed::new(2_000 + i, 3),
+            )
+            .expect("update");
+        });
+    });
+    let mut b2 = book_200();
+    c.bench_function("book/delta_insert_delete_200_levels", |bch| {
+        bch.iter(|| {
+            // Insert a level mid-book then delete it: two structural changes.
+            b2.apply(Side::Ask, Fixed::new(6_000_505, 2), Fixed::new(1, 3))
+                .expect("insert");
+            b2.apply(Side::Ask, Fixed::new(6_000_505, 2), Fixed::new(0, 3))
+                .expect("delete");
+        });
+    });
+    let deep = book_200();
+    c.bench_function("book/vwap_sweep_50_levels", |bch| {
+        // Sizes 1.000..1.049 over 50 levels: ask for just under their sum.
+        bch.iter(|| black_box(deep.sweep(Side::Ask, black_box(51_000))));
+    });
+}
+
+fn capture() -> Vec<Vec<u8>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/binance_usdm/l2_capture_btcusdt_perp_20240808_snapshot_plus_diffs.txt"
+    );
+    std::fs::read(path)
+        .expect("capture")
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.splitn(2, |&c| c == b' ')
+                .nth(1)
+                .expect("payload")
+                .to_vec()
+        })
+        .collect()
+}
+
+fn bench_replay(c: &mut Criterion) {
+    let msgs = capture();
+    c.bench_function("binance/replay_capture_full", |bch| {
+        bch.iter_batched(
+            || Feed::new(Venue::BinanceUsdm, &FeedOptions::default()).expect("feed"),
+            |mut f| {
+                for m in &msgs {
+                    let _ = f.on_message(m, 0);
+                }
+                f.discard_events();
+                f
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    c.bench_function("binance/json_parse_only", |bch| {
+        bch.iter(|| {
+            for m in &msgs {
+                let v: Result<serde_json::Value, _> = serde_json::from_slice(m);
+                black_box(v.is_ok());
+            }
+        });
+    });
+}
+
+criterion_group!(benches, bench_book, bench_replay);
+criterion_main!(benches);

@@ -1,0 +1,367 @@
+//! Pre-trade risk for Python: `RiskEngine`, `Verdict`, `Gatekeeper`.
+//!
+//! A check crosses the boundary once with plain arguments (instrument id, side, two
+//! Decimals, a timestamp) and returns a frozen `Verdict`; the approved verdict is one
+//! shared object, so the common case allocates nothing. `check_batch` takes many orders
+//! in one crossing.
+
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use super::contracts::{dec_in, parse_venue, Dec, Out, PySpec, PyTiers};
+use super::errors::{contract_err, risk_err, RiskConfigError};
+use crate::contracts::position::Fill;
+use crate::contracts::Money;
+use crate::risk::gatekeeper::{Flow, GateAction, Gatekeeper};
+use crate::risk::{Limits, Order, RiskEngine, TradingState, Verdict};
+
+/// Approved, or refused with every reason (`codes` machine-readable, `reasons` for people).
+#[pyclass(frozen, get_all, module = "pyengine._core", name = "Verdict")]
+#[derive(Debug)]
+pub struct PyVerdict {
+    approved: bool,
+    codes: Vec<&'static str>,
+    reasons: Vec<String>,
+}
+
+#[pymethods]
+impl PyVerdict {
+    fn __bool__(&self) -> bool {
+        self.approved
+    }
+    fn __repr__(&self) -> String {
+        if self.approved {
+            "Verdict(approved)".to_owned()
+        } else {
+            format!("Verdict(refused: {})", self.reasons.join("; "))
+        }
+    }
+}
+
+/// The pre-trade risk engine (state + limits + checks).
+#[pyclass(module = "pyengine._core", name = "RiskEngine")]
+#[derive(Debug)]
+pub struct PyRiskEngine {
+    inner: RiskEngine,
+    approved: Py<PyVerdict>,
+}
+
+fn side_qty(side: &str, qty: Money) -> PyResult<Money> {
+    match side {
+        "buy" => Ok(qty),
+        "sell" => Ok(-qty),
+        _ => Err(RiskConfigError::new_err(format!(
+            "side must be 'buy' or 'sell', got {side:?}"
+        ))),
+    }
+}
+
+fn parse_limits(json: &str) -> PyResult<Limits> {
+    Limits::from_json(json).map_err(risk_err)
+}
+
+impl PyRiskEngine {
+    fn verdict(&self, py: Python<'_>, v: Verdict) -> PyResult<Py<PyVerdict>> {
+        if v.approved() {
+            return Ok(self.approved.clone_ref(py));
+        }
+        Py::new(
+            py,
+            PyVerdict {
+                approved: false,
+                codes: v.reasons.iter().map(crate::risk::Refusal::code).collect(),
+                reasons: v.reasons.iter().map(ToString::to_string).collect(),
+            },
+        )
+    }
+}
+
+#[pymethods]
+impl PyRiskEngine {
+    #[new]
+    #[pyo3(signature = (limits_json="{}"))]
+    fn new(py: Python<'_>, limits_json: &str) -> PyResult<Self> {
+        let approved = Py::new(
+            py,
+            PyVerdict {
+                approved: true,
+                codes: vec![],
+                reasons: vec![],
+            },
+        )?;
+        Ok(PyRiskEngine {
+            inner: RiskEngine::new(parse_limits(limits_json)?),
+            approved,
+        })
+    }
+
+    fn set_limits(&mut self, limits_json: &str) -> PyResult<()> {
+        self.inner.set_limits(parse_limits(limits_json)?);
+        Ok(())
+    }
+
+    #[pyo3(signature = (state, venue=None, symbol=None))]
+    fn set_state(
+        &mut self,
+        state: &str,
+        venue: Option<&str>,
+        symbol: Option<&str>,
+    ) -> PyResult<()> {
+        let st = TradingState::parse(state).map_err(risk_err)?;
+        let v = venue.map(parse_venue).transpose()?;
+        self.inner.set_state(v, symbol, st).map_err(risk_err)
+    }
+
+    fn add_instrument(&mut self, spec: &PySpec) -> PyResult<usize> {
+        self.inner
+            .add_instrument(spec.inner.clone())
+            .map_err(risk_err)
+    }
+
+    fn instrument_id(&self, venue: &str, symbol: &str) -> PyResult<Option<usize>> {
+        Ok(self.inner.instrument_id(parse_venue(venue)?, symbol))
+    }
+
+    fn set_mark(&mut self, instrument: usize, price: Dec) -> PyResult<()> {
+        self.inner.set_mark(instrument, price.0).map_err(risk_err)
+    }
+
+    fn set_index(&mut self, asset: &str, price: Dec) -> PyResult<()> {
+        self.inner.set_index(asset, price.0).map_err(risk_err)
+    }
+
+    fn set_spot(&mut self, asset: &str, coins: Dec) {
+        self.inner.set_spot(asset, coins.0);
+    }
+
+    fn set_collateral(
+        &mut self,
+        venue: &str,
+        name: &str,
+        asset: &str,
+        coins: Dec,
+        rate: Dec,
+        tiers: &PyTiers,
+    ) -> PyResult<()> {
+        self.inner
+            .set_collateral(
+                parse_venue(venue)?,
+                name,
+                asset,
+                coins.0,
+                rate.0,
+                tiers.inner.clone(),
+            )
+            .map_err(risk_err)
+    }
+
+    #[pyo3(signature = (instrument, side, qty, price, fee=None))]
+    fn apply_fill(
+        &mut self,
+        instrument: usize,
+        side: &str,
+        qty: Dec,
+        price: Dec,
+        fee: Option<Dec>,
+    ) -> PyResult<(Out, Out, Out)> {
+        let fill = Fill {
+            qty: side_qty(side, qty.0)?,
+            price: price.0,
+            fee: fee.map_or(Money::ZERO, |f| f.0),
+        };
+        let e = self.inner.apply_fill(instrument, fill).map_err(risk_err)?;
+        Ok((Out(e.closed), Out(e.opened), Out(e.realised)))
+    }
+
+    fn set_position(&mut self, instrument: usize, qty: Dec, avg_entry: Dec) -> PyResult<()> {
+        self.inner
+            .set_position(instrument, qty.0, avg_entry.0)
+            .map_err(risk_err)
+    }
+
+    /// `(qty, avg_entry, realised_pnl, fees, funding)`.
+    fn position(&self, instrument: usize) -> PyResult<(Out, Out, Out, Out, Out)> {
+        let p = self.inner.position(instrument).ok_or_else(|| {
+            risk_err(crate::risk::RiskError::UnknownInstrument(
+                instrument.to_string(),
+            ))
+        })?;
+        Ok((
+            Out(p.qty),
+            Out(p.avg_entry),
+            Out(p.realised_pnl),
+            Out(p.fees),
+            Out(p.funding),
+        ))
+    }
+
+    /// `(net_delta_usd, total_gross_usd, {venue: (gross, equity, initial_margin)})`.
+    fn exposure<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let a = self.inner.aggregates().clone();
+        if let Some(e) = &a.error {
+            return Err(contract_err(crate::contracts::ContractError::Invalid {
+                name: "aggregates",
+                reason: e.clone(),
+            }));
+        }
+        let venues = pyo3::types::PyDict::new(py);
+        for (i, v) in crate::venues::Venue::ALL.iter().enumerate() {
+            if !a.venue_gross[i].is_zero() || !a.venue_equity[i].is_zero() {
+                venues.set_item(
+                    v.name(),
+                    (
+                        Out(a.venue_gross[i]),
+                        Out(a.venue_equity[i]),
+                        Out(a.venue_im[i]),
+                    ),
+                )?;
+            }
+        }
+        (Out(a.net_delta), Out(a.total_gross), venues).into_pyobject(py)
+    }
+
+    #[pyo3(signature = (instrument, side, qty, price, ts_ms=0))]
+    fn check(
+        &mut self,
+        py: Python<'_>,
+        instrument: usize,
+        side: &str,
+        qty: Dec,
+        price: Dec,
+        ts_ms: i64,
+    ) -> PyResult<Py<PyVerdict>> {
+        let order = Order {
+            instrument,
+            qty: side_qty(side, qty.0)?,
+            price: price.0,
+            ts_ms,
+        };
+        let v = self.inner.check(&order);
+        self.verdict(py, v)
+    }
+
+    /// Orders are `(instrument, side, qty, price, ts_ms)` tuples.
+    #[pyo3(signature = (orders, cumulative=false))]
+    fn check_batch(
+        &mut self,
+        py: Python<'_>,
+        orders: &Bound<'_, PyAny>,
+        cumulative: bool,
+    ) -> PyResult<Vec<Py<PyVerdict>>> {
+        let mut batch = Vec::new();
+        for o in orders.try_iter()? {
+            let o = o?;
+            let t = o.cast::<PyTuple>()?;
+            if t.len() != 5 {
+                return Err(RiskConfigError::new_err(
+                    "an order is (instrument, side, qty, price, ts_ms)",
+                ));
+            }
+            let side: &str = &t.get_item(1)?.extract::<pyo3::pybacked::PyBackedStr>()?;
+            batch.push(Order {
+                instrument: t.get_item(0)?.extract()?,
+                qty: side_qty(side, dec_in(&t.get_item(2)?)?)?,
+                price: dec_in(&t.get_item(3)?)?,
+                ts_ms: t.get_item(4)?.extract()?,
+            });
+        }
+        let verdicts = self.inner.check_batch(&batch, cumulative);
+        verdicts.into_iter().map(|v| self.verdict(py, v)).collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+/// What the gatekeeper made of one mint/redeem event.
+#[pyclass(frozen, get_all, module = "pyengine._core", name = "GateDecision")]
+#[derive(Debug)]
+pub struct PyGateDecision {
+    price: Option<Out>,
+    loss: Out,
+    window_loss: Out,
+    action: &'static str,
+    reasons: Vec<String>,
+}
+
+/// SPEC §8 circuit breaker over executed mints and redeems.
+#[pyclass(module = "pyengine._core", name = "Gatekeeper")]
+#[derive(Debug)]
+pub struct PyGatekeeper {
+    inner: Gatekeeper,
+}
+
+#[pymethods]
+impl PyGatekeeper {
+    #[new]
+    #[pyo3(signature = (max_deviation=None, disable_loss=None, warn_loss=None, window_ms=1_800_000))]
+    fn new(
+        max_deviation: Option<Dec>,
+        disable_loss: Option<Dec>,
+        warn_loss: Option<Dec>,
+        window_ms: i64,
+    ) -> Self {
+        let mut g = Gatekeeper::default();
+        g.window_ms = window_ms;
+        if let Some(d) = max_deviation {
+            g.max_deviation = d.0;
+        }
+        if let Some(d) = disable_loss {
+            g.disable_loss = d.0;
+        }
+        if let Some(d) = warn_loss {
+            g.warn_loss = d.0;
+        }
+        PyGatekeeper { inner: g }
+    }
+
+    #[pyo3(signature = (ts_ms, flow, collateral_amount, usde_amount, spot=None))]
+    fn observe(
+        &mut self,
+        ts_ms: i64,
+        flow: &str,
+        collateral_amount: Dec,
+        usde_amount: Dec,
+        spot: Option<Dec>,
+    ) -> PyResult<PyGateDecision> {
+        let flow = match flow {
+            "mint" => Flow::Mint,
+            "redeem" => Flow::Redeem,
+            _ => {
+                return Err(RiskConfigError::new_err(format!(
+                    "flow must be 'mint' or 'redeem', got {flow:?}"
+                )))
+            }
+        };
+        let d = self
+            .inner
+            .observe(
+                ts_ms,
+                flow,
+                collateral_amount.0,
+                usde_amount.0,
+                spot.map(|s| s.0),
+            )
+            .map_err(contract_err)?;
+        Ok(PyGateDecision {
+            price: d.price.map(Out),
+            loss: Out(d.loss),
+            window_loss: Out(d.window_loss),
+            action: match d.action {
+                GateAction::Ok => "ok",
+                GateAction::Alert => "alert",
+                GateAction::Disable => "disable",
+            },
+            reasons: d.reasons,
+        })
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyVerdict>()?;
+    m.add_class::<PyRiskEngine>()?;
+    m.add_class::<PyGatekeeper>()?;
+    m.add_class::<PyGateDecision>()?;
+    Ok(())
+}

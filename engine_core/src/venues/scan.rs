@@ -1,0 +1,336 @@
+//! A strict, allocation-free JSON scanner for the hot path: flat objects whose book
+//! levels are arrays of `[price, size, ...]`, parsed straight into [`Fixed`] values.
+//!
+//! It accepts a subset of JSON (no escapes inside the strings it reads) and returns
+//! `None` on anything outside that subset; callers then fall back to the serde path,
+//! which either handles the message or names the error. So the fast path never changes
+//! what is accepted, only how fast the common case goes.
+
+use crate::book::Side;
+use crate::decimal::Fixed;
+
+/// A cursor over one JSON message.
+#[derive(Debug)]
+pub struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// Start at the beginning of `b`.
+    #[must_use]
+    pub fn new(b: &'a [u8]) -> Self {
+        Scanner { b, i: 0 }
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    /// Consume `c` (after whitespace) or fail.
+    #[inline]
+    pub fn expect(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// True (and consumed) if the next token is `c`.
+    #[inline]
+    pub fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The bytes of a string without escapes.
+    #[inline]
+    fn string_bytes(&mut self) -> Option<&'a [u8]> {
+        self.expect(b'"')?;
+        let start = self.i;
+        let rest = self.b.get(start..)?;
+        let len = rest
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = start + len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A string without escapes.
+    #[inline]
+    pub fn string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.string_bytes()?).ok()
+    }
+
+    /// The bytes of a JSON number token (digits, sign, point, exponent).
+    #[inline]
+    fn number_bytes(&mut self) -> Option<&'a [u8]> {
+        self.ws();
+        let start = self.i;
+        while let Some(c) = self.b.get(self.i) {
+            if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+        if self.i == start {
+            return None;
+        }
+        Some(&self.b[start..self.i])
+    }
+
+    /// The text of a JSON number token (not validated beyond its characters).
+    #[inline]
+    fn number_text(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.i;
+        while let Some(c) = self.b.get(self.i) {
+            if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+        if self.i == start {
+            return None;
+        }
+        std::str::from_utf8(&self.b[start..self.i]).ok()
+    }
+
+    /// An integer number.
+    #[inline]
+    pub fn int(&mut self) -> Option<i64> {
+        let f = Fixed::parse_ascii(self.number_bytes()?)?;
+        (f.scale == 0).then_some(f.mantissa)
+    }
+
+    /// A decimal given as a string or a number.
+    #[inline]
+    pub fn decimal(&mut self) -> Option<Fixed> {
+        let start = self.i;
+        if self.peek()? == b'"' {
+            self.i += 1;
+            if let Some(f) = self.plain_decimal(b'"') {
+                return Some(f);
+            }
+            self.i = start;
+            return Fixed::parse_ascii(self.string_bytes()?);
+        }
+        Fixed::parse_ascii(self.number_bytes()?)
+    }
+
+    /// The common case in one pass: `digits[.digits]` (at most 18 digits) up to the
+    /// byte `end`, which is consumed. None (position unspecified) for anything else.
+    #[inline]
+    fn plain_decimal(&mut self, end: u8) -> Option<Fixed> {
+        let b = self.b;
+        let mut i = self.i;
+        let (mut m, mut n, mut dot) = (0i64, 0u8, None);
+        loop {
+            let c = *b.get(i)?;
+            let d = c.wrapping_sub(b'0');
+            if d < 10 {
+                if n == 18 {
+                    return None;
+                }
+                m = m * 10 + i64::from(d);
+                n += 1;
+            } else if c == b'.' && dot.is_none() {
+                dot = Some(n);
+            } else if c == end {
+                break;
+            } else {
+                return None;
+            }
+            i += 1;
+        }
+        if n == 0 {
+            return None;
+        }
+        self.i = i + 1;
+        Some(Fixed::new(m, dot.map_or(0, |d| n - d)))
+    }
+
+    /// Skip one value of any type.
+    pub fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'{' | b'[' => {
+                            depth += 1;
+                            self.i += 1;
+                        }
+                        b'}' | b']' => {
+                            depth -= 1;
+                            self.i += 1;
+                            if depth == 0 {
+                                return Some(());
+                            }
+                        }
+                        b'"' => {
+                            self.string()?;
+                        }
+                        _ => self.i += 1,
+                    }
+                }
+            }
+            b't' | b'f' | b'n' => {
+                let rest = &self.b[self.i..];
+                let n = [&b"true"[..], b"false", b"null"]
+                    .into_iter()
+                    .find(|w| rest.starts_with(w))?
+                    .len();
+                self.i += n;
+                Some(())
+            }
+            _ => self.number_text().map(|_| ()),
+        }
+    }
+
+    /// Skip one value and return its raw bytes.
+    pub fn raw_value(&mut self) -> Option<&'a [u8]> {
+        self.ws();
+        let start = self.i;
+        self.skip()?;
+        self.b.get(start..self.i)
+    }
+
+    /// `[[px, sz, ...], ...]` into `out` (extra elements per level are skipped).
+    pub fn levels(&mut self, side: Side, out: &mut Vec<(Side, Fixed, Fixed)>) -> Option<()> {
+        self.expect(b'[')?;
+        if self.eat(b']') {
+            return Some(());
+        }
+        loop {
+            self.expect(b'[')?;
+            let px = self.decimal()?;
+            self.expect(b',')?;
+            let sz = self.decimal()?;
+            while self.eat(b',') {
+                self.skip()?;
+            }
+            self.expect(b']')?;
+            out.push((side, px, sz));
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        self.expect(b']')
+    }
+
+    /// Iterate the members of an object: `f(key, scanner)` must consume the value.
+    pub fn object(
+        &mut self,
+        mut f: impl FnMut(&'a str, &mut Scanner<'a>) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(b'{')?;
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            f(key, self)?;
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        self.expect(b'}')
+    }
+
+    /// Current byte offset.
+    #[must_use]
+    pub fn position(&self) -> usize {
+        self.i
+    }
+
+    /// True if only whitespace is left.
+    #[must_use]
+    pub fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_levels_and_fields() {
+        let msg = br#" {"e":"depthUpdate","u":7,"x":{"n":[1,{"z":"]"}]},"ok":true,"b":[["1.50","2"],[3,4.25,"0","9"]],"a":[]} "#;
+        let mut s = Scanner::new(msg);
+        let (mut u, mut out) = (0, Vec::new());
+        s.object(|k, s| match k {
+            "u" => s.int().map(|v| u = v),
+            "b" => s.levels(Side::Bid, &mut out),
+            "a" => s.levels(Side::Ask, &mut out),
+            _ => s.skip(),
+        })
+        .expect("parsed");
+        assert!(s.at_end());
+        assert_eq!(u, 7);
+        let txt: Vec<String> = out.iter().map(|(_, p, q)| format!("{p}/{q}")).collect();
+        assert_eq!(txt, ["1.50/2", "3/4.25"]);
+    }
+
+    #[test]
+    fn fused_decimal_agrees_with_the_general_parser() {
+        for t in [
+            "0",
+            "1.50",
+            ".5",
+            "5.",
+            "123456789012345678",
+            "1234567890123456789",
+            "1e-5",
+            "-2.5",
+        ] {
+            let quoted = format!("\"{t}\"");
+            let got = Scanner::new(quoted.as_bytes()).decimal();
+            assert_eq!(got, Fixed::parse(t).ok(), "{t}");
+        }
+        assert_eq!(Scanner::new(br#""1..2""#).decimal(), None);
+        assert_eq!(Scanner::new(br#""""#).decimal(), None);
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_handle() {
+        for bad in [
+            &br#"{"s":"a\"b"}"#[..],
+            br#"{"b":[["1","x"]]}"#,
+            br#"{"b":[["1"]]}"#,
+            br#"{"u":1"#,
+            b"",
+        ] {
+            let mut s = Scanner::new(bad);
+            let mut out = Vec::new();
+            let r = s.object(|k, s| match k {
+                "b" => s.levels(Side::Bid, &mut out),
+                "u" => s.int().map(|_| ()),
+                _ => s.string().map(|_| ()),
+            });
+            assert!(r.is_none(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+"""The actor: a synchronous state machine the runtime feeds with messages.
+
+An actor never touches a socket, a clock or a random source of its own: it gets messages
+through `handle`, time and ids through its `ActorContext`, and returns the messages it wants
+published. Tests call `handle` directly; a replay with a `ManualClock` is deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import msgspec
+
+from pyengine.messages import Message
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """Where an actor gets the time from."""
+
+    def now_ns(self) -> int: ...
+
+
+class SystemClock:
+    """Wall-clock nanoseconds since the Unix epoch."""
+
+    def now_ns(self) -> int:
+        return time.time_ns()
+
+
+class ManualClock:
+    """A clock tests and replays move by hand."""
+
+    def __init__(self, start_ns: int = 1_700_000_000_000_000_000) -> None:
+        self.t = start_ns
+
+    def now_ns(self) -> int:
+        return self.t
+
+    def advance(self, ns: int) -> int:
+        self.t += ns
+        return self.t
+
+
+class IdSource(Protocol):
+    """Where an actor gets unique ids from."""
+
+    def next_id(self, prefix: str = "") -> str: ...
+
+
+class SequentialIds:
+    """`{prefix}{scope}-{n}`: unique per scope; the runtime scopes by actor name and epoch."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        self._n = itertools.count(1)
+
+    def next_id(self, prefix: str = "") -> str:
+        return f"{prefix}{self.scope}-{next(self._n)}"
+
+
+class ConfigError(ValueError):
+    """A config value is wrong; the message names the key."""
+
+
+@dataclass
+class ActorContext:
+    """What the runtime injects into an actor."""
+
+    name: str
+    clock: Clock = field(default_factory=SystemClock)
+    ids: IdSource = field(default_factory=lambda: SequentialIds("id"))
+    options: Mapping[str, Any] = field(default_factory=dict)
+    epoch: int = 0
+    store_url: str = ""
+
+    def options_as(self, kind: type[T]) -> T:
+        """This actor's `options` table converted to `kind`; errors name the offending key."""
+        try:
+            return msgspec.convert(dict(self.options), kind)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"actors.{self.name}.options: {exc}") from None
+
+
+class Actor:
+    """Base class: override `handle`, and the hooks you need.
+
+    Class attributes say what the actor wants from the bus:
+
+    - `subscribe`: dotted topic prefixes delivered over PUB/SUB (lossy at the high-water mark,
+      gaps detected from sequence numbers and reported).
+    - `reliable`: topic prefixes of *critical* messages (orders, fills, transfers, quotes,
+      alerts, controls) delivered to this actor's mailbox with acknowledgement and resend.
+      An acknowledgement is sent only after `handle` and `flush` returned.
+    - `timer_interval`: seconds between `on_timer` calls (None: no timer).
+
+    Errors: bad input is logged, counted and dropped by the actor itself; an exception out of
+    `handle` means a broken invariant, and the supervisor restarts the actor from scratch.
+    """
+
+    subscribe: ClassVar[tuple[str, ...]] = ()
+    reliable: ClassVar[tuple[str, ...]] = ()
+    timer_interval: ClassVar[float | None] = None
+
+    def __init__(self, ctx: ActorContext) -> None:
+        self.ctx = ctx
+        self.name = ctx.name
+        self.clock = ctx.clock
+        self.ids = ctx.ids
+
+    def now(self) -> int:
+        """The injected clock, in ns."""
+        return self.clock.now_ns()
+
+    def topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(subscribe, reliable) prefixes of this instance; defaults to the class attributes."""
+        return type(self).subscribe, type(self).reliable
+
+    def timer_period(self) -> float | None:
+        """Seconds between `on_timer` calls of this instance (default: `timer_interval`)."""
+        return type(self).timer_interval
+
+    def recover(self, journal: Iterable[Message]) -> None:
+        """Rebuild state from recorded messages (oldest first) before the first `handle`."""
+
+    def resume_positions(self) -> list[tuple[str, str, int, int]]:
+        """(src, topic, epoch, seq) to resume gap detection from after a process restart."""
+        return []
+
+    def on_start(self) -> list[Message]:
+        """Called once the actor's sockets are up; may return messages to publish."""
+        return []
+
+    def handle(self, msg: Message) -> list[Message]:
+        """React to one message; return the messages to publish (commands and events)."""
+        return []
+
+    def on_timer(self, now_ns: int) -> list[Message]:
+        """Called every `timer_interval` seconds while the engine runs (not while draining)."""
+        return []
+
+    def flush(self) -> None:
+        """Make everything handled so far durable; acknowledgements follow it."""
+
+    def on_stop(self) -> list[Message]:
+        """Called at graceful shutdown, after the last message; may return final messages."""
+        return []
+
+    def close(self) -> None:
+        """Release resources (also called after a failure, before a restart)."""
+
+    def stats(self) -> dict[str, int]:
+        """Actor-specific counters for status."""
+        return {}

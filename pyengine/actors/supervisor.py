@@ -1,0 +1,153 @@
+"""Restarts failed actors (tasks or processes) with backoff; escalates per SPEC §8.
+
+Playbook "internal component fails → quarantine, self-heal, else auto-pause mint/redeem":
+every failure restarts the actor after an exponential backoff (self-heal); when an actor
+fails `max_failures` times within `failure_window_s`, the supervisor raises a critical alert
+and publishes `PauseMinting` (once per actor, until a person resumes minting), and keeps
+trying at the maximum backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pyengine.actors.base import Actor, ActorContext, Clock
+from pyengine.messages import (
+    ActorRestarted,
+    AlertRaised,
+    GapDetected,
+    Heartbeat,
+    Message,
+    PauseMinting,
+    ResumeMinting,
+)
+
+log = logging.getLogger("pyengine.supervisor")
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """Backoff and escalation thresholds."""
+
+    backoff_initial_s: float = 0.1
+    backoff_max_s: float = 5.0
+    max_failures: int = 3
+    failure_window_s: float = 60.0
+
+    def backoff(self, recent_failures: int) -> float:
+        """Seconds to wait before the next start after `recent_failures` failures."""
+        return float(
+            min(self.backoff_max_s, self.backoff_initial_s * 2.0 ** max(0, recent_failures - 1))
+        )
+
+
+class Supervisor:
+    """Runs `start()` coroutines again after they fail."""
+
+    def __init__(
+        self,
+        policy: RestartPolicy,
+        clock: Clock,
+        emit: Callable[[list[Message]], None],
+    ) -> None:
+        self.policy = policy
+        self.clock = clock
+        self.emit = emit
+        self.restarts: dict[str, int] = {}
+        self.escalated: set[str] = set()
+        self.stopping = False
+
+    def failed(self, name: str, error: str, failures: deque[int]) -> float:
+        """Record one failure; returns the backoff before the next start."""
+        now = self.clock.now_ns()
+        failures.append(now)
+        window_ns = int(self.policy.failure_window_s * 1e9)
+        while failures and now - failures[0] > window_ns:
+            failures.popleft()
+        self.restarts[name] = self.restarts.get(name, 0) + 1
+        backoff = self.policy.backoff(len(failures))
+        log.error("%s failed (%s); restart %d in %.2fs", name, error, self.restarts[name], backoff)
+        msgs: list[Message] = [
+            ActorRestarted(
+                ts_event=now,
+                ts_recv=now,
+                actor=name,
+                attempt=self.restarts[name],
+                error=error[:500],
+                backoff_s=backoff,
+            )
+        ]
+        if len(failures) >= self.policy.max_failures and name not in self.escalated:
+            self.escalated.add(name)
+            text = (
+                f"{name} failed {len(failures)} times in {self.policy.failure_window_s:.0f}s "
+                f"(last: {error[:200]}); minting paused"
+            )
+            log.critical(text)
+            msgs.append(
+                AlertRaised(
+                    ts_event=now,
+                    ts_recv=now,
+                    alert_id=f"actor.failing.{name}.{now}",
+                    severity="critical",
+                    source="supervisor",
+                    code="actor.failing",
+                    text=text,
+                )
+            )
+            msgs.append(PauseMinting(ts_event=now, ts_recv=now, reason=text, by="supervisor"))
+        self.emit(msgs)
+        return backoff
+
+    async def supervise(self, name: str, start: Callable[[], Awaitable[None]]) -> None:
+        """Run `start()` until it returns (graceful) or the supervisor is stopping."""
+        failures: deque[int] = deque()
+        while True:
+            try:
+                await start()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self.stopping:
+                    log.warning("%s ended during shutdown: %s", name, exc)
+                    return
+                backoff = self.failed(name, f"{type(exc).__name__}: {exc}", failures)
+            await asyncio.sleep(backoff)
+            if self.stopping:
+                return
+
+
+class SupervisorActor(Actor):
+    """The engine's own actor: publishes for the supervisor, collects heartbeats for status."""
+
+    subscribe = ("hb.", "sup.", "health.gap.", "ctl.mint.")
+
+    def __init__(self, ctx: ActorContext) -> None:
+        super().__init__(ctx)
+        self.heartbeats: dict[str, Heartbeat] = {}
+        self.rates: dict[str, float] = {}
+        self.gap_missing: dict[str, int] = {}
+        self.minting_paused = False
+        self.on_resume: Callable[[], None] | None = None
+
+    def handle(self, msg: Message) -> list[Message]:
+        if isinstance(msg, Heartbeat):
+            prev = self.heartbeats.get(msg.actor)
+            if prev is not None and msg.ts_event > prev.ts_event and msg.handled >= prev.handled:
+                dt = (msg.ts_event - prev.ts_event) / 1e9
+                self.rates[msg.actor] = (msg.handled - prev.handled) / dt
+            self.heartbeats[msg.actor] = msg
+        elif isinstance(msg, GapDetected):
+            self.gap_missing[msg.actor] = self.gap_missing.get(msg.actor, 0) + msg.missing
+        elif isinstance(msg, PauseMinting):
+            self.minting_paused = True
+        elif isinstance(msg, ResumeMinting):
+            self.minting_paused = False
+            if self.on_resume is not None:
+                self.on_resume()
+        return []

@@ -1,0 +1,156 @@
+"""Sockets made on purpose: every kind has its high-water mark and drop policy set here.
+
+- PUB (one per actor, binds; data and events fan-out), HWM `pub` per subscriber. When a
+  subscriber is slow ZeroMQ drops *new* messages for that subscriber only; the subscriber sees
+  the jump in `seq`, counts it and publishes `GapDetected`. Publishing never blocks an actor.
+- SUB (one per actor, connects to every peer's PUB), HWM `sub`. As above: the publisher side
+  drops; market data is superseded by the next update.
+- ROUTER mailbox (one per actor, binds; acknowledged critical flows in), HWM `mailbox`. When
+  full, senders' DEALERs get `EAGAIN`; the message stays in their outbox and is resent: never
+  dropped.
+- DEALER (one per destination mailbox, connects; critical flows out), HWM `dealer`, with
+  `ZMQ_IMMEDIATE` so nothing queues toward an absent peer. `EAGAIN` → kept in the outbox and
+  resent on the next round.
+- ROUTER control (engine, binds; `pyengine status`, shutdown), HWM 1000. Requests beyond it
+  are refused by ZeroMQ; the client times out and says so.
+
+`linger` is 0 on PUB/SUB (nothing of value queued) and `close_linger_ms` on the acknowledged
+sockets, though nothing depends on it: unacknowledged messages are resent by their sender.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import zmq
+
+from pyengine.bus.channel import Channel
+from pyengine.bus.curve import CurveGuard, CurveKeys
+
+log = logging.getLogger("pyengine.bus")
+
+SCHEMES = ("inproc://", "ipc://", "tcp://")
+
+
+@dataclass(frozen=True, slots=True)
+class HighWaterMarks:
+    """High-water marks (messages) per socket kind."""
+
+    pub: int = 100_000
+    sub: int = 100_000
+    mailbox: int = 100_000
+    dealer: int = 100_000
+    close_linger_ms: int = 200
+
+
+def check_endpoint(endpoint: str) -> str:
+    """Validate a ZeroMQ endpoint (inproc://, ipc:// or tcp://host:port)."""
+    if not endpoint.startswith(SCHEMES):
+        raise ValueError(f"endpoint {endpoint!r} must start with one of {', '.join(SCHEMES)}")
+    rest = endpoint.split("://", 1)[1]
+    if not rest:
+        raise ValueError(f"endpoint {endpoint!r} has no address")
+    if endpoint.startswith("tcp://"):
+        host, _, port = rest.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"endpoint {endpoint!r} must be tcp://host:port")
+    return endpoint
+
+
+class Bus:
+    """A process's ZeroMQ context and the factory for its sockets."""
+
+    def __init__(self, hwm: HighWaterMarks | None = None, curve: CurveKeys | None = None) -> None:
+        self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self.hwm = hwm or HighWaterMarks()
+        self.guard = CurveGuard(self.ctx, curve) if curve is not None else None
+        self._channels: list[Channel] = []
+
+    def _socket(self, kind: int, sndhwm: int, rcvhwm: int) -> zmq.Socket[bytes]:
+        sock = self.ctx.socket(kind)
+        sock.setsockopt(zmq.SNDHWM, sndhwm)
+        sock.setsockopt(zmq.RCVHWM, rcvhwm)
+        sock.setsockopt(zmq.LINGER, 0)
+        return sock
+
+    def _bind(self, sock: zmq.Socket[bytes], endpoint: str) -> None:
+        try:
+            self._bind_or_raise(sock, endpoint)
+        except BaseException:
+            sock.close(0)
+            raise
+
+    def _bind_or_raise(self, sock: zmq.Socket[bytes], endpoint: str) -> None:
+        check_endpoint(endpoint)
+        if endpoint.startswith("tcp://"):
+            if self.guard is None:
+                raise ValueError(f"{endpoint}: tcp links need bus.curve keys (refusing plaintext)")
+            self.guard.server(sock)
+        elif endpoint.startswith("ipc://"):
+            Path(endpoint[len("ipc://") :]).parent.mkdir(parents=True, exist_ok=True)
+        sock.bind(endpoint)
+
+    def _connect(self, sock: zmq.Socket[bytes], endpoint: str) -> None:
+        try:
+            self._connect_or_raise(sock, endpoint)
+        except BaseException:
+            sock.close(0)
+            raise
+
+    def _connect_or_raise(self, sock: zmq.Socket[bytes], endpoint: str) -> None:
+        check_endpoint(endpoint)
+        if endpoint.startswith("tcp://"):
+            if self.guard is None:
+                raise ValueError(f"{endpoint}: tcp links need bus.curve keys (refusing plaintext)")
+            self.guard.client(sock)
+        sock.connect(endpoint)
+
+    def _track(self, sock: zmq.Socket[bytes]) -> Channel:
+        chan = Channel(sock)
+        self._channels.append(chan)
+        return chan
+
+    def pub(self, endpoint: str) -> Channel:
+        """A bound PUB: drops per slow subscriber at HWM (see the table above)."""
+        sock = self._socket(zmq.PUB, self.hwm.pub, 10_000)
+        self._bind(sock, endpoint)
+        return self._track(sock)
+
+    def sub(self, endpoints: Iterable[str], prefixes: Iterable[str]) -> Channel:
+        """A SUB connected to every endpoint, subscribed to each dotted topic prefix."""
+        sock = self._socket(zmq.SUB, 10_000, self.hwm.sub)
+        for prefix in prefixes:
+            sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        for endpoint in endpoints:
+            self._connect(sock, endpoint)
+        return self._track(sock)
+
+    def router(self, endpoint: str, hwm: int | None = None) -> Channel:
+        """A bound ROUTER mailbox for acknowledged messages or control requests."""
+        h = self.hwm.mailbox if hwm is None else hwm
+        sock = self._socket(zmq.ROUTER, h, h)
+        sock.setsockopt(zmq.LINGER, self.hwm.close_linger_ms)
+        self._bind(sock, endpoint)
+        return self._track(sock)
+
+    def dealer(self, endpoint: str, hwm: int | None = None) -> Channel:
+        """A DEALER connected to one mailbox; refuses (EAGAIN) rather than queue for no peer."""
+        h = self.hwm.dealer if hwm is None else hwm
+        sock = self._socket(zmq.DEALER, h, h)
+        sock.setsockopt(zmq.IMMEDIATE, 1)
+        sock.setsockopt(zmq.LINGER, self.hwm.close_linger_ms)
+        self._connect(sock, endpoint)
+        return self._track(sock)
+
+    def close(self) -> None:
+        """Close every socket, stop the authenticator, terminate the context."""
+        for chan in self._channels:
+            if not chan.closed:
+                chan.close()
+        self._channels.clear()
+        if self.guard is not None:
+            self.guard.stop()
+        self.ctx.term()

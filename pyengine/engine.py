@@ -1,0 +1,168 @@
+"""`pyengine run` and `pyengine status`: the engine's command line.
+
+The lead's `pyengine/cli.py` wires these in with `add_run_parser(subparsers)` and
+`add_status_parser(subparsers)`; each sets `func` on its parser, to be called with the parsed
+`argparse.Namespace` and returning the exit code. `python -m pyengine.engine` runs the same
+commands (and the hidden `child` command the engine uses to start its other processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+import msgspec
+import uvloop
+
+from pyengine.actors.base import ConfigError
+from pyengine.config import EngineConfig, load_config
+from pyengine.messages import StatusReport
+from pyengine.runtime.control import ControlError, status
+from pyengine.runtime.engine import Engine, default_child_argv
+from pyengine.runtime.plan import make_plan
+
+log = logging.getLogger("pyengine")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _load(path: str | None) -> EngineConfig:
+    return load_config(path)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`pyengine run [config.toml] [--strategy FILE]... [--duration S]`."""
+    _setup_logging(getattr(args, "verbose", False))
+    group = getattr(args, "child_group", None) or "main"
+    strategies: list[str] = list(args.strategy or [])
+    try:
+        cfg = _load(args.config)
+        plan = make_plan(cfg, strategies)
+        if len(cfg.processes()) > 1 and args.config is None:
+            raise ConfigError("several processes need a config file")
+    except ConfigError as exc:
+        print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+    child_argv = default_child_argv(args.config, strategies) if args.config else None
+
+    async def main() -> int:
+        engine = Engine(
+            plan, group, config_path=args.config, strategies=strategies, child_argv=child_argv
+        )
+        return await engine.run(duration=args.duration)
+
+    try:
+        return uvloop.run(main())
+    except ConfigError as exc:
+        print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+
+
+def add_run_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """Add `run` to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "run",
+        help="start the engine (no config: everything in one process, SQLite under ./var/)",
+        description="Start the engine. Without a config file every actor runs in this process over "
+        "inproc://, with the SQLite store under ./var/. Stops cleanly on SIGINT/SIGTERM.",
+    )
+    p.add_argument("config", nargs="?", help="TOML config file")
+    p.add_argument(
+        "--strategy", action="append", metavar="FILE", help="load a strategy script (repeatable)"
+    )
+    p.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="run this long, then shut down cleanly"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.set_defaults(func=run_command)
+    return p
+
+
+def _table(report: StatusReport) -> str:
+    now = time.time_ns()
+    lines = [
+        f"engine {report.engine} pid {report.pid} up {(now - report.started_ns) / 1e9:.0f}s"
+        f" minting {'PAUSED' if report.minting_paused else 'on'}",
+        f"{'actor':<18}{'process':<10}{'state':<10}{'hb age':>8}{'handled':>10}{'msg/s':>9}"
+        f"{'gaps':>6}{'dropped':>8}{'rejected':>9}{'outbox':>7}{'restarts':>9}",
+    ]
+    for a in report.actors:
+        age = f"{(now - a.last_heartbeat_ns) / 1e9:.1f}s" if a.last_heartbeat_ns else "-"
+        lines.append(
+            f"{a.name:<18}{a.process:<10}{a.state:<10}{age:>8}{a.handled:>10}{a.rate_per_s:>9.1f}"
+            f"{a.gaps:>6}{a.dropped:>8}{a.rejected:>9}{a.outbox:>7}{a.restarts:>9}"
+        )
+    return "\n".join(lines)
+
+
+def status_command(args: argparse.Namespace) -> int:
+    """`pyengine status [config.toml] [--json]`."""
+    try:
+        cfg = _load(args.config)
+    except ConfigError as exc:
+        print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+    endpoint = args.endpoint or cfg.control_endpoint
+    try:
+        report = status(endpoint, args.timeout)
+    except ControlError as exc:
+        print(f"pyengine: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(report).decode(), indent=2) + "\n")
+    else:
+        print(_table(report))
+    return 0
+
+
+def add_status_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """Add `status` to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "status",
+        help="actors, heartbeats, message rates, gap/drop counts of a running engine",
+    )
+    p.add_argument("config", nargs="?", help="the running engine's TOML config (default: embedded)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--endpoint", help="control endpoint (default: from the config)")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
+    p.set_defaults(func=status_command)
+    return p
+
+
+def _add_child_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("child", help=argparse.SUPPRESS)
+    p.add_argument("child_group")
+    p.add_argument("config")
+    p.add_argument("--strategy", action="append")
+    p.add_argument("--duration", type=float)
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=run_command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m pyengine.engine ...`."""
+    parser = argparse.ArgumentParser(prog="pyengine")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_run_parser(sub)
+    add_status_parser(sub)
+    _add_child_parser(sub)
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

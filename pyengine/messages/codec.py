@@ -1,0 +1,135 @@
+"""One msgpack encoder and one tagged-union decoder for every socket, built once."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import msgspec
+
+from pyengine.messages.base import Message, tag_of
+from pyengine.messages.collateral import (
+    RequestTransfer,
+    TransferConfirmed,
+    TransferFailed,
+    TransferRequested,
+    TransferSubmitted,
+)
+from pyengine.messages.control import (
+    ActorRestarted,
+    AlertCleared,
+    AlertRaised,
+    GapDetected,
+    Health,
+    Heartbeat,
+    PauseMinting,
+    ResumeMinting,
+    Shutdown,
+    StatusReport,
+    StatusRequest,
+)
+from pyengine.messages.execution import (
+    CancelOrder,
+    OrderAccepted,
+    OrderCanceled,
+    OrderFilled,
+    OrderRejected,
+    PlaceOrder,
+    QuoteIssued,
+    SubmitOrder,
+)
+from pyengine.messages.market import (
+    BestBidOffer,
+    BookFault,
+    BookTop,
+    IndicativePrice,
+    MarkFunding,
+    OraclePrice,
+    TradePrint,
+)
+
+_registry: dict[str, type[Message]] = {}
+
+
+class DecodeError(ValueError):
+    """Bytes on a socket that are not a known message."""
+
+
+def register_message(cls: type[Message]) -> type[Message]:
+    """Add a message class to the wire union (usable as a class decorator)."""
+    tag = tag_of(cls)
+    if tag == cls.__name__:
+        raise TypeError(
+            f"{cls.__name__}: give it an explicit tag=, a rename must not change the wire"
+        )
+    known = _registry.get(tag)
+    if known is not None and known is not cls:
+        raise TypeError(f"tag {tag!r} is already used by {known.__name__}: tags are never reused")
+    _registry[tag] = cls
+    _decoder.cache_clear()
+    return cls
+
+
+for _cls in (
+    BookTop,
+    BookFault,
+    TradePrint,
+    BestBidOffer,
+    MarkFunding,
+    OraclePrice,
+    IndicativePrice,
+    QuoteIssued,
+    SubmitOrder,
+    CancelOrder,
+    PlaceOrder,
+    OrderAccepted,
+    OrderRejected,
+    OrderCanceled,
+    OrderFilled,
+    RequestTransfer,
+    TransferRequested,
+    TransferSubmitted,
+    TransferConfirmed,
+    TransferFailed,
+    Heartbeat,
+    Health,
+    GapDetected,
+    ActorRestarted,
+    AlertRaised,
+    AlertCleared,
+    PauseMinting,
+    ResumeMinting,
+    StatusRequest,
+    StatusReport,
+    Shutdown,
+):
+    _registry[tag_of(_cls)] = _cls
+
+
+def message_types() -> tuple[type[Message], ...]:
+    """Every registered message class."""
+    return tuple(_registry.values())
+
+
+@functools.cache
+def _decoder() -> msgspec.msgpack.Decoder[Any]:
+    union: Any = functools.reduce(lambda a, b: a | b, message_types())  # type: ignore[arg-type,return-value]
+    return msgspec.msgpack.Decoder(union)
+
+
+_encoder = msgspec.msgpack.Encoder()
+encode = _encoder.encode
+
+
+def decode(data: bytes | memoryview) -> Message:
+    """Decode one payload; raises `DecodeError` naming what is wrong."""
+    try:
+        msg: Message = _decoder().decode(data)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(str(exc)) from None
+    return msg
+
+
+def to_json(msg: Message) -> bytes:
+    """A message as JSON (for people, logs and the status command)."""
+    return msgspec.json.encode(msg)

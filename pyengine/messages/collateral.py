@@ -1,0 +1,68 @@
+"""Collateral transfers: each transfer is a durable, idempotent state machine
+REQUESTED -> SUBMITTED -> CONFIRMED | FAILED, keyed by `transfer_id` (SPEC §9)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from pyengine.messages.base import Message
+
+
+class RequestTransfer(Message, frozen=True, kw_only=True, tag="cmd.transfer.request"):
+    """Ask the collateral actor to delegate or undelegate backing assets."""
+
+    transfer_id: str
+    kind: str
+    custodian: str
+    venue: str
+    asset: str
+    amount: Decimal
+    CRITICAL: ClassVar[bool] = True
+
+    def topic(self) -> str:
+        return "cmd.transfer.request"
+
+
+class TransferEvent(Message, frozen=True, kw_only=True, tag="collateral.transfer.event"):
+    """Common shape of the transfer state-machine events (not sent itself)."""
+
+    transfer_id: str
+    custodian: str
+    CRITICAL: ClassVar[bool] = True
+
+    def topic(self) -> str:
+        return f"collateral.transfer.{self.custodian}"
+
+
+class TransferRequested(
+    TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.requested"
+):
+    """A transfer was recorded and will be submitted."""
+
+    kind: str
+    venue: str
+    asset: str
+    amount: Decimal
+
+
+class TransferSubmitted(
+    TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.submitted"
+):
+    """The custodian took the transfer; `external_id` is its idempotency key there."""
+
+    external_id: str = ""
+
+
+class TransferConfirmed(
+    TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.confirmed"
+):
+    """The custodian confirmed the transfer."""
+
+    settled_amount: Decimal | None = None
+
+
+class TransferFailed(TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.failed"):
+    """The transfer failed; nothing moved."""
+
+    reason: str

@@ -1,0 +1,155 @@
+"""Health, heartbeats, alerts, operator controls and status: the engine talking about itself."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+
+from pyengine.messages.base import Message
+
+
+class Heartbeat(Message, frozen=True, kw_only=True, tag="hb"):
+    """An actor is alive; also its hello, so peers know it is subscribed and reachable."""
+
+    actor: str
+    pid: int
+    state: str = "running"
+    handled: int = 0
+    published: int = 0
+    gaps: int = 0
+    rejected: int = 0
+    outbox: int = 0
+
+    def topic(self) -> str:
+        return f"hb.{self.actor}"
+
+
+class Health(Message, frozen=True, kw_only=True, tag="health.status"):
+    """Health of a connection or external dependency: `status` is ok, degraded or down."""
+
+    component: str
+    status: str
+    detail: str = ""
+
+    def topic(self) -> str:
+        return f"health.{self.component}"
+
+
+class GapDetected(Message, frozen=True, kw_only=True, tag="health.gap"):
+    """A subscriber saw a sequence jump: `missing` messages of (`peer`, `peer_topic`) were lost."""
+
+    actor: str
+    peer: str
+    peer_topic: str
+    expected: int
+    received: int
+    missing: int
+
+    def topic(self) -> str:
+        return f"health.gap.{self.actor}"
+
+
+class ActorRestarted(Message, frozen=True, kw_only=True, tag="sup.restarted"):
+    """The supervisor restarted a failed actor."""
+
+    actor: str
+    attempt: int
+    error: str
+    backoff_s: float
+
+    def topic(self) -> str:
+        return f"sup.restarted.{self.actor}"
+
+
+class AlertRaised(Message, frozen=True, kw_only=True, tag="alert.raised"):
+    """Something needs a person: `severity` is info, warning or critical."""
+
+    alert_id: str
+    severity: str
+    source: str
+    code: str
+    text: str
+    CRITICAL: ClassVar[bool] = True
+
+    def topic(self) -> str:
+        return f"alert.{self.severity}.{self.source}"
+
+
+class AlertCleared(Message, frozen=True, kw_only=True, tag="alert.cleared"):
+    """An alert's cause is gone."""
+
+    alert_id: str
+    source: str
+    CRITICAL: ClassVar[bool] = True
+
+    def topic(self) -> str:
+        return f"alert.cleared.{self.source}"
+
+
+class PauseMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.pause"):
+    """Stop accepting mint and redeem requests (SPEC §8 playbooks)."""
+
+    reason: str
+    by: str
+    CRITICAL: ClassVar[bool] = True
+
+    def topic(self) -> str:
+        return "ctl.mint.pause"
+
+
+class ResumeMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.resume"):
+    """Accept mint and redeem requests again (a person's decision)."""
+
+    reason: str
+    by: str
+    CRITICAL: ClassVar[bool] = True
+
+    def topic(self) -> str:
+        return "ctl.mint.resume"
+
+
+class ActorStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """One actor as `pyengine status` shows it."""
+
+    name: str
+    process: str
+    state: str
+    last_heartbeat_ns: int
+    handled: int
+    published: int
+    rate_per_s: float
+    gaps: int
+    dropped: int
+    rejected: int
+    outbox: int
+    restarts: int
+
+
+class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"):
+    """Ask a running engine for its status (request/reply on the control socket)."""
+
+    def topic(self) -> str:
+        return "ctl.status.request"
+
+
+class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
+    """The engine's answer to `StatusRequest`."""
+
+    engine: str
+    pid: int
+    started_ns: int
+    minting_paused: bool
+    actors: list[ActorStatus]
+
+    def topic(self) -> str:
+        return "ctl.status.report"
+
+
+class Shutdown(Message, frozen=True, kw_only=True, tag="ctl.shutdown"):
+    """Ask a running engine to stop gracefully (control socket)."""
+
+    reason: str = ""
+
+    def topic(self) -> str:
+        return "ctl.shutdown"

@@ -1,0 +1,103 @@
+"""Market data: data messages are nouns, published by feed and oracle actors.
+
+Prices and sizes on the hot path are the exact decimal strings the venue sent (no parsing,
+no float); `decimal.Decimal(s)` gives the exact value where arithmetic is needed.
+"""
+
+from __future__ import annotations
+
+from pyengine.messages.base import Message
+
+Level = tuple[str, str]
+"""One book level: (price, size) as exact decimal strings."""
+
+
+class BookTop(Message, frozen=True, kw_only=True, tag="md.book_top"):
+    """Top-N levels of one book, best first; `valid` is false while the feed resyncs."""
+
+    venue: str
+    symbol: str
+    bids: list[Level]
+    asks: list[Level]
+    valid: bool = True
+    book_seq: int = 0
+
+    def topic(self) -> str:
+        return f"md.book.{self.venue}.{self.symbol}"
+
+
+class BookFault(Message, frozen=True, kw_only=True, tag="md.book_fault"):
+    """A book became untrustworthy (gap, checksum, crossed, stale): do not trade on it."""
+
+    venue: str
+    symbol: str
+    reason: str
+
+    def topic(self) -> str:
+        return f"md.fault.{self.venue}.{self.symbol}"
+
+
+class TradePrint(Message, frozen=True, kw_only=True, tag="md.trade"):
+    """One public trade."""
+
+    venue: str
+    symbol: str
+    price: str
+    size: str
+    side: str
+    trade_id: str = ""
+
+    def topic(self) -> str:
+        return f"md.trade.{self.venue}.{self.symbol}"
+
+
+class BestBidOffer(Message, frozen=True, kw_only=True, tag="md.bbo"):
+    """Best bid and offer."""
+
+    venue: str
+    symbol: str
+    bid_px: str
+    bid_sz: str
+    ask_px: str
+    ask_sz: str
+
+    def topic(self) -> str:
+        return f"md.bbo.{self.venue}.{self.symbol}"
+
+
+class MarkFunding(Message, frozen=True, kw_only=True, tag="md.mark_funding"):
+    """Mark and index price with the current funding rate of a perpetual."""
+
+    venue: str
+    symbol: str
+    mark_px: str
+    index_px: str = ""
+    funding_rate: str = "0"
+    next_funding_ns: int = 0
+
+    def topic(self) -> str:
+        return f"md.funding.{self.venue}.{self.symbol}"
+
+
+class OraclePrice(Message, frozen=True, kw_only=True, tag="oracle.price"):
+    """An oracle's price (Pyth, RedStone): value, confidence and the oracle's publish time."""
+
+    source: str
+    symbol: str
+    price: str
+    conf: str = "0"
+    publish_ns: int = 0
+
+    def topic(self) -> str:
+        return f"oracle.{self.source}.{self.symbol}"
+
+
+class IndicativePrice(Message, frozen=True, kw_only=True, tag="price.indicative"):
+    """Indicative mint and redeem prices for one collateral asset."""
+
+    asset: str
+    mint_px: str
+    redeem_px: str
+
+    def topic(self) -> str:
+        return f"price.indicative.{self.asset}"

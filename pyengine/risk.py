@@ -1,0 +1,104 @@
+"""Pre-trade risk for strategy scripts and the router.
+
+`RiskEngine.check(instrument, side, qty, price, ts_ms)` returns a `Verdict`: truthy when
+approved, otherwise `codes` and `reasons` list every check that refused the order (a
+refusal is a value, never an exception). Checks: price tick and lot, min/max size and
+notional, price band against the mark, order notional, position per instrument and
+gross notional per venue, portfolio net delta, venue concentration, margin headroom and
+liquidation distance after the order, order rate, and trading state (active /
+reduce-only / halted, globally, per venue or per instrument). Exposure limits refuse only
+orders that make things worse, so a breach can always be repaired.
+
+The limits table comes from config and can be replaced at run time
+(`RiskEngine.set_limits`, `set_state`). In TOML (`limits_from_toml`), amounts may be
+strings or numbers; numbers are read as `Decimal`, never as binary floats::
+
+    price_band = 0.05
+    max_net_delta_usd = "250000"
+    max_orders_per_window = 50
+    rate_window_ms = 1000
+    [venues.bybit]
+    max_share = 0.5
+    [instruments."binance-usdm:BTCUSDT"]
+    max_position = "25"
+    state = "reduce-only"
+
+An unknown key is a `RiskConfigError`, so a typo never silently disables a limit.
+`Gatekeeper` is the SPEC section 8 mint/redeem circuit breaker.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import NamedTuple
+
+from pyengine._core import (
+    EngineError,
+    GateDecision,
+    Gatekeeper,
+    RiskConfigError,
+    RiskEngine,
+    UnknownInstrument,
+    Verdict,
+)
+
+__all__ = [
+    "EngineError",
+    "GateDecision",
+    "Gatekeeper",
+    "Order",
+    "RiskConfigError",
+    "RiskEngine",
+    "UnknownInstrument",
+    "Verdict",
+    "engine_from_limits",
+    "limits_from_toml",
+    "limits_json",
+]
+
+
+class Order(NamedTuple):
+    """One order for `RiskEngine.check_batch` (a plain tuple works too)."""
+
+    instrument: int
+    side: str
+    qty: Decimal
+    price: Decimal
+    ts_ms: int = 0
+
+
+def _plain(value: object, path: str) -> object:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        raise RiskConfigError(f"bad limit {path}: float {value!r} is not exact, use a str")
+    raise RiskConfigError(f"bad limit {path}: unsupported value {value!r}")
+
+
+def limits_json(limits: Mapping[str, object]) -> str:
+    """The JSON text `RiskEngine` reads, from a mapping (Decimal values become strings)."""
+    return json.dumps(_plain(limits, ""))
+
+
+def limits_from_toml(path: str | Path) -> str:
+    """Read a limits table from TOML (numbers as Decimal) and return its JSON text."""
+    with Path(path).open("rb") as f:
+        table = tomllib.load(f, parse_float=Decimal)
+    return limits_json(table)
+
+
+def engine_from_limits(limits: Mapping[str, object] | str | Path | None = None) -> RiskEngine:
+    """A `RiskEngine` from a mapping, a TOML file path, or nothing (no limits)."""
+    if limits is None:
+        return RiskEngine()
+    if isinstance(limits, Mapping):
+        return RiskEngine(limits_json(limits))
+    return RiskEngine(limits_from_toml(limits))

@@ -1,0 +1,49 @@
+"""The control socket: `pyengine status` and remote shutdown, request/reply over ROUTER/DEALER."""
+
+from __future__ import annotations
+
+import time
+
+import zmq
+
+from pyengine.bus import Bus
+from pyengine.messages import Message, StatusReport, StatusRequest, decode, encode
+
+
+class ControlError(RuntimeError):
+    """No answer from the engine's control socket."""
+
+
+def request(bus: Bus, endpoint: str, msg: Message, timeout_s: float = 3.0) -> Message:
+    """Send one control request and wait for the reply (blocking; for the CLI and tests)."""
+    chan = bus.dealer(endpoint, hwm=10)
+    sock = chan.sock
+    sock.setsockopt(zmq.IMMEDIATE, 0)
+    try:
+        sock.send(encode(msg))
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ControlError(
+                    f"no answer from {endpoint} within {timeout_s:.1f}s (is the engine running?)"
+                )
+            if sock.poll(int(left * 1000), zmq.POLLIN):
+                return decode(sock.recv())
+    finally:
+        chan.close()
+
+
+def status(endpoint: str, timeout_s: float = 3.0, bus: Bus | None = None) -> StatusReport:
+    """Ask a running engine for its status."""
+    own = bus is None
+    b = bus or Bus()
+    try:
+        now = time.time_ns()
+        reply = request(b, endpoint, StatusRequest(ts_event=now, ts_recv=now), timeout_s)
+    finally:
+        if own:
+            b.close()
+    if not isinstance(reply, StatusReport):
+        raise ControlError(f"unexpected reply {type(reply).__name__}")
+    return reply

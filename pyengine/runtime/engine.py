@@ -1,0 +1,365 @@
+"""The engine process: runs one process group's actors, supervises them, and (in `main`)
+spawns and supervises the other groups' processes and serves the control socket.
+
+Graceful shutdown (SIGINT, SIGTERM, `--duration`, or a `Shutdown` request):
+
+1. every local actor drains: timers stop (sources go quiet), `on_stop` runs, input is still
+   handled and unacknowledged output still resent;
+2. `main` sends SIGTERM to the other processes, which drain the same way and exit once their
+   outboxes are empty, and waits for them;
+3. each process waits until no local outbox holds an unacknowledged message (every critical
+   message is then durable at its receivers), up to `shutdown_timeout_s`, and reports any
+   that remain;
+4. actors flush and close, sockets close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pyengine.actors.base import Actor, ActorContext, SystemClock
+from pyengine.actors.runner import ActorRunner, RunnerSettings
+from pyengine.actors.supervisor import RestartPolicy, Supervisor, SupervisorActor
+from pyengine.bus import Bus, CurveKeys, HighWaterMarks, load_keys
+from pyengine.messages import (
+    ActorStatus,
+    Message,
+    Shutdown,
+    StatusReport,
+    StatusRequest,
+    decode,
+    encode,
+)
+from pyengine.runtime.plan import EnginePlan, supervisor_name
+from pyengine.store import open_store
+
+log = logging.getLogger("pyengine.engine")
+
+RECOVER_PREFIXES = (
+    "cmd.order.",
+    "cmd.venue.",
+    "exec.",
+    "collateral.transfer.",
+    "cmd.transfer.",
+    "ctl.mint.",
+)
+
+
+def curve_keys(plan: EnginePlan) -> CurveKeys | None:
+    """Load the CURVE key files named in config (None when not configured)."""
+    c = plan.config.bus.curve
+    if c is None:
+        return None
+    return load_keys(
+        Path(c.server_cert),
+        Path(c.client_cert),
+        Path(c.authorized_keys_dir) if c.authorized_keys_dir else None,
+    )
+
+
+class Engine:
+    """One process of the engine."""
+
+    def __init__(
+        self,
+        plan: EnginePlan,
+        group: str = "main",
+        *,
+        config_path: str | None = None,
+        strategies: list[str] | None = None,
+        child_argv: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.cfg = plan.config
+        self.group = group
+        self.config_path = config_path
+        self.strategies = strategies or []
+        self.child_argv = child_argv
+        self.clock = SystemClock()
+        self.stop_event = asyncio.Event()
+        self.started_ns = time.time_ns()
+        self.runners: dict[str, ActorRunner] = {}
+        self.children: dict[str, asyncio.subprocess.Process] = {}
+        self.bus: Bus | None = None
+        self.supervisor: Supervisor | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = asyncio.Event()
+        cfg = self.cfg
+        self.settings = RunnerSettings(
+            heartbeat_s=cfg.bus.heartbeat_s,
+            ack_timeout_s=cfg.bus.ack_timeout_s,
+            max_batch=cfg.bus.max_batch,
+        )
+        self.policy = RestartPolicy(
+            cfg.supervisor.backoff_initial_s,
+            cfg.supervisor.backoff_max_s,
+            cfg.supervisor.max_failures,
+            cfg.supervisor.failure_window_s,
+        )
+
+    @property
+    def sup_actor(self) -> SupervisorActor | None:
+        r = self.runners.get(supervisor_name(self.group))
+        return r.actor if r is not None and isinstance(r.actor, SupervisorActor) else None
+
+    def request_stop(self, reason: str = "") -> None:
+        if not self.stop_event.is_set():
+            log.info("%s: stopping (%s)", self.group, reason or "requested")
+            self.stop_event.set()
+
+    def _recovery(self) -> list[Message]:
+        try:
+            store = open_store(self.plan.store_url, self.cfg.store.synchronous)
+        except Exception as exc:
+            log.warning("no journal to recover from (%s)", exc)
+            return []
+        try:
+            return list(store.journal(RECOVER_PREFIXES))
+        finally:
+            store.close()
+
+    async def run(self, duration: float | None = None) -> int:
+        """Run until stopped; returns the process exit code."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.request_stop, sig.name)
+        hwm = HighWaterMarks(
+            pub=self.cfg.bus.pub_hwm,
+            sub=self.cfg.bus.sub_hwm,
+            mailbox=self.cfg.bus.mailbox_hwm,
+            dealer=self.cfg.bus.dealer_hwm,
+        )
+        self.bus = bus = Bus(hwm, curve_keys(self.plan))
+        sup_name = supervisor_name(self.group)
+        try:
+            journal = self._recovery()
+            local: list[tuple[str, type[Actor], dict[str, Any]]] = [(sup_name, SupervisorActor, {})]
+            local += [
+                (a.name, a.cls, a.options)
+                for a in self.plan.local(self.group)
+                if a.name != sup_name
+            ]
+            for name, cls, options in local:
+                runner = ActorRunner(
+                    name,
+                    cls,
+                    bus,
+                    self.plan.directory,
+                    clock=self.clock,
+                    settings=self.settings,
+                    options=options,
+                    store_url=self.plan.store_url,
+                )
+                runner.open()
+                if journal and name != sup_name:
+                    runner.set_recovery(journal)
+                self.runners[name] = runner
+            sup_runner = self.runners[sup_name]
+            self.supervisor = Supervisor(self.policy, self.clock, sup_runner.emit)
+            for name, runner in self.runners.items():
+                self._tasks.append(
+                    loop.create_task(
+                        self.supervisor.supervise(name, runner.run), name=f"sup.{name}"
+                    )
+                )
+            if self.group == "main":
+                self._tasks.append(loop.create_task(self._control_loop(), name="control"))
+                for group in self.cfg.processes()[1:]:
+                    self._tasks.append(
+                        loop.create_task(
+                            self.supervisor.supervise(
+                                f"process:{group}", self._child_starter(group)
+                            ),
+                            name=f"proc.{group}",
+                        )
+                    )
+            else:
+                self._tasks.append(loop.create_task(self._orphan_watch(), name="orphan"))
+            self.ready.set()
+            log.info(
+                "%s: running %d actors (%s)%s",
+                self.group,
+                len(self.runners),
+                ", ".join(self.runners),
+                f" for {duration}s" if duration else "",
+            )
+            if duration is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop_event.wait(), duration)
+            else:
+                await self.stop_event.wait()
+            return await self._shutdown()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for runner in self.runners.values():
+                await runner.close()
+            bus.close()
+
+    async def _shutdown(self) -> int:
+        assert self.supervisor is not None
+        self.supervisor.stopping = True
+        deadline = time.monotonic() + self.cfg.shutdown_timeout_s
+        for runner in self.runners.values():
+            try:
+                runner.drain()
+            except Exception:
+                log.exception("%s: on_stop failed", runner.name)
+        for proc in self.children.values():
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+        for group, proc in list(self.children.items()):
+            left = max(0.1, deadline - time.monotonic())
+            try:
+                await asyncio.wait_for(proc.wait(), left)
+            except TimeoutError:
+                log.error("process %s did not stop in time; killing it", group)
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        quiet = 0
+        quiet_ns = 200_000_000
+        while time.monotonic() < deadline:
+            now = self.clock.now_ns()
+            if all(
+                r.drained and now - r.last_mailbox_ns >= quiet_ns for r in self.runners.values()
+            ):
+                quiet += 1
+                if quiet >= 3:
+                    break
+            else:
+                quiet = 0
+            await asyncio.sleep(0.05)
+        unacked = {r.name: len(r.outbox) for r in self.runners.values() if len(r.outbox)}
+        for name in self.runners:
+            task = next((t for t in self._tasks if t.get_name() == f"sup.{name}"), None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if unacked:
+            log.error("%s: shut down with unacknowledged messages: %s", self.group, unacked)
+            return 1
+        log.info("%s: stopped cleanly, nothing in flight", self.group)
+        return 0
+
+    async def _orphan_watch(self) -> None:
+        parent = os.getppid()
+        while True:
+            await asyncio.sleep(0.5)
+            if os.getppid() != parent:
+                self.request_stop("parent process gone")
+                return
+
+    def _child_starter(self, group: str) -> Callable[[], Awaitable[None]]:
+        return lambda: self._child(group)
+
+    async def _child(self, group: str) -> None:
+        if self.child_argv is None:
+            raise RuntimeError("no way to start child processes")
+        argv = self.child_argv(group)
+        proc = await asyncio.create_subprocess_exec(*argv)
+        self.children[group] = proc
+        log.info("started process %s (pid %d)", group, proc.pid)
+        rc = await proc.wait()
+        if self.supervisor is not None and self.supervisor.stopping:
+            return
+        raise RuntimeError(f"process {group} (pid {proc.pid}) exited with {rc}")
+
+    def status(self) -> StatusReport:
+        """The engine's status: every actor's last heartbeat, rates, gaps, restarts."""
+        sup = self.sup_actor
+        now = time.time_ns()
+        restarts = dict(self.supervisor.restarts) if self.supervisor else {}
+        actors: list[ActorStatus] = []
+        for name, peer in self.plan.directory.peers.items():
+            hb = sup.heartbeats.get(name) if sup else None
+            runner = self.runners.get(name)
+            if runner is not None:
+                hb = runner.heartbeat(now)
+            proc_restarts = restarts.get(f"process:{peer.process}", 0)
+            actors.append(
+                ActorStatus(
+                    name=name,
+                    process=peer.process,
+                    state=hb.state if hb else "unknown",
+                    last_heartbeat_ns=hb.ts_event if hb else 0,
+                    handled=hb.handled if hb else 0,
+                    published=hb.published if hb else 0,
+                    rate_per_s=round(sup.rates.get(name, 0.0), 1) if sup else 0.0,
+                    gaps=hb.gaps if hb else 0,
+                    dropped=(
+                        runner.tracker.missing
+                        if runner
+                        else (sup.gap_missing.get(name, 0) if sup else 0)
+                    ),
+                    rejected=hb.rejected if hb else 0,
+                    outbox=hb.outbox if hb else 0,
+                    restarts=restarts.get(name, 0) + proc_restarts,
+                )
+            )
+        return StatusReport(
+            ts_event=now,
+            ts_recv=now,
+            engine=self.cfg.name,
+            pid=os.getpid(),
+            started_ns=self.started_ns,
+            minting_paused=bool(sup and sup.minting_paused),
+            actors=actors,
+        )
+
+    async def _control_loop(self) -> None:
+        assert self.bus is not None
+        endpoint = self.cfg.control_endpoint
+        chan = self.bus.router(endpoint, hwm=1000)
+        try:
+            while True:
+                for frames in await chan.recv_batch(64):
+                    if len(frames) != 2:
+                        continue
+                    ident, payload = frames
+                    try:
+                        msg = decode(payload)
+                    except Exception as exc:
+                        log.warning("control: bad request (%s)", exc)
+                        continue
+                    if isinstance(msg, StatusRequest):
+                        chan.send([ident, encode(self.status())])
+                    elif isinstance(msg, Shutdown):
+                        chan.send([ident, encode(self.status())])
+                        self.request_stop(f"control: {msg.reason}")
+        finally:
+            chan.close()
+            if endpoint.startswith("ipc://"):
+                with contextlib.suppress(OSError):
+                    Path(endpoint[len("ipc://") :]).unlink()
+
+
+def default_child_argv(config_path: str, strategies: list[str]) -> Callable[[str], list[str]]:
+    """How `main` starts another process group of the same engine."""
+
+    def argv(group: str) -> list[str]:
+        out = [sys.executable, "-m", "pyengine.engine", "child", group, config_path]
+        for s in strategies:
+            out += ["--strategy", s]
+        return out
+
+    return argv
+
+
+__all__ = ["ActorContext", "Engine", "default_child_argv"]

@@ -1,0 +1,127 @@
+"""From config to a plan: which actor classes, where each listens, who takes what reliably."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.directory import Directory, PeerAddress
+from pyengine.actors.supervisor import SupervisorActor
+from pyengine.config import ActorConfig, EngineConfig
+
+KINDS: dict[str, str] = {
+    "recorder": "pyengine.actors.recorder:Recorder",
+    "monitor": "pyengine.actors.monitor:Monitor",
+    "risk": "pyengine.actors.risk_gate:RiskGate",
+    "paper_venue": "pyengine.actors.paper:PaperVenue",
+    "demo_market": "pyengine.actors.paper:DemoMarket",
+    "strategy": "pyengine.strategy:StrategyHost",
+}
+
+
+def register_kind(kind: str, target: str) -> None:
+    """Name an actor class (`module:Class`) so configs can say `kind = "<kind>"`."""
+    KINDS[kind] = target
+
+
+def resolve_kind(kind: str, key: str = "kind") -> type[Actor]:
+    """The actor class of a registered kind or a `module:Class` path."""
+    target = KINDS.get(kind, kind)
+    mod_name, _, cls_name = target.partition(":")
+    if not cls_name:
+        raise ConfigError(f"{key}: unknown actor kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+    try:
+        module = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise ConfigError(f"{key}: cannot import {mod_name!r}: {exc}") from None
+    cls = getattr(module, cls_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Actor)):
+        raise ConfigError(f"{key}: {target!r} is not an Actor class")
+    return cls
+
+
+@dataclass
+class ActorPlan:
+    """One actor as the engine will run it."""
+
+    name: str
+    cls: type[Actor]
+    process: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EnginePlan:
+    """The whole engine: actors per process and the directory every process shares."""
+
+    config: EngineConfig
+    actors: list[ActorPlan]
+    directory: Directory
+    store_url: str
+
+    def local(self, group: str) -> list[ActorPlan]:
+        return [a for a in self.actors if a.process == group]
+
+
+def supervisor_name(group: str) -> str:
+    return "supervisor" if group == "main" else f"supervisor_{group}"
+
+
+def _endpoints(cfg: EngineConfig, index: int, name: str, a: ActorConfig | None) -> tuple[str, str]:
+    bus = cfg.bus
+    if bus.transport == "inproc":
+        pub, box = f"inproc://{cfg.name}.{name}.pub", f"inproc://{cfg.name}.{name}.mailbox"
+    elif bus.transport == "ipc":
+        pub, box = (
+            f"ipc://{bus.ipc_dir}/{cfg.name}.{name}.pub",
+            f"ipc://{bus.ipc_dir}/{cfg.name}.{name}.mailbox",
+        )
+    else:
+        port = bus.tcp_base_port + 2 * index
+        pub, box = f"tcp://{bus.tcp_host}:{port}", f"tcp://{bus.tcp_host}:{port + 1}"
+    if a is not None:
+        pub, box = a.pub or pub, a.mailbox or box
+    return pub, box
+
+
+def _store_url(cfg: EngineConfig) -> str:
+    url = cfg.store.url
+    if url == "sqlite:///var/engine.db" and cfg.var_dir != "./var":
+        return f"sqlite:///{Path(cfg.var_dir) / 'engine.db'}"
+    return url
+
+
+def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EnginePlan:
+    """Resolve every actor class and endpoint; `strategies` adds `--strategy` files."""
+    actor_cfgs = list(cfg.actors)
+    for i, path in enumerate(strategies or []):
+        name = "strategy" if i == 0 else f"strategy{i + 1}"
+        actor_cfgs.append(ActorConfig(name=name, kind="strategy", options={"path": path}))
+    store_url = _store_url(cfg)
+    plans: list[ActorPlan] = []
+    peers: list[PeerAddress] = []
+    index = 0
+    for group in cfg.processes():
+        name = supervisor_name(group)
+        pub, box = _endpoints(cfg, index, name, None)
+        index += 1
+        peers.append(PeerAddress(name, pub, box, (), group))
+        plans.append(ActorPlan(name, SupervisorActor, group))
+    for i, a in enumerate(actor_cfgs):
+        cls = resolve_kind(a.kind, f"actors[{i}].kind")
+        pub, box = _endpoints(cfg, index, a.name, a)
+        index += 1
+        try:
+            probe = cls(ActorContext(name=a.name, options=a.options, store_url=store_url))
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise ConfigError(f"actors[{i}] ({a.name}): {type(exc).__name__}: {exc}") from exc
+        _, reliable = probe.topics()
+        probe.close()
+        peers.append(PeerAddress(a.name, pub, box, tuple(reliable), a.process))
+        plans.append(ActorPlan(a.name, cls, a.process, dict(a.options)))
+    return EnginePlan(cfg, plans, Directory(peers), store_url)

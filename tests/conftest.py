@@ -1,0 +1,79 @@
+"""Shared fixtures: polling with a deadline, a real PostgreSQL server, engine subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll `cond` until truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+async def async_wait_until(
+    cond: Callable[[], object], timeout: float = 10.0, what: str = "condition"
+) -> None:
+    """`wait_until` for the event loop (yields to other tasks while polling)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+def poll() -> Callable[..., None]:
+    return wait_until
+
+
+@pytest.fixture
+def apoll() -> Callable[..., Awaitable[None]]:
+    return async_wait_until
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """URL of a throwaway PostgreSQL cluster (installed and started by scripts/ensure_postgres.sh)."""
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "ensure_postgres.sh")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty database on the test server for one test."""
+    import psycopg  # noqa: PLC0415
+
+    name = f"t_{os.getpid()}_{time.monotonic_ns()}"
+    admin = pg_server.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}".encode())
+    try:
+        yield pg_server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())
+
+
+def engine_cmd(*args: str) -> list[str]:
+    """Command line for `python -m pyengine.engine ...`."""
+    return [sys.executable, "-m", "pyengine.engine", *args]
