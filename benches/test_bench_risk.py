@@ -12,7 +12,7 @@ import random
 import time
 from collections import deque
 from decimal import Decimal as D
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -208,9 +208,13 @@ def test_batch_vs_pure_python(benchmark: Any) -> None:
 N_POS, N_INST = 10_000, 20
 
 
-def positions() -> tuple[list[tuple[str, D]], list[tuple[int, D, D]], list[D]]:
+def positions() -> tuple[
+    list[tuple[Literal["linear", "inverse"], D]], list[tuple[int, D, D]], list[D]
+]:
     rnd = random.Random(3)
-    terms = [("linear" if k % 2 else "inverse", D(1) if k % 2 else D(10)) for k in range(N_INST)]
+    terms: list[tuple[Literal["linear", "inverse"], D]] = [
+        ("linear" if k % 2 else "inverse", D(1) if k % 2 else D(10)) for k in range(N_INST)
+    ]
     rows = [
         (
             rnd.randrange(N_INST),
@@ -224,7 +228,9 @@ def positions() -> tuple[list[tuple[str, D]], list[tuple[int, D, D]], list[D]]:
 
 
 def py_mark(
-    terms: list[tuple[str, D]], rows: list[tuple[int, D, D]], marks: list[D]
+    terms: list[tuple[Literal["linear", "inverse"], D]],
+    rows: list[tuple[int, D, D]],
+    marks: list[D],
 ) -> tuple[D, D, D]:
     upl = gross = net = D(0)
     for i, q, e in rows:

@@ -17,6 +17,7 @@ class UnknownInstrument(EngineError): ...
 
 # Market data: venue normalisers and books.
 
+@final
 class BookUpdate:
     """A book changed; `updates` snapshots/deltas of one call were folded into it."""
 
@@ -33,6 +34,7 @@ class BookUpdate:
     @property
     def updates(self) -> int: ...
 
+@final
 class Trade:
     """A public trade; prices and sizes are exact decimal strings."""
 
@@ -51,6 +53,7 @@ class Trade:
     @property
     def trade_id(self) -> str: ...
 
+@final
 class Bbo:
     """Best bid and offer from a top-of-book stream."""
 
@@ -69,6 +72,7 @@ class Bbo:
     @property
     def ask_sz(self) -> str: ...
 
+@final
 class MarkFunding:
     """Mark/index price and funding; fields the venue did not send are None."""
 
@@ -87,6 +91,7 @@ class MarkFunding:
     @property
     def next_funding_ns(self) -> int | None: ...
 
+@final
 class BookFault:
     """A book failed its integrity rule and was cleared: resubscribe or resnapshot."""
 
@@ -103,6 +108,7 @@ class BookFault:
     @property
     def detail(self) -> str: ...
 
+@final
 class BookView:
     """A book's state and best levels as (price, size) decimal strings, best first."""
 
@@ -127,6 +133,7 @@ class BookView:
     @property
     def asks(self) -> list[tuple[str, str]]: ...
 
+@final
 class SweepResult:
     """Sweeping a side for a size: exact filled size, notional and impact price."""
 
@@ -141,8 +148,7 @@ class SweepResult:
     @property
     def complete(self) -> bool: ...
 
-MarketEvent = BookUpdate | Trade | Bbo | MarkFunding | BookFault
-
+@final
 class Feed:
     """One venue connection: raw bytes in, normalised events and book answers out.
 
@@ -151,21 +157,21 @@ class Feed:
     rule is cleared, reported as a `BookFault` and stays invalid until resynced.
     """
 
-    def __init__(
-        self, venue: str, *, category: str | None = None, max_buffer: int = 10000
-    ) -> None: ...
+    def __new__(
+        cls, venue: str, *, category: str | None = None, max_buffer: int = 10000
+    ) -> Feed: ...
     @property
     def venue(self) -> str: ...
-    def on_message(self, raw: bytes, ts_recv: int = 0) -> list[MarketEvent]: ...
+    def on_message(self, raw: bytes, ts_recv: int = 0) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
     def on_messages(
         self,
         raws: Iterable[bytes],
         ts_recv: int | Sequence[int] | None = None,
         events: bool = True,
-    ) -> list[MarketEvent]: ...
+    ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
     def on_rest_snapshot(
         self, raw: bytes, symbol: str | None = None, ts_recv: int = 0
-    ) -> list[MarketEvent]: ...
+    ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
     def on_reconnect(self) -> None: ...
     def stats(self) -> dict[str, int]: ...
     def last_error(self) -> str | None: ...

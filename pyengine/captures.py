@@ -70,8 +70,8 @@ def _seconds_to_ns(ts: object) -> int:
 def detect_format(path: Path) -> CaptureFormat:
     """Guess a capture's container from its first non-empty line."""
     with path.open("rb") as f:
-        for line in f:
-            line = line.strip()
+        for raw_line in f:
+            line = raw_line.strip()
             if not line:
                 continue
             head, _, _ = line.partition(b" ")

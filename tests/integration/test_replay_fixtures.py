@@ -26,8 +26,16 @@ CAPTURES = [
         "binance_usdm/l2_capture_btcusdt_perp_20240808_snapshot_plus_diffs.txt",
         "binance",
     ),
-    ("binance-usdm", "binance_usdm/l2_capture_sushiusdt_akrousdt_20210722_cryptofeed.jsonl", "binance"),
-    ("binance-usdm", "binance_usdm/capture_btcusdt_perp_20240808_all_streams_prefix.txt", "binance"),
+    (
+        "binance-usdm",
+        "binance_usdm/l2_capture_sushiusdt_akrousdt_20210722_cryptofeed.jsonl",
+        "binance",
+    ),
+    (
+        "binance-usdm",
+        "binance_usdm/capture_btcusdt_perp_20240808_all_streams_prefix.txt",
+        "binance",
+    ),
     (
         "binance-coinm",
         "binance_coinm/l2_capture_btcusd_perp_20240808_snapshot_plus_diffs.txt",
@@ -131,12 +139,13 @@ def test_repeat_resets_books_and_sums_counters() -> None:
 
 def test_cli_survives_garbage_and_missing_files(tmp_path: Path) -> None:
     junk = tmp_path / "junk.txt"
-    junk.write_bytes(b"\x00\xff not json\n{}\n[1,2]\n{\"e\":\"depthUpdate\"}\n123 {bad\n")
+    junk.write_bytes(b'\x00\xff not json\n{}\n[1,2]\n{"e":"depthUpdate"}\n123 {bad\n')
     for venue in ("binance-usdm", "bybit", "okx", "deribit", "bitmex"):
         proc = subprocess.run(
             [sys.executable, "-m", "pyengine.cli", "replay", "--venue", venue, str(junk)],
             capture_output=True,
             text=True,
+            check=False,
         )
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout)
@@ -145,6 +154,7 @@ def test_cli_survives_garbage_and_missing_files(tmp_path: Path) -> None:
         [sys.executable, "-m", "pyengine.cli", "replay", "--venue", "okx", "/nonexistent"],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr

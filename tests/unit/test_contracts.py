@@ -159,15 +159,15 @@ def test_position_from_fills() -> None:
     pos = c.Position("linear", 1)
     pos.apply(2, 100, D("0.1"))
     pos.apply(2, 110, D("0.1"))
-    assert (pos.qty, pos.avg_entry) == (4, 105)
-    assert pos.apply(-5, 100) == (4, -1, -20)
-    assert (pos.qty, pos.avg_entry, pos.realised_pnl, pos.fees) == (-1, 100, -20, D("0.2"))
+    assert (pos.qty, pos.avg_entry) == (D(4), D(105))
+    assert pos.apply(-5, 100) == (D(4), D(-1), D(-20))
+    assert (pos.qty, pos.avg_entry, pos.realised_pnl, pos.fees) == (D(-1), D(100), D(-20), D("0.2"))
     assert pos.unrealised(90) == 10
 
 
 def test_rehedge_and_portfolio() -> None:
     coinm = load("binance-coinm", "binance_coinm/rest_exchangeInfo_dapi_20210721_full.json")
-    assert c.inverse_rehedge(coinm["BTCUSD_PERP"], -600, 50000, -1) == (100, 100)
+    assert c.inverse_rehedge(coinm["BTCUSD_PERP"], -600, 50000, -1) == (D(100), D(100))
     book = c.Portfolio([("linear", 1), ("inverse", 1)])
     book.extend([(0, D(-10), D(2000)), (1, D(50000), D(10000))])
     assert book.mark([D(1800), D(11000)]) == (D(7000), D(68000), D(32000))

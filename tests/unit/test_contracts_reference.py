@@ -4,20 +4,22 @@ random instruments, prices and fill sequences (hypothesis)."""
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
+from typing import Literal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyengine import contracts as c
 
-PAYOFFS = st.sampled_from(["linear", "inverse"])
+Payoff = Literal["linear", "inverse"]
+PAYOFFS: st.SearchStrategy[Payoff] = st.sampled_from(["linear", "inverse"])
 MULTS = st.sampled_from([Decimal(1), Decimal("0.01"), Decimal(10), Decimal(100)])
 PRICES = st.integers(100, 20_000_000).map(lambda m: Decimal(m).scaleb(-2))
 QTYS = st.integers(1, 10_000_000).map(lambda m: Decimal(m).scaleb(-3))
 SIGNED = st.tuples(QTYS, st.booleans()).map(lambda t: t[0] if t[1] else -t[0])
 
 
-def ref_pnl(payoff: str, mult: Decimal, qty: Decimal, entry: Decimal, exit_: Decimal) -> Decimal:
+def ref_pnl(payoff: Payoff, mult: Decimal, qty: Decimal, entry: Decimal, exit_: Decimal) -> Decimal:
     if payoff == "linear":
         return mult * qty * (exit_ - entry)
     return mult * qty * (exit_ - entry) / (entry * exit_)
@@ -26,7 +28,7 @@ def ref_pnl(payoff: str, mult: Decimal, qty: Decimal, entry: Decimal, exit_: Dec
 class RefPosition:
     """The textbook position: weighted (linear) or harmonic (inverse) average entry."""
 
-    def __init__(self, payoff: str, mult: Decimal) -> None:
+    def __init__(self, payoff: Payoff, mult: Decimal) -> None:
         self.payoff, self.mult = payoff, mult
         self.qty = self.avg = self.realised = self.fees = Decimal(0)
 
@@ -61,7 +63,7 @@ def close(a: Decimal, b: Decimal) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(PAYOFFS, MULTS, SIGNED, PRICES, PRICES)
 def test_pnl_notional_delta_match_reference(
-    payoff: str, mult: Decimal, qty: Decimal, entry: Decimal, exit_: Decimal
+    payoff: Payoff, mult: Decimal, qty: Decimal, entry: Decimal, exit_: Decimal
 ) -> None:
     with localcontext() as ctx:
         ctx.prec = 28
@@ -86,7 +88,7 @@ def test_pnl_notional_delta_match_reference(
     PRICES,
 )
 def test_position_matches_reference(
-    payoff: str, mult: Decimal, fills: list[tuple[Decimal, Decimal, int]], mark: Decimal
+    payoff: Payoff, mult: Decimal, fills: list[tuple[Decimal, Decimal, int]], mark: Decimal
 ) -> None:
     with localcontext() as ctx:
         ctx.prec = 28

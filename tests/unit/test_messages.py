@@ -127,15 +127,26 @@ def test_nested_order_topic() -> None:
 
 
 @given(
-    bids=st.lists(st.tuples(st.decimals(allow_nan=False, allow_infinity=False), st.decimals(0, 10**9))),
+    bids=st.lists(
+        st.tuples(st.decimals(allow_nan=False, allow_infinity=False), st.decimals(0, 10**9))
+    ),
     seq=st.integers(0, 2**63 - 1),
     ts=st.integers(0, 2**63 - 1),
     valid=st.booleans(),
 )
-def test_book_top_round_trip(bids: list[tuple[Decimal, Decimal]], seq: int, ts: int, valid: bool) -> None:
+def test_book_top_round_trip(
+    bids: list[tuple[Decimal, Decimal]], seq: int, ts: int, valid: bool
+) -> None:
     levels = [(str(p), str(s)) for p, s in bids]
     msg = BookTop(
-        ts_event=ts, ts_recv=ts, seq=seq, venue="binance", symbol="BTCUSDT", bids=levels, asks=[], valid=valid
+        ts_event=ts,
+        ts_recv=ts,
+        seq=seq,
+        venue="binance",
+        symbol="BTCUSDT",
+        bids=levels,
+        asks=[],
+        valid=valid,
     )
     back = decode(encode(msg))
     assert back == msg

@@ -193,7 +193,7 @@ impl Book {
     /// [`BookError`] for a non-positive price, negative size or out-of-range value.
     #[inline]
     pub fn apply(&mut self, side: Side, px: Fixed, sz: Fixed) -> Result<(), BookError> {
-        let level = self.to_level(px, sz)?;
+        let level = self.make_level(px, sz)?;
         self.apply_level(side, level);
         Ok(())
     }
@@ -218,7 +218,7 @@ impl Book {
     {
         self.side_mut(side).clear();
         for (px, sz) in levels {
-            let level = match self.to_level(px, sz) {
+            let level = match self.make_level(px, sz) {
                 Ok(l) => l,
                 Err(e) => {
                     self.side_mut(side).clear();
@@ -299,7 +299,7 @@ impl Book {
 
     /// Convert venue values to a level at this book's scales, growing them if needed.
     #[inline]
-    fn to_level(&mut self, px: Fixed, sz: Fixed) -> Result<Level, BookError> {
+    fn make_level(&mut self, px: Fixed, sz: Fixed) -> Result<Level, BookError> {
         if px.mantissa <= 0 {
             return Err(BookError::NonPositivePrice(px.to_string()));
         }

@@ -25,12 +25,12 @@ fn orders_sides_best_first_and_deletes_on_zero() {
         &[("100.0", "1"), ("101.5", "2"), ("99", "3")],
         &[("102", "1"), ("103.25", "4")],
     );
-    let bids: Vec<String> = b.levels(Side::Bid).map(|l| b.px_text(&l)).collect();
+    let bids: Vec<String> = b.levels(Side::Bid).map(|l| b.px_text(l)).collect();
     assert_eq!(bids, ["101.5", "100.0", "99"]);
-    assert_eq!(b.best(Side::Ask).map(|l| b.px_text(&l)), Some("102".into()));
+    assert_eq!(b.best(Side::Ask).map(|l| b.px_text(l)), Some("102".into()));
     b.apply_text(Side::Bid, "101.50", "0").expect("delete");
     assert_eq!(
-        b.best(Side::Bid).map(|l| b.px_text(&l)),
+        b.best(Side::Bid).map(|l| b.px_text(l)),
         Some("100.0".into())
     );
     b.apply_text(Side::Ask, "200", "0")
@@ -43,7 +43,7 @@ fn keeps_written_text_for_checksums() {
     let b = book_from(&[("0.0100", "1.000")], &[("0.02", "5")]);
     let l = b.best(Side::Bid).expect("bid");
     assert_eq!(
-        (b.px_text(&l), b.sz_text(&l)),
+        (b.px_text(l), b.sz_text(l)),
         ("0.0100".into(), "1.000".into())
     );
 }

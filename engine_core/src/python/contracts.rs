@@ -183,8 +183,11 @@ impl PySpec {
     }
 }
 
+/// Specs built, and `(symbol, reason)` of the entries skipped.
+type LoadedPy = (Vec<PySpec>, Vec<(String, String)>);
+
 #[pyfunction]
-fn load_instruments(venue: &str, text: &str) -> PyResult<(Vec<PySpec>, Vec<(String, String)>)> {
+fn load_instruments(venue: &str, text: &str) -> PyResult<LoadedPy> {
     let l = loaders::load_instruments(parse_venue(venue)?, text).map_err(spec_err)?;
     Ok((
         l.specs.into_iter().map(|inner| PySpec { inner }).collect(),

@@ -15,13 +15,6 @@ pub fn ms_to_ns(ms: i64) -> i64 {
     ms.saturating_mul(1_000_000)
 }
 
-/// Microseconds since the epoch to nanoseconds.
-#[inline]
-#[must_use]
-pub fn us_to_ns(us: i64) -> i64 {
-    us.saturating_mul(1_000)
-}
-
 /// A JSON decimal given as a string (`"1.5"`) or a number (`1.5`), kept as its text.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(transparent)]
@@ -56,24 +49,6 @@ impl<'a> Num<'a> {
             .parse::<i64>()
             .map_err(|_| VenueError::Malformed(format!("expected an integer, got {}", self.text())))
     }
-}
-
-/// Parse `[[px, sz, ...], ...]` levels into `out` (validated before any is applied).
-///
-/// # Errors
-/// [`VenueError`] on the first level that is not two decimals.
-pub fn collect_levels(
-    side: Side,
-    levels: &[Vec<Num<'_>>],
-    out: &mut Vec<(Side, Fixed, Fixed)>,
-) -> Result<(), VenueError> {
-    for l in levels {
-        match l.as_slice() {
-            [px, sz, ..] => out.push((side, px.fixed()?, sz.fixed()?)),
-            _ => return Err(VenueError::Malformed("level needs price and size".into())),
-        }
-    }
-    Ok(())
 }
 
 /// One `[price, size, ...]` level borrowed from the raw message; elements after the

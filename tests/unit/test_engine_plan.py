@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyengine.actors.base import ConfigError
+from pyengine.config import EngineConfig, parse_config
+from pyengine.runtime.plan import make_plan, resolve_kind
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mean_reversion.py"
+
+
+def test_default_plan_one_process_inproc() -> None:
+    plan = make_plan(EngineConfig(), [str(EXAMPLE)])
+    names = [a.name for a in plan.actors]
+    assert names[0] == "supervisor"
+    assert "strategy" in names
+    assert {a.process for a in plan.actors} == {"main"}
+    assert all(p.pub.startswith("inproc://") for p in plan.directory.peers.values())
+    rec = [p.name for p in plan.directory.reliable_for("exec.fill.paper")]
+    assert {"recorder", "risk", "strategy"} <= set(rec)
+    assert [p.name for p in plan.directory.reliable_for("cmd.order.submit")] == ["recorder", "risk"]
+
+
+def test_ipc_and_tcp_endpoints() -> None:
+    cfg = parse_config(
+        {
+            "bus": {"transport": "ipc", "ipc_dir": "/tmp/x"},
+            "actors": [{"name": "r", "kind": "recorder", "process": "p"}],
+        }
+    )
+    plan = make_plan(cfg)
+    assert plan.directory["r"].pub == "ipc:///tmp/x/engine.r.pub"
+    assert plan.directory["supervisor_p"].process == "p"
+
+
+def test_unknown_kind_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown actor kind"):
+        resolve_kind("nope")
+    with pytest.raises(ConfigError, match="cannot import"):
+        resolve_kind("no_such_module:X")
+    with pytest.raises(ConfigError, match="not an Actor"):
+        resolve_kind("pyengine.config:EngineConfig")
+    with pytest.raises(ConfigError, match=r"actors\.a\.options"):
+        make_plan(parse_config({"actors": [{"name": "a", "kind": "risk", "options": {"bad": 1}}]}))
