@@ -22,6 +22,7 @@ Schema evolution (the rule every change follows):
    explicit tag and round-trips).
 """
 
+from pyengine.messages.account import BalanceReport, OrderUpdate, PositionReport
 from pyengine.messages.base import Message, tag_of
 from pyengine.messages.codec import (
     DecodeError,
@@ -75,6 +76,9 @@ from pyengine.messages.market import (
 )
 
 __all__ = [
+    "BalanceReport",
+    "OrderUpdate",
+    "PositionReport",
     "ActorRestarted",
     "ActorStatus",
     "AlertCleared",
