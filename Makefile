@@ -31,6 +31,7 @@ test-rust:
 	cargo test --workspace --quiet
 
 test-python:
+	scripts/ensure_postgres.sh >/dev/null
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 lint: setup

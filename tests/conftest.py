@@ -47,7 +47,7 @@ def apoll() -> Callable[..., Awaitable[None]]:
 
 @pytest.fixture(scope="session")
 def pg_server() -> str:
-    """URL of a throwaway PostgreSQL cluster (installed and started by scripts/ensure_postgres.sh)."""
+    """URL of a throwaway PostgreSQL cluster (scripts/ensure_postgres.sh installs, starts it)."""
     out = subprocess.run(
         ["bash", str(ROOT / "scripts" / "ensure_postgres.sh")],
         check=True,
@@ -61,7 +61,7 @@ def pg_server() -> str:
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
     """A fresh, empty database on the test server for one test."""
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     name = f"t_{os.getpid()}_{time.monotonic_ns()}"
     admin = pg_server.rsplit("/", 1)[0] + "/postgres"

@@ -227,6 +227,8 @@ class ActorRunner:
         assert sub is not None
         wanted = self._wanted
         tracker = self.tracker
+        counters = self.counters
+        handle = actor.handle
         max_batch = self.settings.max_batch
         while True:
             batch = await sub.recv_batch(max_batch)
@@ -249,8 +251,10 @@ class ActorRunner:
                     self.peers_seen[msg.src] = self.clock.now_ns()
                     if not topic.startswith(wanted):
                         continue
-                self.counters.handled += 1
-                self.emit(actor.handle(msg))
+                counters.handled += 1
+                out = handle(msg)
+                if out:
+                    self.emit(out)
             actor.flush()
             self.last_input_ns = self.clock.now_ns()
 

@@ -60,6 +60,7 @@ class Supervisor:
         self.restarts: dict[str, int] = {}
         self.escalated: set[str] = set()
         self.stopping = False
+        self.paused_ns = 0
 
     def failed(self, name: str, error: str, failures: deque[int]) -> float:
         """Record one failure; returns the backoff before the next start."""
@@ -100,6 +101,7 @@ class Supervisor:
                 )
             )
             msgs.append(PauseMinting(ts_event=now, ts_recv=now, reason=text, by="supervisor"))
+            self.paused_ns = now
         self.emit(msgs)
         return backoff
 
@@ -132,8 +134,8 @@ class SupervisorActor(Actor):
         self.heartbeats: dict[str, Heartbeat] = {}
         self.rates: dict[str, float] = {}
         self.gap_missing: dict[str, int] = {}
-        self.minting_paused = False
-        self.on_resume: Callable[[], None] | None = None
+        self.paused_ns = 0
+        self.resumed_ns = 0
 
     def handle(self, msg: Message) -> list[Message]:
         if isinstance(msg, Heartbeat):
@@ -145,9 +147,11 @@ class SupervisorActor(Actor):
         elif isinstance(msg, GapDetected):
             self.gap_missing[msg.actor] = self.gap_missing.get(msg.actor, 0) + msg.missing
         elif isinstance(msg, PauseMinting):
-            self.minting_paused = True
+            self.paused_ns = max(self.paused_ns, msg.ts_event)
         elif isinstance(msg, ResumeMinting):
-            self.minting_paused = False
-            if self.on_resume is not None:
-                self.on_resume()
+            self.resumed_ns = max(self.resumed_ns, msg.ts_event)
         return []
+
+    def minting_paused(self, own_pause_ns: int = 0) -> bool:
+        """Paused by anyone (including this process's supervisor) after the last resume."""
+        return max(self.paused_ns, own_pause_ns) > self.resumed_ns

@@ -22,6 +22,7 @@ Schema evolution (the rule every change follows):
    explicit tag and round-trips).
 """
 
+import pyengine.messages.sim  # noqa: F401  (registers the simulated-world events)
 from pyengine.messages.account import BalanceReport, OrderUpdate, PositionReport
 from pyengine.messages.base import Message, tag_of
 from pyengine.messages.codec import (
@@ -74,15 +75,14 @@ from pyengine.messages.market import (
     OraclePrice,
     TradePrint,
 )
+from pyengine.messages.validity import InstrumentValidity, RfqLookback  # noqa: F401
 
 __all__ = [
-    "BalanceReport",
-    "OrderUpdate",
-    "PositionReport",
     "ActorRestarted",
     "ActorStatus",
     "AlertCleared",
     "AlertRaised",
+    "BalanceReport",
     "BestBidOffer",
     "BookFault",
     "BookTop",
@@ -100,8 +100,10 @@ __all__ = [
     "OrderCanceled",
     "OrderFilled",
     "OrderRejected",
+    "OrderUpdate",
     "PauseMinting",
     "PlaceOrder",
+    "PositionReport",
     "QuoteIssued",
     "RequestTransfer",
     "ResumeMinting",

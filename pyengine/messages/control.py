@@ -124,6 +124,7 @@ class ActorStatus(msgspec.Struct, frozen=True, kw_only=True):
     rejected: int
     outbox: int
     restarts: int
+    pid: int = 0
 
 
 class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"):

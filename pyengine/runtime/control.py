@@ -18,17 +18,18 @@ def request(bus: Bus, endpoint: str, msg: Message, timeout_s: float = 3.0) -> Me
     """Send one control request and wait for the reply (blocking; for the CLI and tests)."""
     chan = bus.dealer(endpoint, hwm=10)
     sock = chan.sock
-    sock.setsockopt(zmq.IMMEDIATE, 0)
+    deadline = time.monotonic() + timeout_s
     try:
-        sock.send(encode(msg))
-        deadline = time.monotonic() + timeout_s
+        # IMMEDIATE: the send is refused until a connection exists, so no engine = no hang
+        while not sock.poll(10, zmq.POLLOUT):
+            if time.monotonic() > deadline:
+                raise ControlError(f"no engine listening on {endpoint}")
+        sock.send(encode(msg), zmq.NOBLOCK)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise ControlError(
-                    f"no answer from {endpoint} within {timeout_s:.1f}s (is the engine running?)"
-                )
-            if sock.poll(int(left * 1000), zmq.POLLIN):
+                raise ControlError(f"no answer from {endpoint} within {timeout_s:.1f}s")
+            if sock.poll(int(left * 1000) + 1, zmq.POLLIN):
                 return decode(sock.recv())
     finally:
         chan.close()

@@ -311,6 +311,7 @@ class Engine:
                     rejected=hb.rejected if hb else 0,
                     outbox=hb.outbox if hb else 0,
                     restarts=restarts.get(name, 0) + proc_restarts,
+                    pid=hb.pid if hb else 0,
                 )
             )
         return StatusReport(
@@ -319,7 +320,9 @@ class Engine:
             engine=self.cfg.name,
             pid=os.getpid(),
             started_ns=self.started_ns,
-            minting_paused=bool(sup and sup.minting_paused),
+            minting_paused=bool(
+                sup and sup.minting_paused(self.supervisor.paused_ns if self.supervisor else 0)
+            ),
             actors=actors,
         )
 

@@ -13,7 +13,7 @@ def open_store(url: str, synchronous: str = "full", migrate: bool = True) -> Sto
     `postgresql://...`."""
     store: Store
     if url.startswith(("postgresql://", "postgres://")):
-        from pyengine.store.postgres import PostgresStore  # noqa: PLC0415 (psycopg only if used)
+        from pyengine.store.postgres import PostgresStore
 
         store = PostgresStore(url)
     elif url.startswith("sqlite:///"):

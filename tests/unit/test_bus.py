@@ -123,7 +123,7 @@ def test_channel_receives_in_batches() -> None:
 
 
 def test_hwm_is_set_on_purpose() -> None:
-    from pyengine.bus import HighWaterMarks  # noqa: PLC0415
+    from pyengine.bus import HighWaterMarks
 
     bus = Bus(HighWaterMarks(pub=11, sub=12, mailbox=13, dealer=14))
     try:

@@ -5,17 +5,15 @@
 //! level also remembers how many decimals the venue wrote, so the original text can be
 //! rebuilt byte for byte for checksums (OKX) and for display.
 //!
-//! Each side is a `BTreeMap` from integer price to size: venues insert and delete levels
-//! at every depth (Binance's 1000-level window churns at its far end), and a sorted
-//! `Vec` paid a memmove of the whole side for each of those; the B-tree pays O(log n).
+//! Each side is a [`side::SideLevels`]: price-sorted chunks with a flat index, because
+//! venues insert and delete levels at every depth (see that module for the measurements).
 
 mod analytics;
+mod side;
 
 pub use analytics::{QtySweep, Sweep};
 
-use std::collections::btree_map;
-use std::collections::BTreeMap;
-use std::iter::Rev;
+use side::{Cursor, SideLevels, Slot};
 
 use crate::decimal::{format_fixed, pow10, rescale, DecimalError, Fixed, MAX_SCALE};
 
@@ -80,33 +78,17 @@ pub enum BookError {
     OutOfRange(String),
 }
 
-/// What a side stores per price (the price is the key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Slot {
-    sz: i64,
-    px_dp: u8,
-    sz_dp: u8,
-}
-
-type SideMap = BTreeMap<i64, Slot>;
-
 /// Levels of one side, best first.
 #[derive(Debug, Clone)]
-pub struct Levels<'a>(LevelsInner<'a>);
-
-#[derive(Debug, Clone)]
-enum LevelsInner<'a> {
-    Asks(btree_map::Iter<'a, i64, Slot>),
-    Bids(Rev<btree_map::Iter<'a, i64, Slot>>),
-}
+pub struct Levels<'a>(Cursor<'a>);
 
 #[inline]
 fn level(px: i64, s: &Slot) -> Level {
     Level {
         px,
         sz: s.sz,
-        px_dp: s.px_dp,
-        sz_dp: s.sz_dp,
+        px_dp: (s.dps >> 8) as u8,
+        sz_dp: (s.dps & 0xFF) as u8,
     }
 }
 
@@ -115,17 +97,11 @@ impl Iterator for Levels<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Level> {
-        match &mut self.0 {
-            LevelsInner::Asks(it) => it.next().map(|(p, s)| level(*p, s)),
-            LevelsInner::Bids(it) => it.next().map(|(p, s)| level(*p, s)),
-        }
+        self.0.next().map(|(p, s)| level(p, s))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.0 {
-            LevelsInner::Asks(it) => it.size_hint(),
-            LevelsInner::Bids(it) => it.size_hint(),
-        }
+        self.0.size_hint()
     }
 }
 
@@ -134,8 +110,8 @@ impl ExactSizeIterator for Levels<'_> {}
 /// An L2 book for one instrument.
 #[derive(Debug, Clone, Default)]
 pub struct Book {
-    bids: SideMap,
-    asks: SideMap,
+    bids: SideLevels,
+    asks: SideLevels,
     px_scale: u8,
     sz_scale: u8,
 }
@@ -227,9 +203,9 @@ impl Book {
             };
             if level.sz == 0 {
                 // A zero in a snapshot deletes an earlier duplicate of the price.
-                self.side_mut(side).remove(&level.px);
+                self.side_mut(side).remove(level.px);
             } else {
-                self.side_mut(side).insert(level.px, slot(&level));
+                self.side_mut(side).set(level.px, slot(&level));
             }
         }
         Ok(())
@@ -240,25 +216,25 @@ impl Book {
     #[must_use]
     pub fn best(&self, side: Side) -> Option<Level> {
         match side {
-            Side::Bid => self.bids.last_key_value(),
-            Side::Ask => self.asks.first_key_value(),
+            Side::Bid => self.bids.last(),
+            Side::Ask => self.asks.first(),
         }
-        .map(|(p, s)| level(*p, s))
+        .map(|(p, s)| level(p, s))
     }
 
     /// Levels of a side, best first.
     #[must_use]
     pub fn levels(&self, side: Side) -> Levels<'_> {
         Levels(match side {
-            Side::Bid => LevelsInner::Bids(self.bids.iter().rev()),
-            Side::Ask => LevelsInner::Asks(self.asks.iter()),
+            Side::Bid => self.bids.cursor(false),
+            Side::Ask => self.asks.cursor(true),
         })
     }
 
     /// Size at an exact price (integer at the book's price scale), if the level exists.
     #[must_use]
     pub fn size_at(&self, side: Side, px: i64) -> Option<i64> {
-        self.side(side).get(&px).map(|s| s.sz)
+        self.side(side).get(px).map(|s| s.sz)
     }
 
     /// Crossed or locked state of the top of book.
@@ -306,6 +282,15 @@ impl Book {
         if sz.mantissa < 0 {
             return Err(BookError::NegativeSize(sz.to_string()));
         }
+        // Fast path: values already at the book's scales (the steady state).
+        if px.scale == self.px_scale && sz.scale == self.sz_scale {
+            return Ok(Level {
+                px: px.mantissa,
+                sz: sz.mantissa,
+                px_dp: px.scale,
+                sz_dp: sz.scale,
+            });
+        }
         let p = match px.at_scale(self.px_scale) {
             Some(p) => p,
             None => {
@@ -332,11 +317,11 @@ impl Book {
 
     #[inline]
     fn apply_level(&mut self, side: Side, level: Level) {
-        let map = self.side_mut(side);
+        let levels = self.side_mut(side);
         if level.sz == 0 {
-            map.remove(&level.px);
+            levels.remove(level.px);
         } else {
-            map.insert(level.px, slot(&level));
+            levels.set(level.px, slot(&level));
         }
     }
 
@@ -345,16 +330,16 @@ impl Book {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
         let k = pow10(to - self.px_scale);
-        let mut keys = self.bids.keys().chain(self.asks.keys());
-        if keys.any(|p| p.checked_mul(k).is_none()) {
+        let overflow = self
+            .bids
+            .prices()
+            .chain(self.asks.prices())
+            .any(|p| p.checked_mul(k).is_none());
+        if overflow {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
-        for map in [&mut self.bids, &mut self.asks] {
-            *map = std::mem::take(map)
-                .into_iter()
-                .map(|(p, s)| (p * k, s))
-                .collect();
-        }
+        self.bids.scale_prices(k);
+        self.asks.scale_prices(k);
         self.px_scale = to;
         Ok(())
     }
@@ -364,11 +349,13 @@ impl Book {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
         let k = pow10(to - self.sz_scale);
-        let mut slots = self.bids.values().chain(self.asks.values());
-        if slots.any(|s| s.sz.checked_mul(k).is_none()) {
+        let ok = [&mut self.bids, &mut self.asks]
+            .into_iter()
+            .all(|side| side.slots_mut().all(|s| s.sz.checked_mul(k).is_some()));
+        if !ok {
             return Err(BookError::OutOfRange(culprit.to_string()));
         }
-        for s in self.bids.values_mut().chain(self.asks.values_mut()) {
+        for s in self.bids.slots_mut().chain(self.asks.slots_mut()) {
             s.sz *= k;
         }
         self.sz_scale = to;
@@ -376,7 +363,7 @@ impl Book {
     }
 
     #[inline]
-    fn side(&self, side: Side) -> &SideMap {
+    fn side(&self, side: Side) -> &SideLevels {
         match side {
             Side::Bid => &self.bids,
             Side::Ask => &self.asks,
@@ -384,7 +371,7 @@ impl Book {
     }
 
     #[inline]
-    fn side_mut(&mut self, side: Side) -> &mut SideMap {
+    fn side_mut(&mut self, side: Side) -> &mut SideLevels {
         match side {
             Side::Bid => &mut self.bids,
             Side::Ask => &mut self.asks,
@@ -396,8 +383,7 @@ impl Book {
 fn slot(l: &Level) -> Slot {
     Slot {
         sz: l.sz,
-        px_dp: l.px_dp,
-        sz_dp: l.sz_dp,
+        dps: (u16::from(l.px_dp) << 8) | u16::from(l.sz_dp),
     }
 }
 

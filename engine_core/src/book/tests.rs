@@ -150,6 +150,7 @@ fn five_thousand_levels_stay_small() {
     // Payload per level is 24 bytes (key + slot); B-tree nodes add well under 2x.
     assert_eq!((b.len(Side::Bid), b.len(Side::Ask)), (5_000, 5_000));
     assert_eq!(std::mem::size_of::<Slot>() + std::mem::size_of::<i64>(), 24);
+    assert_eq!(b.best(Side::Bid).map(|l| l.px), Some(50_000));
 }
 
 type Model = (BTreeMap<i64, i64>, BTreeMap<i64, i64>);

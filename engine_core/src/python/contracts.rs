@@ -5,62 +5,18 @@
 //! around the Rust function of the same name.
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyFloat, PyType};
+
+mod account;
+mod num;
+mod portfolio;
+
+pub(crate) use num::{dec_in, Dec, Out};
 
 use super::errors::{contract_err, spec_err, InvalidDecimal, UnknownVenue};
-use crate::contracts::liquidation::{lst_hedge_liq_price, LinearAccount};
+use crate::contracts::liquidation::lst_hedge_liq_price;
 use crate::contracts::margin::{binance_example_tiers, bybit_btc_tiers, HaircutTiers, TierBasis};
-use crate::contracts::position::{Fill, Position};
-use crate::contracts::{funding, loaders, math, parse_money, route, InstrumentSpec, Money, Payoff};
-use crate::risk::portfolio::Portfolio;
+use crate::contracts::{funding, loaders, math, route, InstrumentSpec, Money, Payoff};
 use crate::venues::Venue;
-
-static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-
-/// A Python `Decimal`, `int` or `str` as exact [`Money`].
-pub(crate) fn dec_in(obj: &Bound<'_, PyAny>) -> PyResult<Money> {
-    if obj.is_instance_of::<PyFloat>() {
-        return Err(InvalidDecimal::new_err(format!(
-            "float {obj} is not exact: pass a Decimal, int or str"
-        )));
-    }
-    let s = obj.str()?;
-    let t = s.to_str()?;
-    parse_money(t).ok_or_else(|| {
-        InvalidDecimal::new_err(format!("not an exact decimal (max 28 digits): {t:?}"))
-    })
-}
-
-/// [`Money`] as a Python `Decimal`.
-pub(crate) fn dec_out<'py>(py: Python<'py>, m: Money) -> PyResult<Bound<'py, PyAny>> {
-    DECIMAL
-        .import(py, "decimal", "Decimal")?
-        .call1((m.to_string(),))
-}
-
-/// Decimal-typed argument for `#[pyfunction]` signatures.
-pub(crate) struct Dec(pub Money);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Dec {
-    type Error = PyErr;
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        dec_in(&obj).map(Dec)
-    }
-}
-
-/// `Money` result converted to `Decimal`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Out(pub Money);
-
-impl<'py> IntoPyObject<'py> for Out {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
-        dec_out(py, self.0)
-    }
-}
 
 pub(crate) fn parse_venue(v: &str) -> PyResult<Venue> {
     v.parse()
@@ -355,188 +311,11 @@ impl PyTiers {
     }
 }
 
-/// A position kept from fills.
-#[pyclass(module = "pyengine._core", name = "Position")]
-#[derive(Debug, Clone)]
-pub struct PyPosition {
-    inner: Position,
-}
-
-#[pymethods]
-impl PyPosition {
-    #[new]
-    fn new(payoff: &str, multiplier: Dec) -> PyResult<Self> {
-        Ok(PyPosition {
-            inner: Position::new(
-                parse_payoff(payoff)?,
-                crate::contracts::positive(multiplier.0, "multiplier").map_err(contract_err)?,
-            ),
-        })
-    }
-    #[pyo3(signature = (qty, price, fee=None))]
-    fn apply(&mut self, qty: Dec, price: Dec, fee: Option<Dec>) -> PyResult<(Out, Out, Out)> {
-        let fill = Fill {
-            qty: qty.0,
-            price: price.0,
-            fee: fee.map_or(Money::ZERO, |f| f.0),
-        };
-        let e = self.inner.apply(fill).map_err(contract_err)?;
-        Ok((Out(e.closed), Out(e.opened), Out(e.realised)))
-    }
-    fn add_funding(&mut self, amount: Dec) -> PyResult<()> {
-        self.inner.add_funding(amount.0).map_err(contract_err)
-    }
-    fn unrealised(&self, mark: Dec) -> PyResult<Out> {
-        self.inner.unrealised(mark.0).map(Out).map_err(contract_err)
-    }
-    fn net_realised(&self) -> PyResult<Out> {
-        self.inner.net_realised().map(Out).map_err(contract_err)
-    }
-    #[getter]
-    fn qty(&self) -> Out {
-        Out(self.inner.qty)
-    }
-    #[getter]
-    fn avg_entry(&self) -> Out {
-        Out(self.inner.avg_entry)
-    }
-    #[getter]
-    fn realised_pnl(&self) -> Out {
-        Out(self.inner.realised_pnl)
-    }
-    #[getter]
-    fn fees(&self) -> Out {
-        Out(self.inner.fees)
-    }
-    #[getter]
-    fn funding(&self) -> Out {
-        Out(self.inner.funding)
-    }
-}
-
-/// Equity and maintenance of an account as lines in one price (liquidation model).
-#[pyclass(module = "pyengine._core", name = "LiquidationModel")]
-#[derive(Debug, Clone, Default)]
-pub struct PyLiq {
-    inner: LinearAccount,
-}
-
-#[pymethods]
-impl PyLiq {
-    #[new]
-    fn new() -> Self {
-        PyLiq::default()
-    }
-    fn add_cash(&mut self, usd: Dec) -> PyResult<()> {
-        self.inner.add_cash(usd.0).map_err(contract_err)
-    }
-    fn add_coin(&mut self, coins: Dec, rate: Dec, ratio: Dec) -> PyResult<()> {
-        self.inner
-            .add_coin(coins.0, rate.0, ratio.0)
-            .map_err(contract_err)
-    }
-    fn add_position(
-        &mut self,
-        payoff: &str,
-        multiplier: Dec,
-        qty: Dec,
-        entry: Dec,
-        maint_rate: Dec,
-    ) -> PyResult<()> {
-        self.inner
-            .add_position(
-                parse_payoff(payoff)?,
-                multiplier.0,
-                qty.0,
-                entry.0,
-                maint_rate.0,
-            )
-            .map_err(contract_err)
-    }
-    fn equity(&self, price: Dec) -> PyResult<Out> {
-        self.inner.equity(price.0).map(Out).map_err(contract_err)
-    }
-    fn maintenance(&self, price: Dec) -> PyResult<Out> {
-        self.inner
-            .maintenance(price.0)
-            .map(Out)
-            .map_err(contract_err)
-    }
-    fn liq_price(&self) -> PyResult<Option<Out>> {
-        self.inner
-            .liq_price()
-            .map(|o| o.map(Out))
-            .map_err(contract_err)
-    }
-    fn liq_distance(&self, price: Dec) -> PyResult<Option<Out>> {
-        self.inner
-            .liq_distance(price.0)
-            .map(|o| o.map(Out))
-            .map_err(contract_err)
-    }
-}
-
-/// Many positions over a fixed instrument table, marked in one call.
-#[pyclass(module = "pyengine._core", name = "Portfolio")]
-#[derive(Debug, Clone)]
-pub struct PyPortfolio {
-    inner: Portfolio,
-}
-
-fn marks_in(marks: &Bound<'_, PyAny>) -> PyResult<Vec<Money>> {
-    marks.try_iter()?.map(|m| dec_in(&m?)).collect()
-}
-
-#[pymethods]
-impl PyPortfolio {
-    #[new]
-    fn new(terms: Vec<(String, Dec)>) -> PyResult<Self> {
-        let t = terms
-            .into_iter()
-            .map(|(p, m)| Ok((parse_payoff(&p)?, m.0)))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(PyPortfolio {
-            inner: Portfolio::new(t),
-        })
-    }
-    fn add(&mut self, instrument: usize, qty: Dec, entry: Dec) -> PyResult<()> {
-        self.inner
-            .push(instrument, qty.0, entry.0)
-            .map_err(contract_err)
-    }
-    fn extend(&mut self, rows: &Bound<'_, PyAny>) -> PyResult<()> {
-        for row in rows.try_iter()? {
-            let (i, q, e): (usize, Dec, Dec) = row?.extract()?;
-            self.inner.push(i, q.0, e.0).map_err(contract_err)?;
-        }
-        Ok(())
-    }
-    fn mark(&self, marks: &Bound<'_, PyAny>) -> PyResult<(Out, Out, Out)> {
-        let t = self.inner.mark(&marks_in(marks)?).map_err(contract_err)?;
-        Ok((
-            Out(t.upl_usd),
-            Out(t.gross_notional_usd),
-            Out(t.net_delta_usd),
-        ))
-    }
-    fn unrealised(&self, marks: &Bound<'_, PyAny>) -> PyResult<Vec<Out>> {
-        let v = self
-            .inner
-            .unrealised(&marks_in(marks)?)
-            .map_err(contract_err)?;
-        Ok(v.into_iter().map(Out).collect())
-    }
-    fn __len__(&self) -> usize {
-        self.inner.len()
-    }
-}
-
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySpec>()?;
     m.add_class::<PyTiers>()?;
-    m.add_class::<PyPosition>()?;
-    m.add_class::<PyLiq>()?;
-    m.add_class::<PyPortfolio>()?;
+    account::register(m)?;
+    portfolio::register(m)?;
     m.add_function(wrap_pyfunction!(load_instruments, m)?)?;
     m.add_function(wrap_pyfunction!(notional, m)?)?;
     m.add_function(wrap_pyfunction!(coin_delta, m)?)?;

@@ -1,39 +1,56 @@
 //! Pre-trade risk for Python: `RiskEngine`, `Verdict`, `Gatekeeper`.
 //!
 //! A check crosses the boundary once with plain arguments (instrument id, side, two
-//! Decimals, a timestamp) and returns a frozen `Verdict`; the approved verdict is one
-//! shared object, so the common case allocates nothing. `check_batch` takes many orders
-//! in one crossing.
+//! amounts, a timestamp) and returns a frozen `Verdict`; the approved verdict is one
+//! shared object, so the common case allocates nothing, and a refused one keeps its
+//! reasons as values until `codes` or `reasons` is read. `check_batch` takes many orders
+//! in one crossing; amounts given as `str` (or `int`) are parsed in Rust without going
+//! through `Decimal`.
 
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyList, PyString, PyTuple};
+
+mod gate;
 
 use super::contracts::{dec_in, parse_venue, Dec, Out, PySpec, PyTiers};
 use super::errors::{contract_err, risk_err, RiskConfigError};
 use crate::contracts::position::Fill;
 use crate::contracts::Money;
-use crate::risk::gatekeeper::{Flow, GateAction, Gatekeeper};
 use crate::risk::{Limits, Order, RiskEngine, TradingState, Verdict};
 
 /// Approved, or refused with every reason (`codes` machine-readable, `reasons` for people).
-#[pyclass(frozen, get_all, module = "pyengine._core", name = "Verdict")]
+#[pyclass(frozen, module = "pyengine._core", name = "Verdict")]
 #[derive(Debug)]
 pub struct PyVerdict {
-    approved: bool,
-    codes: Vec<&'static str>,
-    reasons: Vec<String>,
+    inner: Verdict,
 }
 
 #[pymethods]
 impl PyVerdict {
+    #[getter]
+    fn approved(&self) -> bool {
+        self.inner.approved()
+    }
+    #[getter]
+    fn codes(&self) -> Vec<&'static str> {
+        self.inner
+            .reasons
+            .iter()
+            .map(crate::risk::Refusal::code)
+            .collect()
+    }
+    #[getter]
+    fn reasons(&self) -> Vec<String> {
+        self.inner.reasons.iter().map(ToString::to_string).collect()
+    }
     fn __bool__(&self) -> bool {
-        self.approved
+        self.inner.approved()
     }
     fn __repr__(&self) -> String {
-        if self.approved {
+        if self.inner.approved() {
             "Verdict(approved)".to_owned()
         } else {
-            format!("Verdict(refused: {})", self.reasons.join("; "))
+            format!("Verdict(refused: {})", self.reasons().join("; "))
         }
     }
 }
@@ -56,6 +73,25 @@ fn side_qty(side: &str, qty: Money) -> PyResult<Money> {
     }
 }
 
+/// One `(instrument, side, qty, price, ts_ms)` tuple.
+fn order_in(o: &Bound<'_, PyAny>) -> PyResult<Order> {
+    let t = o.cast::<PyTuple>()?;
+    if t.len() != 5 {
+        return Err(RiskConfigError::new_err(
+            "an order is (instrument, side, qty, price, ts_ms)",
+        ));
+    }
+    let side = t.get_borrowed_item(1)?;
+    let side = side.cast::<PyString>()?;
+    let side = side.to_str()?;
+    Ok(Order {
+        instrument: t.get_borrowed_item(0)?.extract()?,
+        qty: side_qty(side, dec_in(&*t.get_borrowed_item(2)?)?)?,
+        price: dec_in(&*t.get_borrowed_item(3)?)?,
+        ts_ms: t.get_borrowed_item(4)?.extract()?,
+    })
+}
+
 fn parse_limits(json: &str) -> PyResult<Limits> {
     Limits::from_json(json).map_err(risk_err)
 }
@@ -65,14 +101,7 @@ impl PyRiskEngine {
         if v.approved() {
             return Ok(self.approved.clone_ref(py));
         }
-        Py::new(
-            py,
-            PyVerdict {
-                approved: false,
-                codes: v.reasons.iter().map(crate::risk::Refusal::code).collect(),
-                reasons: v.reasons.iter().map(ToString::to_string).collect(),
-            },
-        )
+        Py::new(py, PyVerdict { inner: v })
     }
 }
 
@@ -84,9 +113,7 @@ impl PyRiskEngine {
         let approved = Py::new(
             py,
             PyVerdict {
-                approved: true,
-                codes: vec![],
-                reasons: vec![],
+                inner: Verdict::default(),
             },
         )?;
         Ok(PyRiskEngine {
@@ -249,21 +276,15 @@ impl PyRiskEngine {
         cumulative: bool,
     ) -> PyResult<Vec<Py<PyVerdict>>> {
         let mut batch = Vec::new();
-        for o in orders.try_iter()? {
-            let o = o?;
-            let t = o.cast::<PyTuple>()?;
-            if t.len() != 5 {
-                return Err(RiskConfigError::new_err(
-                    "an order is (instrument, side, qty, price, ts_ms)",
-                ));
+        if let Ok(list) = orders.cast::<PyList>() {
+            batch.reserve(list.len());
+            for o in list.iter() {
+                batch.push(order_in(&o)?);
             }
-            let side: &str = &t.get_item(1)?.extract::<pyo3::pybacked::PyBackedStr>()?;
-            batch.push(Order {
-                instrument: t.get_item(0)?.extract()?,
-                qty: side_qty(side, dec_in(&t.get_item(2)?)?)?,
-                price: dec_in(&t.get_item(3)?)?,
-                ts_ms: t.get_item(4)?.extract()?,
-            });
+        } else {
+            for o in orders.try_iter()? {
+                batch.push(order_in(&o?)?);
+            }
         }
         let verdicts = self.inner.check_batch(&batch, cumulative);
         verdicts.into_iter().map(|v| self.verdict(py, v)).collect()
@@ -274,94 +295,9 @@ impl PyRiskEngine {
     }
 }
 
-/// What the gatekeeper made of one mint/redeem event.
-#[pyclass(frozen, get_all, module = "pyengine._core", name = "GateDecision")]
-#[derive(Debug)]
-pub struct PyGateDecision {
-    price: Option<Out>,
-    loss: Out,
-    window_loss: Out,
-    action: &'static str,
-    reasons: Vec<String>,
-}
-
-/// SPEC §8 circuit breaker over executed mints and redeems.
-#[pyclass(module = "pyengine._core", name = "Gatekeeper")]
-#[derive(Debug)]
-pub struct PyGatekeeper {
-    inner: Gatekeeper,
-}
-
-#[pymethods]
-impl PyGatekeeper {
-    #[new]
-    #[pyo3(signature = (max_deviation=None, disable_loss=None, warn_loss=None, window_ms=1_800_000))]
-    fn new(
-        max_deviation: Option<Dec>,
-        disable_loss: Option<Dec>,
-        warn_loss: Option<Dec>,
-        window_ms: i64,
-    ) -> Self {
-        let mut g = Gatekeeper::default();
-        g.window_ms = window_ms;
-        if let Some(d) = max_deviation {
-            g.max_deviation = d.0;
-        }
-        if let Some(d) = disable_loss {
-            g.disable_loss = d.0;
-        }
-        if let Some(d) = warn_loss {
-            g.warn_loss = d.0;
-        }
-        PyGatekeeper { inner: g }
-    }
-
-    #[pyo3(signature = (ts_ms, flow, collateral_amount, usde_amount, spot=None))]
-    fn observe(
-        &mut self,
-        ts_ms: i64,
-        flow: &str,
-        collateral_amount: Dec,
-        usde_amount: Dec,
-        spot: Option<Dec>,
-    ) -> PyResult<PyGateDecision> {
-        let flow = match flow {
-            "mint" => Flow::Mint,
-            "redeem" => Flow::Redeem,
-            _ => {
-                return Err(RiskConfigError::new_err(format!(
-                    "flow must be 'mint' or 'redeem', got {flow:?}"
-                )))
-            }
-        };
-        let d = self
-            .inner
-            .observe(
-                ts_ms,
-                flow,
-                collateral_amount.0,
-                usde_amount.0,
-                spot.map(|s| s.0),
-            )
-            .map_err(contract_err)?;
-        Ok(PyGateDecision {
-            price: d.price.map(Out),
-            loss: Out(d.loss),
-            window_loss: Out(d.window_loss),
-            action: match d.action {
-                GateAction::Ok => "ok",
-                GateAction::Alert => "alert",
-                GateAction::Disable => "disable",
-            },
-            reasons: d.reasons,
-        })
-    }
-}
-
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyVerdict>()?;
     m.add_class::<PyRiskEngine>()?;
-    m.add_class::<PyGatekeeper>()?;
-    m.add_class::<PyGateDecision>()?;
+    gate::register(m)?;
     Ok(())
 }

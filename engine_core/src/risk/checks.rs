@@ -51,7 +51,12 @@ pub(crate) fn evaluate(e: &RiskEngine, aggs: &Aggregates, o: &Order, rate_count:
     Verdict { reasons: out }
 }
 
-fn trading_state(e: &RiskEngine, st: &InstState, reducing: bool, out: &mut Vec<Refusal>) {
+pub(crate) fn trading_state(
+    e: &RiskEngine,
+    st: &InstState,
+    reducing: bool,
+    out: &mut Vec<Refusal>,
+) {
     let scopes = [
         (e.limits.state, Scope::Global),
         (e.venues[st.venue].lim.state, Scope::Venue),
@@ -98,7 +103,7 @@ fn precision(st: &InstState, o: &Order, out: &mut Vec<Refusal>) {
     }
 }
 
-fn rate(e: &RiskEngine, count: u32, out: &mut Vec<Refusal>) {
+pub(crate) fn rate(e: &RiskEngine, count: u32, out: &mut Vec<Refusal>) {
     if let Some(max) = e.limits.max_orders_per_window {
         if count >= max {
             out.push(Refusal::OrderRate { count, max });
@@ -125,7 +130,8 @@ fn exposure(
                 let dev = o.price.sub(r, "band")?.abs();
                 if dev > band.mul(r, "band")? {
                     out.push(Refusal::PriceBand {
-                        deviation: dev.div(r, "reference")?,
+                        gap: dev,
+                        reference: r,
                         band,
                     });
                 }
@@ -177,7 +183,8 @@ fn exposure(
             && venue_after > venue_before
         {
             out.push(Refusal::Concentration {
-                share: venue_after.div(total, "gross")?,
+                venue: venue_after,
+                total,
                 max,
             });
         }
@@ -202,7 +209,8 @@ fn exposure(
         if let Some(d) = acct.liq_distance(at)? {
             if d.abs() < min {
                 out.push(Refusal::LiquidationDistance {
-                    after: d.abs(),
+                    account: acct,
+                    price: at,
                     min,
                 });
             }

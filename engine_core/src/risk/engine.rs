@@ -6,8 +6,9 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::aggregates::Aggregates;
+use super::fast::Fast;
 use super::limits::{Limits, TradingState};
-use super::{RiskError, Verdict};
+use super::RiskError;
 use crate::contracts::margin::HaircutTiers;
 use crate::contracts::position::{Fill, FillEffect, Position};
 use crate::contracts::{InstrumentSpec, Money};
@@ -89,8 +90,9 @@ pub struct RiskEngine {
     pub(crate) spot: Vec<Money>,
     pub(crate) limits: Limits,
     pub(crate) aggs: Aggregates,
+    pub(crate) fast: Fast,
     dirty: bool,
-    rate: VecDeque<i64>,
+    pub(crate) rate: VecDeque<i64>,
 }
 
 /// Position of a venue in [`Venue::ALL`].
@@ -121,6 +123,7 @@ impl RiskEngine {
             spot: Vec::new(),
             limits: Limits::default(),
             aggs: Aggregates::default(),
+            fast: Fast::default(),
             dirty: true,
             rate: VecDeque::new(),
         };
@@ -386,6 +389,7 @@ impl RiskEngine {
     pub(crate) fn refresh(&mut self) {
         if self.dirty {
             self.aggs = Aggregates::build(self);
+            self.fast = Fast::build(self, &self.aggs);
             self.dirty = false;
         }
     }
@@ -394,52 +398,5 @@ impl RiskEngine {
     pub fn aggregates(&mut self) -> &Aggregates {
         self.refresh();
         &self.aggs
-    }
-
-    /// Check one order. An approved order counts against the order-rate limit.
-    pub fn check(&mut self, order: &Order) -> Verdict {
-        self.refresh();
-        let count = self.rate_count(order.ts_ms);
-        let v = super::checks::evaluate(self, &self.aggs, order, count);
-        if v.approved() {
-            self.rate.push_back(order.ts_ms);
-        }
-        v
-    }
-
-    /// Check many orders. Independent: each is checked against the current state, as
-    /// `check` would. Cumulative: each approved order counts toward positions, delta,
-    /// concentration and margin for the orders after it (a split sent together).
-    pub fn check_batch(&mut self, orders: &[Order], cumulative: bool) -> Vec<Verdict> {
-        self.refresh();
-        let mut scratch = cumulative.then(|| self.aggs.clone());
-        let mut out = Vec::with_capacity(orders.len());
-        for o in orders {
-            let count = self.rate_count(o.ts_ms);
-            let v = match scratch.as_mut() {
-                Some(s) => {
-                    let v = super::checks::evaluate(self, s, o, count);
-                    if v.approved() {
-                        s.apply_order(self, o);
-                    }
-                    v
-                }
-                None => super::checks::evaluate(self, &self.aggs, o, count),
-            };
-            if v.approved() {
-                self.rate.push_back(o.ts_ms);
-            }
-            out.push(v);
-        }
-        out
-    }
-
-    /// Approved orders inside the window ending at `ts_ms` (drops older ones).
-    fn rate_count(&mut self, ts_ms: i64) -> u32 {
-        let start = ts_ms.saturating_sub(self.limits.rate_window_ms);
-        while self.rate.front().is_some_and(|t| *t <= start) {
-            self.rate.pop_front();
-        }
-        u32::try_from(self.rate.len()).unwrap_or(u32::MAX)
     }
 }

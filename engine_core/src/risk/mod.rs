@@ -10,8 +10,12 @@
 //! mint/redeem circuit breaker.
 
 mod aggregates;
+mod batch;
 mod checks;
 mod engine;
+mod fast;
+mod fast_check;
+mod fixed;
 pub mod gatekeeper;
 pub mod limits;
 pub mod portfolio;
@@ -19,6 +23,8 @@ pub mod verdict;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fast;
 
 pub use engine::{Order, RiskEngine};
 pub use limits::{InstrumentLimits, Limits, TradingState, VenueLimits};

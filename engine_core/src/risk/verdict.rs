@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-use crate::contracts::Money;
+use crate::contracts::liquidation::LinearAccount;
+use crate::contracts::{Checked, Money};
 
 /// Where a trading state or limit was set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +54,13 @@ pub enum Refusal {
     NotionalBelowMin { notional: Money, min: Money },
     /// No reference (mark/oracle) price for the band check.
     NoReferencePrice,
-    /// Price deviates from the reference by more than the band.
-    PriceBand { deviation: Money, band: Money },
+    /// Price is further than `band x reference` from the reference (`gap` = |price - ref|;
+    /// the relative deviation is computed only when shown, see [`Refusal::deviation`]).
+    PriceBand {
+        gap: Money,
+        reference: Money,
+        band: Money,
+    },
     /// Order notional above the per-order maximum (USD).
     OrderNotional { notional: Money, max: Money },
     /// Instrument position after the order above its maximum (native units).
@@ -63,12 +69,22 @@ pub enum Refusal {
     VenuePosition { after: Money, max: Money },
     /// Portfolio net delta after the order above the maximum (USD).
     NetDelta { after: Money, max: Money },
-    /// Venue share of gross notional after the order above the maximum.
-    Concentration { share: Money, max: Money },
+    /// Venue share of gross notional after the order above the maximum (`venue` and
+    /// `total` gross USD after the order; the share is [`Refusal::share`]).
+    Concentration {
+        venue: Money,
+        total: Money,
+        max: Money,
+    },
     /// Margin headroom (equity - initial margin) after the order below the minimum (USD).
     MarginHeadroom { after: Money, min: Money },
-    /// Distance to liquidation after the order below the minimum (fraction of price).
-    LiquidationDistance { after: Money, min: Money },
+    /// Distance to liquidation after the order below the minimum: the account after the
+    /// order and the price it is measured from ([`Refusal::liq_distance`] gives the fraction).
+    LiquidationDistance {
+        account: LinearAccount,
+        price: Money,
+        min: Money,
+    },
     /// Too many orders approved inside the rate window.
     OrderRate { count: u32, max: u32 },
     /// An amount overflowed while checking (the order is refused, never sent blind).
@@ -105,6 +121,43 @@ impl Refusal {
     }
 }
 
+impl Refusal {
+    /// `gap / reference` of a [`Refusal::PriceBand`] (division deferred until asked for).
+    #[must_use]
+    pub fn deviation(&self) -> Option<Money> {
+        match self {
+            Refusal::PriceBand { gap, reference, .. } => gap.div(*reference, "reference").ok(),
+            _ => None,
+        }
+    }
+
+    /// `venue / total` of a [`Refusal::Concentration`].
+    #[must_use]
+    pub fn share(&self) -> Option<Money> {
+        match self {
+            Refusal::Concentration { venue, total, .. } => venue.div(*total, "gross").ok(),
+            _ => None,
+        }
+    }
+
+    /// |distance to liquidation| of a [`Refusal::LiquidationDistance`], as the check saw it.
+    #[must_use]
+    pub fn liq_distance(&self) -> Option<Money> {
+        match self {
+            Refusal::LiquidationDistance { account, price, .. } => {
+                account.liq_distance(*price).ok().flatten().map(|d| d.abs())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Amounts are shown without trailing zeros, so the text does not depend on how many
+/// decimals the inputs happened to carry.
+fn n(m: Option<Money>) -> String {
+    m.map_or_else(|| "?".to_owned(), |m| m.normalize().to_string())
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -117,38 +170,69 @@ impl fmt::Display for Refusal {
                 "reduce-only ({}) and the order does not reduce",
                 s.name()
             ),
-            Refusal::PriceOffTick { tick } => write!(f, "price not a multiple of tick {tick}"),
-            Refusal::QtyOffLot { lot } => write!(f, "quantity not a multiple of lot {lot}"),
-            Refusal::QtyBelowMin { min } => write!(f, "quantity below minimum {min}"),
-            Refusal::QtyAboveMax { max } => write!(f, "quantity above maximum {max}"),
-            Refusal::NotionalBelowMin { notional, min } => {
-                write!(f, "notional {notional} below minimum {min}")
+            Refusal::PriceOffTick { tick } => {
+                write!(f, "price not a multiple of tick {}", n(Some(*tick)))
             }
+            Refusal::QtyOffLot { lot } => {
+                write!(f, "quantity not a multiple of lot {}", n(Some(*lot)))
+            }
+            Refusal::QtyBelowMin { min } => write!(f, "quantity below minimum {}", n(Some(*min))),
+            Refusal::QtyAboveMax { max } => write!(f, "quantity above maximum {}", n(Some(*max))),
+            Refusal::NotionalBelowMin { notional, min } => write!(
+                f,
+                "notional {} below minimum {}",
+                n(Some(*notional)),
+                n(Some(*min))
+            ),
             Refusal::NoReferencePrice => f.write_str("no reference price for the band check"),
-            Refusal::PriceBand { deviation, band } => {
-                write!(f, "price {deviation} from reference, band {band}")
-            }
-            Refusal::OrderNotional { notional, max } => {
-                write!(f, "order notional {notional} USD above {max}")
-            }
-            Refusal::InstrumentPosition { after, max } => {
-                write!(f, "position after {after} above {max}")
-            }
-            Refusal::VenuePosition { after, max } => {
-                write!(f, "venue gross notional after {after} USD above {max}")
-            }
-            Refusal::NetDelta { after, max } => {
-                write!(f, "net delta after {after} USD beyond {max}")
-            }
-            Refusal::Concentration { share, max } => {
-                write!(f, "venue share after {share} above {max}")
-            }
-            Refusal::MarginHeadroom { after, min } => {
-                write!(f, "margin headroom after {after} USD below {min}")
-            }
-            Refusal::LiquidationDistance { after, min } => {
-                write!(f, "liquidation distance after {after} below {min}")
-            }
+            Refusal::PriceBand { band, .. } => write!(
+                f,
+                "price {} from reference, band {}",
+                n(self.deviation()),
+                n(Some(*band))
+            ),
+            Refusal::OrderNotional { notional, max } => write!(
+                f,
+                "order notional {} USD above {}",
+                n(Some(*notional)),
+                n(Some(*max))
+            ),
+            Refusal::InstrumentPosition { after, max } => write!(
+                f,
+                "position after {} above {}",
+                n(Some(*after)),
+                n(Some(*max))
+            ),
+            Refusal::VenuePosition { after, max } => write!(
+                f,
+                "venue gross notional after {} USD above {}",
+                n(Some(*after)),
+                n(Some(*max))
+            ),
+            Refusal::NetDelta { after, max } => write!(
+                f,
+                "net delta after {} USD beyond {}",
+                n(Some(*after)),
+                n(Some(*max))
+            ),
+            Refusal::Concentration { max, .. } => write!(
+                f,
+                "venue share after {} above {}",
+                n(self.share()),
+                n(Some(*max))
+            ),
+            Refusal::MarginHeadroom { after, min } => write!(
+                f,
+                "margin headroom after {} USD below {}",
+                n(Some(*after)),
+                n(Some(*min))
+            ),
+            Refusal::LiquidationDistance { min, .. } => write!(
+                f,
+                "liquidation distance after {} below {}",
+                n(self.liq_distance()),
+                n(Some(*min))
+            ),
             Refusal::OrderRate { count, max } => {
                 write!(f, "{count} orders in the rate window, max {max}")
             }

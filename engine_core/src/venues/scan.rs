@@ -36,8 +36,14 @@ impl<'a> Scanner<'a> {
 
     #[inline]
     fn peek(&mut self) -> Option<u8> {
-        self.ws();
-        self.b.get(self.i).copied()
+        match self.b.get(self.i) {
+            // Compact JSON (the venues' norm) never needs the whitespace loop.
+            Some(&c) if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') => Some(c),
+            _ => {
+                self.ws();
+                self.b.get(self.i).copied()
+            }
+        }
     }
 
     /// Consume `c` (after whitespace) or fail.
@@ -141,32 +147,25 @@ impl<'a> Scanner<'a> {
     /// byte `end`, which is consumed. None (position unspecified) for anything else.
     #[inline]
     fn plain_decimal(&mut self, end: u8) -> Option<Fixed> {
-        let b = self.b;
-        let mut i = self.i;
-        let (mut m, mut n, mut dot) = (0i64, 0u8, None);
-        loop {
-            let c = *b.get(i)?;
+        let rest = self.b.get(self.i..)?;
+        let (mut m, mut n, mut dot) = (0i64, 0u32, u32::MAX);
+        for (k, &c) in rest.iter().enumerate() {
             let d = c.wrapping_sub(b'0');
             if d < 10 {
-                if n == 18 {
-                    return None;
-                }
-                m = m * 10 + i64::from(d);
+                // Wrapping is harmless: more than 18 digits is refused below.
+                m = m.wrapping_mul(10).wrapping_add(i64::from(d));
                 n += 1;
-            } else if c == b'.' && dot.is_none() {
-                dot = Some(n);
-            } else if c == end {
-                break;
+            } else if c == b'.' && dot == u32::MAX {
+                dot = n;
+            } else if c == end && n > 0 && n <= 18 {
+                self.i += k + 1;
+                let scale = if dot == u32::MAX { 0 } else { n - dot };
+                return Some(Fixed::new(m, scale as u8));
             } else {
                 return None;
             }
-            i += 1;
         }
-        if n == 0 {
-            return None;
-        }
-        self.i = i + 1;
-        Some(Fixed::new(m, dot.map_or(0, |d| n - d)))
+        None
     }
 
     /// Skip one value of any type.
@@ -292,6 +291,22 @@ mod tests {
         assert_eq!(u, 7);
         let txt: Vec<String> = out.iter().map(|(_, p, q)| format!("{p}/{q}")).collect();
         assert_eq!(txt, ["1.50/2", "3/4.25"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_general_parser(
+            text in "[0-9]{0,10}(\\.[0-9]{0,10})?|[0-9.e+-]{1,12}",
+            tail in "[\",\\]0-9a-z ]{16}",
+        ) {
+            let quoted = format!("\"{text}\"{tail}");
+            let mut s = Scanner::new(quoted.as_bytes());
+            let got = s.decimal();
+            proptest::prop_assert_eq!(got, Fixed::parse(&text).ok(), "{}", quoted);
+            if got.is_some() {
+                proptest::prop_assert_eq!(s.position(), text.len() + 2);
+            }
+        }
     }
 
     #[test]

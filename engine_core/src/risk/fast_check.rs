@@ -1,0 +1,261 @@
+//! The checks of [`super::checks`] on the integer grid of [`super::fast`].
+//!
+//! Same checks, same order, same refusals; `None` means "not decidable on the grid"
+//! (a value off the grid or too large, an inverse liquidation line, a liquidation
+//! distance too close to its limit to be sure of the `Money` path's rounding) and the
+//! caller runs the `Money` checks instead. Refusal payloads are built only for refused
+//! orders, and their divisions are left for when the text is asked for.
+//!
+//! Liquidation distance: the `Money` path rounds two divisions, `liq = (a-c)/(d-b)` and
+//! `liq / at`, to 28 significant digits. Here the comparison `|liq/at - 1| < min` is made
+//! exactly, as `|N - D at| x 10^s < min x |D at|`; when the two sides are within 2^-30 of
+//! each other (far wider than the rounding error, given the guards below) the order goes
+//! the `Money` way, so the verdict is the one that path would give.
+
+use super::checks::{rate, trading_state};
+use super::engine::{Order, RiskEngine};
+use super::fast::{lines_money, Band, Fast, FastInst, Lines};
+use super::fixed::{at, fits, money, mul, p10, MAX_SCALE};
+use super::verdict::{Refusal, Verdict};
+
+/// An order on its instrument's grid: signed quantity at `sq`, price at `sp`.
+pub(crate) fn grid(fi: &FastInst, o: &Order) -> Option<(i128, i128)> {
+    let q = at(o.qty, fi.sq)?;
+    let p = at(o.price, fi.sp)?;
+    (q != 0 && p > 0).then_some((q, p))
+}
+
+/// The verdict for `o`, or `None` if it must be checked with `Money`.
+pub(crate) fn evaluate(e: &RiskEngine, f: &Fast, o: &Order, rate_count: u32) -> Option<Verdict> {
+    if !f.valid {
+        return None;
+    }
+    let st = e.insts.get(o.instrument)?;
+    let fi = f.insts[o.instrument].as_ref()?;
+    let (q, p) = grid(fi, o)?;
+    let mut out = Vec::new();
+    let before = fi.qty;
+    let after = before + q;
+    if !fits(after) {
+        return None;
+    }
+    let reducing = after.abs() < before.abs() && (after == 0 || (after > 0) == (before > 0));
+    trading_state(e, st, reducing, &mut out);
+    let qa = q.abs();
+    if p % fi.tick != 0 {
+        out.push(Refusal::PriceOffTick { tick: st.spec.tick });
+    }
+    if qa % fi.lot != 0 {
+        out.push(Refusal::QtyOffLot { lot: st.spec.lot });
+    }
+    if qa < fi.min_qty {
+        out.push(Refusal::QtyBelowMin {
+            min: st.spec.min_qty,
+        });
+    }
+    if let Some(l) = fi.max_qty.filter(|l| qa > l.lim) {
+        out.push(Refusal::QtyAboveMax { max: l.raw });
+    }
+    // |q| x mult (x price when linear): the order's notional at `sn`.
+    let units = mul(qa, fi.mult)?;
+    let n = if fi.linear { mul(units, p)? } else { units };
+    if let Some(l) = fi.min_notional.filter(|l| n < l.lim) {
+        out.push(Refusal::NotionalBelowMin {
+            notional: money(n, fi.sn)?,
+            min: l.raw,
+        });
+    }
+    rate(e, rate_count, &mut out);
+    exposure(f, fi, q, p, n, after, reducing, &mut out)?;
+    Some(Verdict { reasons: out })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn exposure(
+    f: &Fast,
+    fi: &FastInst,
+    q: i128,
+    p: i128,
+    n: i128,
+    after: i128,
+    reducing: bool,
+    out: &mut Vec<Refusal>,
+) -> Option<()> {
+    match fi.band {
+        Band::Off => {}
+        Band::NoReference => out.push(Refusal::NoReferencePrice),
+        Band::On {
+            reference,
+            reference_raw,
+            lim,
+            band,
+        } => {
+            let gap = (p - reference).abs();
+            if gap > lim {
+                out.push(Refusal::PriceBand {
+                    gap: money(gap, fi.sp)?,
+                    reference: reference_raw,
+                    band,
+                });
+            }
+        }
+    }
+    if let Some(l) = fi.max_notional.filter(|l| n > l.lim) {
+        out.push(Refusal::OrderNotional {
+            notional: money(n, fi.sn)?,
+            max: l.raw,
+        });
+    }
+    if let Some(l) = fi.max_position.filter(|l| after.abs() > l.lim && !reducing) {
+        out.push(Refusal::InstrumentPosition {
+            after: money(after, fi.sq)?,
+            max: l.raw,
+        });
+    }
+    let su = f.su;
+    let px = fi.px.unwrap_or(p);
+    let notional = |qty: i128| -> Option<i128> {
+        let u = mul(qty, fi.mult)?;
+        let n = if fi.linear { mul(u, px)? } else { u };
+        mul(n, fi.f_usd)
+    };
+    let change = notional(after)?.abs() - fi.notional;
+    let v = fi.venue;
+    let venue_before = f.venue_gross[v];
+    let venue_after = venue_before + change;
+    if !fits(change) || !fits(venue_after) {
+        return None;
+    }
+    if let Some(l) = fi.max_gross.filter(|l| venue_after > l.lim && change > 0) {
+        out.push(Refusal::VenuePosition {
+            after: money(venue_after, su)?,
+            max: l.raw,
+        });
+    }
+    if let Some(l) = f.max_net_delta {
+        let delta_after = f.net_delta + notional(q)?;
+        if !fits(delta_after) {
+            return None;
+        }
+        if delta_after.abs() > l.lim && delta_after.abs() > f.net_delta.abs() {
+            out.push(Refusal::NetDelta {
+                after: money(delta_after, su)?,
+                max: l.raw,
+            });
+        }
+    }
+    if let Some(max) = fi.max_share {
+        let total = f.total_gross + change;
+        if !fits(total) {
+            return None;
+        }
+        if total >= f.concentration_min && total > 0 {
+            // max x total as the Money path computes it: exact only up to scale 28.
+            if su + max.scale > MAX_SCALE {
+                return None;
+            }
+            let cap = mul(max.m, total)?;
+            if mul(venue_after, p10(max.scale)?)? > cap && change > 0 {
+                out.push(Refusal::Concentration {
+                    venue: money(venue_after, su)?,
+                    total: money(total, su)?,
+                    max: max.raw,
+                });
+            }
+        }
+    }
+    if reducing {
+        return Some(());
+    }
+    if let Some(min) = fi.min_headroom {
+        let s = su + fi.im.scale;
+        if s > MAX_SCALE {
+            return None;
+        }
+        let k = p10(fi.im.scale)?;
+        let im = mul(f.venue_im[v], k)? + mul(change, fi.im.m)?;
+        let headroom = mul(f.venue_equity[v], k)? - im;
+        if !fits(im) || !fits(headroom) {
+            return None;
+        }
+        if headroom < min.lim {
+            out.push(Refusal::MarginHeadroom {
+                after: money(headroom, s)?,
+                min: min.raw,
+            });
+        }
+    }
+    if let Some(min) = fi.min_liq {
+        liq_distance(f, fi, q, p, min, out)?;
+    }
+    Some(())
+}
+
+fn liq_distance(
+    f: &Fast,
+    fi: &FastInst,
+    q: i128,
+    p: i128,
+    min: super::fast::Rate,
+    out: &mut Vec<Refusal>,
+) -> Option<()> {
+    // Inverse lines need a division by the entry: leave them to the Money path.
+    if !fi.linear {
+        return None;
+    }
+    let l = f.lin[fi.venue][fi.asset];
+    let units = mul(q, fi.mult)?;
+    let acct = Lines {
+        a: l.a - mul(mul(units, p)?, fi.f_usd)?,
+        b: l.b + mul(units, fi.f_units)?,
+        c: l.c,
+        d: l.d + mul(units.abs(), fi.mm)?,
+    };
+    let x = fi.liq_at.unwrap_or(p);
+    // Keep the rounding analysis valid: price >= 1e-6 and a limit >= 1e-6 (or zero).
+    if mul(x, 1_000_000)? < p10(fi.sp)? || (min.m != 0 && mul(min.m, 1_000_000)? < p10(min.scale)?)
+    {
+        return None;
+    }
+    let slope = |s: i128| mul(mul(s, x)?, fi.f_slope);
+    let equity = acct.a + slope(acct.b)?;
+    let maint = acct.c + slope(acct.d)?;
+    if ![acct.a, acct.b, acct.d, equity, maint]
+        .iter()
+        .all(|v| fits(*v))
+    {
+        return None;
+    }
+    let refuse = if equity <= maint {
+        min.m > 0
+    } else {
+        let num = acct.a - acct.c;
+        let den = slope(acct.d - acct.b)?;
+        if den == 0 || num == 0 || (num > 0) != (den > 0) {
+            // No positive liquidation price: nothing to refuse (as the Money path).
+            false
+        } else {
+            let (na, da) = (num.unsigned_abs(), den.unsigned_abs());
+            // liq / price = num / den must be neither tiny nor huge (rounding bounds).
+            if na.checked_mul(10_u128.pow(20))? < da || na >= da.checked_mul(10_u128.pow(15))? {
+                return None;
+            }
+            let lhs = (num - den)
+                .unsigned_abs()
+                .checked_mul(p10(min.scale)?.unsigned_abs())?;
+            let rhs = min.m.unsigned_abs().checked_mul(da)?;
+            if lhs.abs_diff(rhs) <= lhs.max(rhs) >> 30 {
+                return None;
+            }
+            lhs < rhs
+        }
+    };
+    if refuse {
+        out.push(Refusal::LiquidationDistance {
+            account: lines_money(&acct, f.su, f.sb)?,
+            price: money(x, fi.sp)?,
+            min: min.raw,
+        });
+    }
+    Some(())
+}

@@ -1,0 +1,420 @@
+"""The feed actor: one venue connection's raw frames in, validated market data on the bus.
+
+Synchronous core (`on_frames`, `due_resyncs`, `on_timer`) and a thin async pump (`run`):
+
+- frames are handed to one `pyengine._core.Feed` in batches: the pump drains whatever the
+  source has ready (up to `max_batch`) and makes one `on_messages` call for it;
+- per batch, each book that changed is published once as `BookTop` (top `depth` levels,
+  `valid` flag, venue sequence in `book_seq`); trades, best bid/offer and mark/funding are
+  published as they come; a `BookFault` is published when a book breaks its venue rule;
+- a broken book is published once as invalid (no levels) and stays so until it resyncs;
+  the actor asks the source to resync it at once, then again every `resync_interval_s`
+  while it stays unsynced (rate limit); a book left unsynced for `unsynced_grace_s`
+  (snapshot lost, venue silent) is resynced the same way;
+- a "reconnected" frame resets the normaliser (`Feed.on_reconnect`): every book is
+  published invalid, and health goes down until data flows again.
+
+Keys: `venue` in messages is the normaliser's venue name; Bybit books are keyed
+`<category>:<symbol>` (`md.book.bybit.linear:BTCUSDT`), as `pyengine replay` prints them,
+because linear and spot share symbol names. Health goes on `health.feed.<venue>`
+(Bybit: `health.feed.bybit.<category>`), on every change and every `health_interval_s`.
+
+Running under the actor runner: the runner has no hook yet for an actor's own input, so
+`on_start` starts the pump as a task whose output `on_timer` hands to the runner every
+`timer_interval` (2 ms). A runner that calls `run(emit)` directly removes that delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
+
+import msgspec
+
+from pyengine._core import Bbo, BookUpdate, EngineError, Feed, MarkFunding, Trade
+from pyengine._core import BookFault as CoreFault
+from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.messages import (
+    BestBidOffer,
+    BookFault,
+    BookTop,
+    Health,
+    Message,
+    TradePrint,
+)
+from pyengine.messages import MarkFunding as MarkFundingMsg
+from pyengine.venues.base import Frame, MarketDataSource
+from pyengine.venues.live import LiveFeedConfig, live_source
+from pyengine.venues.recorded import RecordedConfig, RecordedSource
+
+log = logging.getLogger("pyengine.actors.feed")
+
+Emit = Callable[[Iterable[Message]], None]
+
+
+class FeedOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """`[actors.options]` of a feed actor."""
+
+    source: Literal["live", "recorded"] = "live"
+    live: LiveFeedConfig | None = None
+    recorded: RecordedConfig | None = None
+    depth: int = 10
+    """Levels per side in `BookTop`."""
+    max_batch: int = 1024
+    """Most frames handed to the normaliser in one call."""
+    resync_interval_s: float = 1.0
+    """Least time between two resync requests of one book."""
+    unsynced_grace_s: float = 5.0
+    """A book unsynced this long without a fault (lost snapshot) is resynced too."""
+    health_interval_s: float = 5.0
+    trades: bool = True
+    bbo: bool = True
+    funding: bool = True
+
+
+def _source_of(opts: FeedOptions) -> tuple[str, str | None]:
+    cfg: LiveFeedConfig | RecordedConfig | None = (
+        opts.live if opts.source == "live" else opts.recorded
+    )
+    if cfg is None:
+        raise ConfigError(f"options.{opts.source}: missing (source = {opts.source!r})")
+    return cfg.venue, cfg.category
+
+
+class FeedActor(Actor):
+    """Drives one `MarketDataSource` through one normaliser onto the bus."""
+
+    timer_interval = 0.002
+
+    def __init__(self, ctx: ActorContext, source: MarketDataSource | None = None) -> None:
+        super().__init__(ctx)
+        self.opts = ctx.options_as(FeedOptions) if source is None else _options(ctx)
+        if source is not None:
+            venue, category = source.venue, source.category
+        else:
+            venue, category = _source_of(self.opts)
+        try:
+            self.feed = Feed(venue, category=category) if category else Feed(venue)
+        except EngineError as exc:
+            raise ConfigError(f"actors.{self.name}.options: {exc}") from None
+        if self.opts.depth < 1 or self.opts.max_batch < 1 or self.opts.resync_interval_s <= 0:
+            raise ConfigError(f"actors.{self.name}.options: depth, max_batch, intervals > 0")
+        self.venue = venue
+        self.prefix = f"{category}:" if venue == "bybit" and category else ""
+        self.component = f"feed.{venue}" + (f".{category}" if self.prefix else "")
+        self._source = source
+        self._valid: dict[str, bool] = {}
+        self._faulted: set[str] = set()
+        self._unsynced_since: dict[str, int] = {}
+        self._last_resync: dict[str, int] = {}
+        self._status = "down"
+        self._detail = "connecting"
+        self._health_ns = 0
+        self._connected = False
+        self._rejected_seen = 0
+        self._log_budget = 20
+        self._pending: list[Message] = []
+        self._pump: asyncio.Task[None] | None = None
+        self.counters: dict[str, int] = dict.fromkeys(
+            (
+                "frames",
+                "batches",
+                "rest",
+                "reconnects",
+                "faults",
+                "rejected",
+                "resync_requests",
+                "book_tops",
+            ),
+            0,
+        )
+
+    @property
+    def source(self) -> MarketDataSource:
+        """The source, built from options on first use."""
+        if self._source is None:
+            self._source = build_source(self.opts)
+        return self._source
+
+    def on_frames(self, frames: Sequence[Frame]) -> list[Message]:
+        """Normalise one batch of frames; return the messages to publish."""
+        feed = self.feed
+        out: list[Message] = []
+        changed: dict[str, None] = {}
+        raws: list[bytes] = []
+        stamps: list[int] = []
+        ts_recv = 0
+        for frame in frames:
+            kind = frame.kind
+            ts_recv = frame.ts_recv
+            if kind == "stream":
+                raws.append(frame.data)
+                stamps.append(ts_recv)
+                continue
+            if raws:
+                self._events(feed.on_messages(raws, stamps), out, changed)
+                raws, stamps = [], []
+            if kind == "rest":
+                self.counters["rest"] += 1
+                try:
+                    events = feed.on_rest_snapshot(frame.data, frame.symbol, ts_recv)
+                except EngineError as exc:
+                    self._reject(f"REST snapshot {frame.symbol}: {exc}")
+                    continue
+                self._events(events, out, changed)
+            else:
+                self._reconnected(ts_recv, out, changed)
+        if raws:
+            if not self._connected:
+                self._connected = True
+            self._events(feed.on_messages(raws, stamps), out, changed)
+        self.counters["frames"] += len(frames)
+        self.counters["batches"] += 1
+        for sym in changed:
+            top = self._top(sym, ts_recv)
+            if top is not None:
+                out.append(top)
+        rejected = feed.stats()["rejected"]
+        if rejected != self._rejected_seen:
+            self._reject(f"{rejected - self._rejected_seen} frame(s): {feed.last_error()}")
+            self.counters["rejected"] += rejected - self._rejected_seen - 1
+            self._rejected_seen = rejected
+        self._health(ts_recv, out)
+        return out
+
+    def _events(
+        self,
+        events: Sequence[BookUpdate | Trade | Bbo | MarkFunding | CoreFault],
+        out: list[Message],
+        changed: dict[str, None],
+    ) -> None:
+        venue, prefix, opts = self.venue, self.prefix, self.opts
+        for ev in events:
+            if type(ev) is BookUpdate:
+                changed[ev.symbol] = None
+            elif type(ev) is Trade:
+                if opts.trades:
+                    out.append(
+                        TradePrint(
+                            ts_event=ev.ts_event,
+                            ts_recv=ev.ts_recv,
+                            venue=venue,
+                            symbol=prefix + ev.symbol,
+                            price=ev.price,
+                            size=ev.size,
+                            side=ev.aggressor or "",
+                            trade_id=ev.trade_id,
+                        )
+                    )
+            elif type(ev) is Bbo:
+                if opts.bbo:
+                    out.append(
+                        BestBidOffer(
+                            ts_event=ev.ts_event,
+                            ts_recv=ev.ts_recv,
+                            venue=venue,
+                            symbol=prefix + ev.symbol,
+                            bid_px=ev.bid_px,
+                            bid_sz=ev.bid_sz,
+                            ask_px=ev.ask_px,
+                            ask_sz=ev.ask_sz,
+                        )
+                    )
+            elif type(ev) is MarkFunding:
+                if opts.funding:
+                    out.append(
+                        MarkFundingMsg(
+                            ts_event=ev.ts_event,
+                            ts_recv=ev.ts_recv,
+                            venue=venue,
+                            symbol=prefix + ev.symbol,
+                            mark_px=ev.mark_px or "",
+                            index_px=ev.index_px or "",
+                            funding_rate=ev.funding_rate or "",
+                            next_funding_ns=ev.next_funding_ns or 0,
+                        )
+                    )
+            elif type(ev) is CoreFault:
+                self.counters["faults"] += 1
+                self._faulted.add(ev.symbol)
+                changed[ev.symbol] = None
+                log.warning("%s: %s book fault %s: %s", self.name, ev.symbol, ev.kind, ev.detail)
+                out.append(
+                    BookFault(
+                        ts_event=ev.ts_recv,
+                        ts_recv=ev.ts_recv,
+                        venue=venue,
+                        symbol=prefix + ev.symbol,
+                        reason=f"{ev.kind}: {ev.detail}",
+                    )
+                )
+
+    def _top(self, sym: str, ts_recv: int) -> BookTop | None:
+        view = self.feed.book(sym, self.opts.depth)
+        valid = view.valid
+        if not valid and self._valid.get(sym) is False:
+            return None  # already published as invalid
+        self._valid[sym] = valid
+        self.counters["book_tops"] += 1
+        if valid:
+            self._unsynced_since.pop(sym, None)
+            return BookTop(
+                ts_event=view.ts_event,
+                ts_recv=ts_recv,
+                venue=self.venue,
+                symbol=self.prefix + sym,
+                bids=view.bids,
+                asks=view.asks,
+                valid=True,
+                book_seq=view.seq,
+            )
+        self._unsynced_since.setdefault(sym, ts_recv)
+        return BookTop(
+            ts_event=ts_recv,
+            ts_recv=ts_recv,
+            venue=self.venue,
+            symbol=self.prefix + sym,
+            bids=[],
+            asks=[],
+            valid=False,
+            book_seq=view.seq,
+        )
+
+    def _reconnected(self, ts_recv: int, out: list[Message], changed: dict[str, None]) -> None:
+        self.counters["reconnects"] += 1
+        self._connected = False
+        self.feed.on_reconnect()
+        for sym in self.feed.symbols():
+            changed[sym] = None
+            self._unsynced_since[sym] = ts_recv
+        self._status, self._detail = "down", "reconnecting"
+        self._publish_health(ts_recv, out)
+
+    def _reject(self, what: str) -> None:
+        self.counters["rejected"] += 1
+        if self._log_budget > 0 or self.counters["rejected"] % 1000 == 0:
+            self._log_budget -= 1
+            log.warning("%s: rejected %s; total %d", self.name, what, self.counters["rejected"])
+
+    def due_resyncs(self, now_ns: int) -> list[str]:
+        """Books to resync now: faulted ones at once, unsynced ones after the grace period,
+        each at most once per `resync_interval_s`."""
+        interval = int(self.opts.resync_interval_s * 1e9)
+        grace = int(self.opts.unsynced_grace_s * 1e9)
+        for sym in self.feed.unsynced():
+            self._unsynced_since.setdefault(sym, now_ns)
+        due: list[str] = []
+        for sym, since in list(self._unsynced_since.items()):
+            if self.feed.book(sym, 1).synced:
+                del self._unsynced_since[sym]
+                self._faulted.discard(sym)
+                continue
+            wanted = sym in self._faulted or now_ns - since >= grace
+            if wanted and now_ns - self._last_resync.get(sym, -interval) >= interval:
+                self._last_resync[sym] = now_ns
+                self._faulted.discard(sym)
+                due.append(sym)
+        self.counters["resync_requests"] += len(due)
+        return due
+
+    def _health(self, now_ns: int, out: list[Message]) -> None:
+        if not self._connected:
+            status, detail = "down", "reconnecting" if self.counters["reconnects"] else "connecting"
+        else:
+            bad = sorted(s for s, ok in self._valid.items() if not ok)
+            status = "degraded" if bad else "ok"
+            detail = f"invalid: {', '.join(bad[:10])}" if bad else ""
+        if (status, detail) != (self._status, self._detail) or (
+            now_ns - self._health_ns >= int(self.opts.health_interval_s * 1e9)
+        ):
+            self._status, self._detail = status, detail
+            self._publish_health(now_ns, out)
+
+    def _publish_health(self, now_ns: int, out: list[Message]) -> None:
+        self._health_ns = now_ns
+        out.append(
+            Health(
+                ts_event=now_ns,
+                ts_recv=now_ns,
+                component=self.component,
+                status=self._status,
+                detail=self._detail,
+            )
+        )
+
+    async def run(self, emit: Emit) -> None:
+        """The pump: read the source, normalise in batches, emit, and request resyncs."""
+        source = self.source
+        drain: Callable[[int], list[Frame]] | None = getattr(source, "drain_ready", None)
+        room = self.opts.max_batch - 1
+        async for frame in source.frames():
+            batch = [frame]
+            if drain is not None and room:
+                batch.extend(drain(room))
+            emit(self.on_frames(batch))
+            if self._faulted or self._unsynced_since:
+                for sym in self.due_resyncs(self.now()):
+                    await source.resync(sym)
+
+    def on_start(self) -> list[Message]:
+        if self._pump is None:
+            loop = asyncio.get_running_loop()
+            self._pump = loop.create_task(self.run(self._pending.extend), name=f"{self.name}.pump")
+        now = self.now()
+        return [
+            Health(
+                ts_event=now,
+                ts_recv=now,
+                component=self.component,
+                status="down",
+                detail="connecting",
+            )
+        ]
+
+    def on_timer(self, now_ns: int) -> list[Message]:
+        pump = self._pump
+        if pump is not None and pump.done() and not pump.cancelled():
+            exc = pump.exception()
+            if exc is not None:
+                raise exc
+        out, self._pending = self._pending, []
+        if self._faulted or self._unsynced_since:
+            for sym in self.due_resyncs(now_ns):
+                asyncio.get_running_loop().create_task(self.source.resync(sym))
+        self._health(now_ns, out)
+        return out
+
+    def close(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            self._pump = None
+        if self._source is not None:
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().create_task(self._source.close())
+
+    def stats(self) -> dict[str, int]:
+        return {**self.counters, **{f"feed_{k}": v for k, v in self.feed.stats().items()}}
+
+
+def _options(ctx: ActorContext) -> FeedOptions:
+    """Options when the source is injected: the source tables are not needed."""
+    data: dict[str, Any] = dict(ctx.options)
+    try:
+        return msgspec.convert(data, FeedOptions)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"actors.{ctx.name}.options: {exc}") from None
+
+
+def build_source(opts: FeedOptions) -> MarketDataSource:
+    """The source an options table describes."""
+    if opts.source == "live":
+        assert opts.live is not None
+        try:
+            return live_source(opts.live)
+        except ValueError as exc:
+            raise ConfigError(f"options.live: {exc}") from None
+    assert opts.recorded is not None
+    return RecordedSource(opts.recorded)

@@ -1,0 +1,1 @@
+"""Oracle clients (Pyth Hermes, RedStone): pure parsers and verifiers plus thin aiohttp clients."""
