@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pyengine import __version__, replay
+from pyengine import __version__, engine, replay
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pyengine {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    engine.add_run_parser(sub)
+    engine.add_status_parser(sub)
     replay.add_parser(sub)
     return parser
 

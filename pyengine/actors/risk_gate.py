@@ -1,96 +1,215 @@
-"""A minimal pre-trade gate between strategies and venues.
+"""The pre-trade risk gate between strategies (or the router) and the venues (kind `risk`).
 
 Every `SubmitOrder` comes here (acknowledged path) and leaves either as a `PlaceOrder` to the
-venue or as an `OrderRejected` with `stage="risk"`. The checks are small values-returning
-functions; the full limits table (engine_core risk) replaces them without changing the flow.
+venue's execution actor or as an `OrderRejected` with `stage="risk"` whose reason lists
+every check that refused it. The checks are the Rust `RiskEngine` (`pyengine.risk`: tick
+and lot, size and notional, price band, positions, net delta, concentration, margin
+headroom, liquidation distance, order rate, trading state) over the limits table of the
+options, plus two here: the client order id must be new, and (with `require_valid`) the
+validator must currently call the instrument `valid` (SPEC §6: do not trade on bad data).
+
+What the engine is fed:
+
+- instruments: the instrument files of the options (the venues' own `exchangeInfo`-style
+  responses, loaded by `pyengine.contracts`);
+- marks and index prices from `MarkFunding`; a book's mid stands in for the mark of an
+  instrument with no mark stream; the book's touch prices a market order;
+- positions from fills (`exec.fill.*`, acknowledged, each fill once), rebuilt from the
+  journal on restart (unless `recover_positions` is off). A venue `PositionReport` that
+  disagrees with them for longer than `reconcile_after_s`, with no fill in between,
+  replaces them (a restarted simulated venue, a fill missed while down) and is logged;
+- venue collateral from `BalanceReport` wallets (stablecoins as USD, coins at their index).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
 
 import msgspec
 
-from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.contracts import HaircutTiers, InstrumentSpec, load_instruments_file
 from pyengine.messages import (
+    BalanceReport,
+    BookTop,
+    MarkFunding,
     Message,
-    OrderCanceled,
     OrderFilled,
     OrderRejected,
     PlaceOrder,
+    PositionReport,
     SubmitOrder,
 )
+from pyengine.messages.validity import VALID, InstrumentValidity
+from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_from_toml
+
+log = logging.getLogger("pyengine.actors.risk")
+
+
+class InstrumentFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A saved instrument response of one venue, and which of its symbols to trade."""
+
+    venue: str
+    path: str
+    symbols: list[str] = []
+    """Empty: every instrument of the file."""
 
 
 class RiskOptions(msgspec.Struct, forbid_unknown_fields=True):
-    """`[actors.options]` of the risk gate (amounts as decimal strings)."""
+    """`[actors.options]` of the risk gate.
 
-    max_order_qty: str = "10"
-    max_position: str = "100"
-    venues: list[str] = msgspec.field(default_factory=list)
+    `limits` is the limits table inline (amounts as strings: a TOML float is refused as
+    inexact), `limits_file` a TOML file of it; see `pyengine.risk` for the keys.
+    """
+
+    instruments: list[InstrumentFile] = []
+    limits: dict[str, Any] = {}
+    limits_file: str = ""
+    require_valid: bool = True
+    reconcile_after_s: float = 3.0
+    recover_positions: bool = True
+    """Rebuild positions from the journal's fills on (re)start. The embedded default turns it
+    off: its simulated venues start afresh in every process, so fills of an earlier run are
+    not positions of this one (the venue reports settle a restart within this run)."""
+    stablecoins: list[str] = msgspec.field(
+        default_factory=lambda: ["USDT", "USDC", "USD", "FDUSD", "BUSD", "DAI", "USDE"]
+    )
+
+
+Side = Literal["buy", "sell"]
 
 
 class RiskGate(Actor):
-    """Approves or refuses orders; tracks net position per (venue, symbol) from fills."""
+    """Approves or refuses orders with the Rust `RiskEngine`."""
 
-    reliable = ("cmd.order.", "exec.")
+    subscribe = ("md.book.", "md.funding.", "md.validity.", "acct.position.", "acct.balance.")
+    reliable = ("cmd.order.submit", "exec.")
 
     def __init__(self, ctx: ActorContext) -> None:
         super().__init__(ctx)
         opts = ctx.options_as(RiskOptions)
-        self.max_qty = Decimal(opts.max_order_qty)
-        self.max_pos = Decimal(opts.max_position)
-        self.venues = set(opts.venues)
-        self.position: dict[tuple[str, str], Decimal] = {}
+        self.opts = opts
+        key = f"actors.{self.name}.options"
+        if opts.limits and opts.limits_file:
+            raise ConfigError(f"{key}: give limits or limits_file, not both")
+        try:
+            if opts.limits_file:
+                self.engine = RiskEngine(limits_from_toml(opts.limits_file))
+            else:
+                self.engine = engine_from_limits(opts.limits)
+        except (EngineError, OSError, ValueError) as exc:
+            raise ConfigError(f"{key}.limits: {exc}") from None
+        self.specs: dict[tuple[str, str], InstrumentSpec] = {}
+        self.inst_ids: dict[tuple[str, str], int] = {}
+        for i, f in enumerate(opts.instruments):
+            self._load(f, f"{key}.instruments[{i}]")
+        self.stables = set(opts.stablecoins)
         self.seen_orders: set[str] = set()
-        self.seen_fills: set[tuple[str, str]] = set()
-        self.open_orders: set[str] = set()
+        self.seen_fills: set[tuple[str, str, str]] = set()
+        self.touch: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
+        self.has_mark: set[tuple[str, str]] = set()
+        self.validity: dict[tuple[str, str], InstrumentValidity] = {}
+        self.last_fill_ns: dict[tuple[str, str], int] = {}
+        self.mismatch: dict[tuple[str, str], tuple[int, Decimal, Decimal]] = {}
+        self.counters: dict[str, int] = dict.fromkeys(
+            ("approved", "refused", "fills", "bad_input", "reconciled"), 0
+        )
+
+    def _load(self, f: InstrumentFile, key: str) -> None:
+        try:
+            specs = load_instruments_file(f.venue, Path(f.path))
+        except (EngineError, OSError) as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+        wanted = set(f.symbols)
+        found = {s.symbol for s in specs}
+        missing = sorted(wanted - found)
+        if missing:
+            raise ConfigError(f"{key}.symbols: not in {f.path}: {', '.join(missing)}")
+        for spec in specs:
+            if wanted and spec.symbol not in wanted:
+                continue
+            pair = (spec.venue, spec.symbol)
+            self.specs[pair] = spec
+            self.inst_ids[pair] = self.engine.add_instrument(spec)
 
     def recover(self, journal: Iterable[Message]) -> None:
         for msg in journal:
-            self._apply(msg)
+            if isinstance(msg, PlaceOrder):
+                self.seen_orders.add(msg.order.client_order_id)
+            elif isinstance(msg, OrderFilled) and self.opts.recover_positions:
+                self._fill(msg)
 
-    def _apply(self, msg: Message) -> None:
-        if isinstance(msg, PlaceOrder):
-            self.seen_orders.add(msg.order.client_order_id)
-            self.open_orders.add(msg.order.client_order_id)
-        elif isinstance(msg, OrderFilled):
-            key = (msg.venue, msg.fill_id)
-            if key in self.seen_fills:
-                return
-            self.seen_fills.add(key)
-            sign = 1 if msg.side == "buy" else -1
-            pos = (msg.venue, msg.symbol)
-            self.position[pos] = self.position.get(pos, Decimal(0)) + sign * msg.qty
-        elif isinstance(msg, OrderRejected | OrderCanceled):
-            self.open_orders.discard(msg.client_order_id)
+    def _bad(self, what: str, msg: Message) -> None:
+        self.counters["bad_input"] += 1
+        if self.counters["bad_input"] <= 20 or self.counters["bad_input"] % 1000 == 0:
+            log.warning("%s: dropped %s: %s", self.name, what, msg)
+
+    def _fill(self, msg: OrderFilled) -> None:
+        key = (msg.venue, msg.client_order_id, msg.fill_id)
+        if key in self.seen_fills:
+            return
+        inst = self.inst_ids.get((msg.venue, msg.symbol))
+        if inst is None or msg.side not in ("buy", "sell"):
+            self._bad("fill of an unknown instrument or side", msg)
+            return
+        side: Side = "buy" if msg.side == "buy" else "sell"
+        try:
+            self.engine.apply_fill(inst, side, msg.qty, msg.price, msg.fee)
+        except EngineError as exc:
+            self._bad(f"fill ({exc})", msg)
+            return
+        self.seen_fills.add(key)
+        self.counters["fills"] += 1
+        self.last_fill_ns[(msg.venue, msg.symbol)] = self.now()
+        self.mismatch.pop((msg.venue, msg.symbol), None)
+
+    def _reason(self, order: SubmitOrder) -> tuple[list[str], Decimal | None]:
+        """Every reason to refuse `order` (empty: approved), and the price checked."""
+        pair = (order.venue, order.symbol)
+        reasons: list[str] = []
+        if order.client_order_id in self.seen_orders:
+            reasons.append("duplicate client_order_id")
+        inst = self.inst_ids.get(pair)
+        if inst is None:
+            return [*reasons, f"unknown_instrument: {order.venue}:{order.symbol}"], None
+        if order.side not in ("buy", "sell"):
+            return [*reasons, f"bad side {order.side!r}"], None
+        if not order.qty.is_finite() or order.qty <= 0:
+            return [*reasons, f"qty {order.qty} must be positive"], None
+        price = order.price
+        if price is None:
+            bid, ask = self.touch.get(pair, (None, None))
+            price = ask if order.side == "buy" else bid
+            if price is None:
+                return [*reasons, "no_reference_price: no book to price a market order"], None
+        elif not price.is_finite() or price <= 0:
+            return [*reasons, f"price {price} must be positive"], None
+        if self.opts.require_valid:
+            v = self.validity.get(pair)
+            if v is None:
+                reasons.append("market_data: no validity from the validator yet")
+            elif v.state != VALID:
+                reasons.append(f"market_data: {v.state} ({', '.join(v.reasons)})")
+        side: Side = "buy" if order.side == "buy" else "sell"
+        verdict = self.engine.check(inst, side, order.qty, price, self.now() // 1_000_000)
+        reasons.extend(verdict.reasons)
+        return reasons, price
 
     def check(self, order: SubmitOrder) -> str:
-        """Empty string if the order passes, else the reason."""
-        if order.client_order_id in self.seen_orders:
-            return "duplicate client_order_id"
-        if order.side not in ("buy", "sell"):
-            return f"bad side {order.side!r}"
-        if order.qty <= 0:
-            return "qty must be positive"
-        if order.qty > self.max_qty:
-            return f"qty {order.qty} above max_order_qty {self.max_qty}"
-        if order.price is not None and order.price <= 0:
-            return "price must be positive"
-        if self.venues and order.venue not in self.venues:
-            return f"venue {order.venue!r} not allowed"
-        sign = 1 if order.side == "buy" else -1
-        after = self.position.get((order.venue, order.symbol), Decimal(0)) + sign * order.qty
-        if abs(after) > self.max_pos and not order.reduce_only:
-            return f"position would be {after}, above max_position {self.max_pos}"
-        return ""
+        """Empty string if the order passes, else every reason, joined."""
+        return "; ".join(self._reason(order)[0])
 
     def handle(self, msg: Message) -> list[Message]:
         if isinstance(msg, SubmitOrder):
             now = self.now()
             reason = self.check(msg)
+            self.seen_orders.add(msg.client_order_id)
             if reason:
+                self.counters["refused"] += 1
                 return [
                     OrderRejected(
                         ts_event=now,
@@ -101,8 +220,93 @@ class RiskGate(Actor):
                         stage="risk",
                     )
                 ]
-            placed = PlaceOrder(ts_event=now, ts_recv=now, order=msg, approved_by=self.name)
-            self._apply(placed)
-            return [placed]
-        self._apply(msg)
+            self.counters["approved"] += 1
+            return [PlaceOrder(ts_event=now, ts_recv=now, order=msg, approved_by=self.name)]
+        if isinstance(msg, OrderFilled):
+            self._fill(msg)
+        elif isinstance(msg, BookTop):
+            self._book(msg)
+        elif isinstance(msg, MarkFunding):
+            self._mark(msg)
+        elif isinstance(msg, InstrumentValidity):
+            self.validity[(msg.venue, msg.symbol)] = msg
+        elif isinstance(msg, PositionReport):
+            self._position(msg)
+        elif isinstance(msg, BalanceReport):
+            self._balance(msg)
         return []
+
+    def _book(self, msg: BookTop) -> None:
+        pair = (msg.venue, msg.symbol)
+        if pair not in self.inst_ids:
+            return
+        if not msg.valid or not msg.bids or not msg.asks:
+            self.touch.pop(pair, None)
+            return
+        try:
+            bid, ask = Decimal(msg.bids[0][0]), Decimal(msg.asks[0][0])
+        except (InvalidOperation, ValueError, IndexError):
+            self._bad("book", msg)
+            return
+        self.touch[pair] = (bid, ask)
+        if pair not in self.has_mark and bid > 0 and ask > 0:
+            self.engine.set_mark(self.inst_ids[pair], (bid + ask) / 2)
+
+    def _mark(self, msg: MarkFunding) -> None:
+        pair = (msg.venue, msg.symbol)
+        inst = self.inst_ids.get(pair)
+        if inst is None:
+            return
+        try:
+            if msg.mark_px:
+                self.engine.set_mark(inst, Decimal(msg.mark_px))
+                self.has_mark.add(pair)
+            if msg.index_px:
+                self.engine.set_index(self.specs[pair].base, Decimal(msg.index_px))
+        except (InvalidOperation, ValueError, EngineError):
+            self._bad("mark", msg)
+
+    def _position(self, msg: PositionReport) -> None:
+        pair = (msg.venue, msg.symbol)
+        inst = self.inst_ids.get(pair)
+        if inst is None:
+            return
+        qty = self.engine.position(inst)[0]
+        if msg.qty == qty:
+            self.mismatch.pop(pair, None)
+            return
+        now = self.now()
+        seen = self.mismatch.get(pair)
+        if seen is None or seen[1:] != (qty, msg.qty):
+            self.mismatch[pair] = (now, qty, msg.qty)
+            return
+        if now - seen[0] < int(self.opts.reconcile_after_s * 1e9):
+            return
+        try:
+            self.engine.set_position(inst, msg.qty, msg.entry_price if msg.qty else Decimal(0))
+        except EngineError as exc:
+            self._bad(f"position report ({exc})", msg)
+            return
+        self.counters["reconciled"] += 1
+        self.mismatch.pop(pair, None)
+        log.warning(
+            "%s: %s:%s position %s from fills, %s at the venue for %.1fs: taking the venue's",
+            self.name,
+            msg.venue,
+            msg.symbol,
+            qty,
+            msg.qty,
+            (now - seen[0]) / 1e9,
+        )
+
+    def _balance(self, msg: BalanceReport) -> None:
+        asset = "USD" if msg.asset in self.stables else msg.asset
+        try:
+            self.engine.set_collateral(
+                msg.venue, msg.asset, asset, msg.wallet, 1, HaircutTiers.flat(1)
+            )
+        except EngineError as exc:
+            self._bad(f"balance ({exc})", msg)
+
+    def stats(self) -> dict[str, int]:
+        return dict(self.counters)

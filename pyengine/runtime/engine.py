@@ -10,13 +10,17 @@ Graceful shutdown (SIGINT, SIGTERM, `--duration`, or a `Shutdown` request):
 3. each process waits until no local outbox holds an unacknowledged message (every critical
    message is then durable at its receivers), up to `shutdown_timeout_s`, and reports any
    that remain;
-4. actors flush and close, sockets close.
+4. actors flush and close, sockets close, simulated worlds of the process stop.
+
+Recovery: before an actor's first life, and again before each restart, it is given the
+journal's critical messages (`RECOVER_PREFIXES`) to rebuild its state from (`Actor.recover`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -40,6 +44,7 @@ from pyengine.messages import (
     encode,
 )
 from pyengine.runtime.plan import EnginePlan, supervisor_name
+from pyengine.sim.host import close_worlds
 from pyengine.store import open_store
 
 log = logging.getLogger("pyengine.engine")
@@ -166,10 +171,9 @@ class Engine:
             sup_runner = self.runners[sup_name]
             self.supervisor = Supervisor(self.policy, self.clock, sup_runner.emit)
             for name, runner in self.runners.items():
+                life = runner.run if name == sup_name else functools.partial(self._life, runner)
                 self._tasks.append(
-                    loop.create_task(
-                        self.supervisor.supervise(name, runner.run), name=f"sup.{name}"
-                    )
+                    loop.create_task(self.supervisor.supervise(name, life), name=f"sup.{name}")
                 )
             if self.group == "main":
                 self._tasks.append(loop.create_task(self._control_loop(), name="control"))
@@ -208,7 +212,15 @@ class Engine:
                     await task
             for runner in self.runners.values():
                 await runner.close()
+            await close_worlds()
             bus.close()
+
+    async def _life(self, runner: ActorRunner) -> None:
+        """One life of an actor; a restart is rebuilt from the journal as it is now (every
+        acknowledged critical message of this session is in it), not as it was at start."""
+        if runner.epoch:
+            runner.set_recovery(self._recovery())
+        await runner.run()
 
     async def _shutdown(self) -> int:
         assert self.supervisor is not None

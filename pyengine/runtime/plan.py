@@ -1,4 +1,9 @@
-"""From config to a plan: which actor classes, where each listens, who takes what reliably."""
+"""From config to a plan: which actor classes, where each listens, who takes what reliably.
+
+An actor that reads another actor's in-process state (a simulated venue's feed, execution
+or oracle reads the `sim_world` of its process) says so with `colocated_with()`; the plan
+refuses a config that puts them in different process groups.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,14 @@ KINDS: dict[str, str] = {
     "recorder": "pyengine.actors.recorder:Recorder",
     "monitor": "pyengine.actors.monitor:Monitor",
     "risk": "pyengine.actors.risk_gate:RiskGate",
-    "paper_venue": "pyengine.actors.paper:PaperVenue",
-    "demo_market": "pyengine.actors.paper:DemoMarket",
+    "sim_world": "pyengine.actors.sim_world:SimWorld",
+    "sim_feed": "pyengine.actors.sim_feed:SimFeed",
+    "feed": "pyengine.actors.sim_feed:VenueFeed",
+    "execution": "pyengine.actors.execution:ExecutionActor",
+    "sim_oracle": "pyengine.actors.sim_oracle:SimOracle",
+    "pyth": "pyengine.actors.oracle:PythOracle",
+    "redstone": "pyengine.actors.oracle:RedstoneOracle",
+    "validator": "pyengine.actors.validator:Validator",
     "strategy": "pyengine.strategy:StrategyHost",
 }
 
@@ -103,6 +114,7 @@ def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EngineP
     store_url = _store_url(cfg)
     plans: list[ActorPlan] = []
     peers: list[PeerAddress] = []
+    needs: dict[str, tuple[int, tuple[str, ...]]] = {}
     index = 0
     for group in cfg.processes():
         name = supervisor_name(group)
@@ -121,7 +133,28 @@ def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EngineP
         except Exception as exc:
             raise ConfigError(f"actors[{i}] ({a.name}): {type(exc).__name__}: {exc}") from exc
         _, reliable = probe.topics()
+        colocated = getattr(probe, "colocated_with", None)
+        if callable(colocated):
+            needs[a.name] = (i, tuple(colocated()))
         probe.close()
         peers.append(PeerAddress(a.name, pub, box, tuple(reliable), a.process))
         plans.append(ActorPlan(a.name, cls, a.process, dict(a.options)))
+    _check_colocation(actor_cfgs, needs)
     return EnginePlan(cfg, plans, Directory(peers), store_url)
+
+
+def _check_colocation(
+    actors: list[ActorConfig], needs: dict[str, tuple[int, tuple[str, ...]]]
+) -> None:
+    process = {a.name: a.process for a in actors}
+    for name, (i, others) in needs.items():
+        for other in others:
+            if other not in process:
+                raise ConfigError(
+                    f"actors[{i}] ({name}): needs actor {other!r} in its process, and there is none"
+                )
+            if process[other] != process[name]:
+                raise ConfigError(
+                    f"actors[{i}].process: {name} reads {other!r} in memory, so both must run in"
+                    f" one process group ({process[name]!r} != {process[other]!r})"
+                )

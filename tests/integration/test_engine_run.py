@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pyengine.sim.world import USDM_FILE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -56,11 +58,19 @@ def test_default_engine_runs_trades_reports_status_and_stops_on_sigterm(
                 return False
             seen.update(report)
             actors = {a["name"]: a for a in report["actors"]}  # type: ignore[attr-defined]
-            return bool(actors["strategy"]["handled"]) and actors["recorder"]["handled"] > 0
+            if not (actors["strategy"]["handled"] and actors["recorder"]["handled"]):
+                return False
+            try:
+                return rows(tmp_path / "var" / "engine.db", "SELECT count(*) FROM fills")[0][0] > 0
+            except sqlite3.OperationalError:
+                return False
 
         poll(ready, 30, "the engine to trade and record")
         names = {a["name"] for a in seen["actors"]}  # type: ignore[attr-defined]
-        assert {"supervisor", "recorder", "monitor", "risk", "paper", "market", "strategy"} <= names
+        assert {
+            "supervisor", "recorder", "monitor", "risk", "sim", "feed_usdm", "exec_usdm",
+            "validator", "strategy",
+        } <= names  # fmt: skip
         assert seen["minting_paused"] is False
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
@@ -73,8 +83,9 @@ def test_default_engine_runs_trades_reports_status_and_stops_on_sigterm(
     (submits,) = rows(db, "SELECT count(*) FROM orders WHERE type = 'cmd.order.submit'")[0]
     (placed,) = rows(db, "SELECT count(*) FROM orders WHERE type = 'cmd.venue.place'")[0]
     (fills,) = rows(db, "SELECT count(*) FROM fills")[0]
+    (refused,) = rows(db, "SELECT count(*) FROM orders WHERE type = 'exec.order.rejected'")[0]
     assert submits >= 1
-    assert submits == placed  # every order went through risk and was recorded on both sides
+    assert placed >= 1 and submits <= placed + refused  # through risk, recorded on both sides
     assert fills >= 1
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -83,7 +94,7 @@ def test_default_engine_runs_trades_reports_status_and_stops_on_sigterm(
 def test_duration_and_split_over_ipc_processes(tmp_path: Path) -> None:
     cfg = tmp_path / "split.toml"
     cfg.write_text(
-        """
+        f"""
 name = "split"
 [bus]
 transport = "ipc"
@@ -96,18 +107,35 @@ process = "records"
 [[actors]]
 name = "risk"
 kind = "risk"
+[actors.options]
+instruments = [{{venue = "binance-usdm", path = "{USDM_FILE}", symbols = ["BTCUSDT"]}}]
+limits = {{price_band = "0.02", instruments = {{"binance-usdm:BTCUSDT" = {{max_position = "1"}}}}}}
 [[actors]]
-name = "paper"
-kind = "paper_venue"
+name = "validator"
+kind = "validator"
+options = {{defaults = {{resume_hold_ms = 500}}}}
+[[actors]]
+name = "sim"
+kind = "sim_world"
 process = "venue"
 [[actors]]
-name = "market"
-kind = "demo_market"
+name = "feed"
+kind = "sim_feed"
+process = "venue"
+options = {{venue = "binance-usdm"}}
+[[actors]]
+name = "exec"
+kind = "execution"
+process = "venue"
+options = {{venue = "binance-usdm"}}
+[[actors]]
+name = "oracles"
+kind = "sim_oracle"
 process = "venue"
 """
     )
     out = subprocess.run(  # noqa: PLW1510
-        engine_cmd("run", str(cfg), "--strategy", EXAMPLE, "--duration", "6"),
+        engine_cmd("run", str(cfg), "--strategy", EXAMPLE, "--duration", "8"),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -121,9 +149,10 @@ process = "venue"
     (fills,) = rows(db, "SELECT count(*) FROM fills")[0]
     (placed,) = rows(db, "SELECT count(*) FROM orders WHERE type = 'cmd.venue.place'")[0]
     assert placed >= 1
-    assert (
-        accepted == placed == fills
-    )  # strategy (main) -> risk (main) -> paper (venue) -> recorder (records)
+    # strategy, risk, validator (main) -> sim world, feed, execution (venue) -> recorder
+    # (records); an order still in flight at the end may lack its answer
+    assert 1 <= accepted <= placed
+    assert fills >= 1
 
 
 def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 The server serves the real fixtures: Pyth's latest (v2 and legacy) bodies, an SSE stream whose
 events are the fixture's `parsed` feeds with a rising publish time (dropping the connection
 after a few events, to prove the reconnect), and RedStone's signed packages. The last test
-wires the oracle actors, a demo book source and the validator over the inproc bus.
+wires the oracle actors, a fixed book source and the validator over the inproc bus.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from aiohttp import web
 from pyengine.actors.base import Actor, ActorContext, ManualClock
 from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.oracle import PythOracle, RedstoneOracle
-from pyengine.actors.paper import DemoMarket
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.validator import Validator
 from pyengine.bus import Bus
-from pyengine.messages import Message, OraclePrice
+from pyengine.messages import BookTop, Message, OraclePrice
 from pyengine.messages.validity import InstrumentValidity, RfqLookback
 from pyengine.oracles.pyth import PythBatch, PythClient
 
@@ -227,6 +226,24 @@ def test_redstone_actor_falls_back_to_second_gateway() -> None:
     run(main)
 
 
+class Books(Actor):
+    """A book near the fixtures' BTC price, ten times a second (the validator's input)."""
+
+    timer_interval = 0.1
+
+    def on_timer(self, now_ns: int) -> list[Message]:
+        return [
+            BookTop(
+                ts_event=now_ns,
+                ts_recv=now_ns,
+                venue="demo",
+                symbol="BTCUSD",
+                bids=[("62499.5", "1")],
+                asks=[("62500.5", "1")],
+            )
+        ]
+
+
 class Sink(Actor):
     subscribe = ("md.validity.", "md.rfq_lookback", "oracle.")
 
@@ -246,7 +263,7 @@ def test_oracles_books_and_validator_over_the_bus(apoll: Poll) -> None:
             options: dict[str, dict[str, Any]] = {
                 "pyth": {"base_url": base, "feeds": {"BTC": BTC}},
                 "redstone": {"base_urls": [base], "feeds": {"BTC": "BTC"}, "max_age_s": 1e10},
-                "market": {"venue": "demo", "symbols": ["BTCUSD"], "start": ["62500"]},
+                "market": {},
                 "validator": {
                     "start_suspended": False,
                     "oracle_max_age_ms": {"pyth": 60_000, "redstone": 10**13},
@@ -255,7 +272,7 @@ def test_oracles_books_and_validator_over_the_bus(apoll: Poll) -> None:
                 "sink": {},
             }
             classes: dict[str, Callable[[ActorContext], Actor]] = {
-                "pyth": PythOracle, "redstone": RedstoneOracle, "market": DemoMarket,
+                "pyth": PythOracle, "redstone": RedstoneOracle, "market": Books,
                 "validator": Validator, "sink": Sink,
             }  # fmt: skip
             bus = Bus()

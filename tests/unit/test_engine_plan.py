@@ -15,12 +15,21 @@ def test_default_plan_one_process_inproc() -> None:
     plan = make_plan(EngineConfig(), [str(EXAMPLE)])
     names = [a.name for a in plan.actors]
     assert names[0] == "supervisor"
-    assert "strategy" in names
+    assert set(names) == {
+        "supervisor", "recorder", "monitor", "sim", "feed_usdm", "feed_coinm", "exec_usdm",
+        "exec_coinm", "oracles", "validator", "risk", "strategy",
+    }  # fmt: skip
+    kinds = {a.kind for a in EngineConfig().actors}
+    assert {"sim_world", "sim_feed", "execution", "sim_oracle", "validator", "risk"} <= kinds
     assert {a.process for a in plan.actors} == {"main"}
     assert all(p.pub.startswith("inproc://") for p in plan.directory.peers.values())
-    rec = [p.name for p in plan.directory.reliable_for("exec.fill.paper")]
+    rec = [p.name for p in plan.directory.reliable_for("exec.fill.binance-usdm")]
     assert {"recorder", "risk", "strategy"} <= set(rec)
     assert [p.name for p in plan.directory.reliable_for("cmd.order.submit")] == ["recorder", "risk"]
+    place = [p.name for p in plan.directory.reliable_for("cmd.venue.binance-coinm.place")]
+    assert place == ["recorder", "exec_coinm"]
+    cancel = {p.name for p in plan.directory.reliable_for("cmd.order.cancel")}
+    assert {"exec_usdm", "exec_coinm", "recorder"} <= cancel and "risk" not in cancel
 
 
 def test_ipc_and_tcp_endpoints() -> None:

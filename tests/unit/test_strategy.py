@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pyengine.actors.base import ActorContext, ConfigError, ManualClock, SequentialIds
-from pyengine.messages import BookTop, OrderFilled, SubmitOrder
+from pyengine.messages import BookTop, OrderFilled, OrderRejected, SubmitOrder
 from pyengine.strategy import Strategy, StrategyHost, load_strategy_class
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def book(mid: str) -> BookTop:
     return BookTop(
         ts_event=1,
         ts_recv=1,
-        venue="paper",
+        venue="binance-usdm",
         symbol="BTCUSDT",
         bids=[(str(m - 1), "1")],
         asks=[(str(m + 1), "1")],
@@ -38,7 +38,7 @@ def book(mid: str) -> BookTop:
 
 def test_example_loads_and_submits_through_risk() -> None:
     h = host(EXAMPLE, window=3, threshold_bps="1")
-    assert h.topics()[0] == ("md.book.paper.BTCUSDT",)
+    assert h.topics()[0] == ("md.book.binance-usdm.BTCUSDT",)
     assert "exec.fill." in h.topics()[1]
     assert h.on_start() == []
     assert h.handle(book("100")) == []
@@ -51,7 +51,7 @@ def test_example_loads_and_submits_through_risk() -> None:
         ts_event=1,
         ts_recv=1,
         client_order_id=order.client_order_id,
-        venue="paper",
+        venue="binance-usdm",
         symbol="BTCUSDT",
         side="buy",
         fill_id="f",
@@ -60,11 +60,12 @@ def test_example_loads_and_submits_through_risk() -> None:
     )
     h.handle(fill)
     assert h.strategy.position == order.qty  # type: ignore[attr-defined]
+    assert h.strategy.working == {}  # type: ignore[attr-defined]
     other = OrderFilled(
         ts_event=1,
         ts_recv=1,
         client_order_id="someone-else",
-        venue="paper",
+        venue="binance-usdm",
         symbol="BTCUSDT",
         side="buy",
         fill_id="g",
@@ -95,3 +96,24 @@ def test_loading_errors_are_clear(tmp_path: Path) -> None:
     cls = load_strategy_class(str(two), "B")
     assert issubclass(cls, Strategy)
     assert cls.__name__ == "B"
+
+
+def test_example_counts_orders_in_flight_against_its_limit() -> None:
+    h = host(EXAMPLE, window=2, threshold_bps="1", clip="0.01", max_position="0.01")
+    h.on_start()
+    h.handle(book("100"))
+    (first,) = h.handle(book("90"))
+    assert isinstance(first, SubmitOrder)
+    assert h.handle(book("80")) == []  # the first is still working: the limit is used up
+    h.handle(
+        OrderRejected(
+            ts_event=1,
+            ts_recv=1,
+            client_order_id=first.client_order_id,
+            venue="binance-usdm",
+            reason="r",
+            stage="risk",
+        )
+    )
+    (second,) = h.handle(book("70"))
+    assert isinstance(second, SubmitOrder) and second.side == "buy"

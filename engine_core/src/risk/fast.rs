@@ -116,13 +116,18 @@ pub(crate) struct Fast {
     pub sb: u32,
     pub insts: Vec<Option<FastInst>>,
     pub venue_gross: Vec<i128>,
-    pub venue_equity: Vec<i128>,
+    pub venue_equity: Vec<Option<i128>>,
     pub venue_im: Vec<i128>,
     pub total_gross: i128,
     pub net_delta: i128,
     pub max_net_delta: Option<Lim>,
     pub concentration_min: i128,
-    pub lin: Vec<Vec<Lines>>,
+    pub lin: Vec<Vec<Option<Lines>>>,
+}
+
+/// Lines with few enough decimals to share the grid.
+fn on_grid(l: &LinearAccount) -> bool {
+    [l.a, l.b, l.c, l.d].iter().all(|m| min_scale(*m) <= 12)
 }
 
 fn lim_floor(raw: Option<Money>, scale: u32) -> Option<Option<Lim>> {
@@ -166,7 +171,9 @@ impl Fast {
 
     fn try_build(e: &RiskEngine, aggs: &Aggregates) -> Option<Self> {
         let scales: Vec<_> = (0..e.insts.len()).map(|i| inst_scales(e, i)).collect();
-        let lines = aggs.lin.iter().flatten();
+        // Lines carrying a rounded inverse term (28 decimals) stay off the grid: only
+        // their liquidation check then goes the Money way.
+        let lines = aggs.lin.iter().flatten().filter(|l| on_grid(l));
         let mut sb = lines
             .clone()
             .map(|l| min_scale(l.b).max(min_scale(l.d)))
@@ -175,7 +182,14 @@ impl Fast {
         let mut su = lines
             .map(|l| min_scale(l.a).max(min_scale(l.c)))
             .chain(aggs.venue_gross.iter().map(|m| min_scale(*m)))
-            .chain(aggs.venue_equity.iter().map(|m| min_scale(*m)))
+            // Equity holds inverse PnL, a rounded division: only venues whose equity has
+            // few decimals set the scale; the others check headroom the Money way.
+            .chain(
+                aggs.venue_equity
+                    .iter()
+                    .map(|m| min_scale(*m))
+                    .filter(|s| *s <= 12),
+            )
             .chain(aggs.venue_im.iter().map(|m| min_scale(*m)))
             .chain(aggs.notional.iter().map(|m| min_scale(*m)))
             .chain([min_scale(aggs.total_gross), min_scale(aggs.net_delta)])
@@ -202,10 +216,11 @@ impl Fast {
                             c: at(l.c, su)?,
                             d: at(l.d, sb)?,
                         })
+                        .filter(|_| on_grid(l))
                     })
-                    .collect::<Option<Vec<_>>>()
+                    .collect::<Vec<_>>()
             })
-            .collect::<Option<Vec<_>>>()?;
+            .collect::<Vec<_>>();
         let usd = |v: &[Money]| v.iter().map(|m| at(*m, su)).collect::<Option<Vec<_>>>();
         let mut f = Fast {
             valid: true,
@@ -213,7 +228,7 @@ impl Fast {
             sb,
             insts: Vec::with_capacity(e.insts.len()),
             venue_gross: usd(&aggs.venue_gross)?,
-            venue_equity: usd(&aggs.venue_equity)?,
+            venue_equity: aggs.venue_equity.iter().map(|m| at(*m, su)).collect(),
             venue_im: usd(&aggs.venue_im)?,
             total_gross: at(aggs.total_gross, su)?,
             net_delta: at(aggs.net_delta, su)?,
@@ -247,7 +262,7 @@ impl Fast {
             return None;
         }
         let (v, a) = (fi.venue, fi.asset);
-        let l = self.lin[v][a];
+        let l = self.lin[v][a]?;
         let lines = Lines {
             a: l.a - mul(mul(units, p)?, fi.f_usd)?,
             b: l.b + mul(units, fi.f_units)?,
@@ -272,7 +287,7 @@ impl Fast {
         self.total_gross = sums[1];
         self.net_delta = sums[2];
         self.venue_im[v] = sums[3];
-        self.lin[v][a] = lines;
+        self.lin[v][a] = Some(lines);
         let fi = self.insts[i].as_mut()?;
         fi.qty = qty;
         fi.notional = after;

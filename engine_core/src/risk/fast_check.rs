@@ -15,7 +15,7 @@
 use super::checks::{rate, trading_state};
 use super::engine::{Order, RiskEngine};
 use super::fast::{lines_money, Band, Fast, FastInst, Lines};
-use super::fixed::{at, fits, money, mul, p10, MAX_SCALE};
+use super::fixed::{at, fits, money, mul, multiple, p10, MAX_SCALE};
 use super::verdict::{Refusal, Verdict};
 
 /// An order on its instrument's grid: signed quantity at `sq`, price at `sp`.
@@ -42,10 +42,10 @@ pub(crate) fn evaluate(e: &RiskEngine, f: &Fast, o: &Order, rate_count: u32) -> 
     let reducing = after.abs() < before.abs() && (after == 0 || (after > 0) == (before > 0));
     trading_state(e, st, reducing, &mut out);
     let qa = q.abs();
-    if p % fi.tick != 0 {
+    if !multiple(p, fi.tick) {
         out.push(Refusal::PriceOffTick { tick: st.spec.tick });
     }
-    if qa % fi.lot != 0 {
+    if !multiple(qa, fi.lot) {
         out.push(Refusal::QtyOffLot { lot: st.spec.lot });
     }
     if qa < fi.min_qty {
@@ -174,7 +174,7 @@ fn exposure(
         }
         let k = p10(fi.im.scale)?;
         let im = mul(f.venue_im[v], k)? + mul(change, fi.im.m)?;
-        let headroom = mul(f.venue_equity[v], k)? - im;
+        let headroom = mul(f.venue_equity[v]?, k)? - im;
         if !fits(im) || !fits(headroom) {
             return None;
         }
@@ -203,7 +203,7 @@ fn liq_distance(
     if !fi.linear {
         return None;
     }
-    let l = f.lin[fi.venue][fi.asset];
+    let l = f.lin[fi.venue][fi.asset]?;
     let units = mul(q, fi.mult)?;
     let acct = Lines {
         a: l.a - mul(mul(units, p)?, fi.f_usd)?,

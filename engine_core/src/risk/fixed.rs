@@ -81,6 +81,15 @@ pub(crate) fn money(m: i128, scale: u32) -> Option<Money> {
     Money::try_from_i128_with_scale(m, scale).ok()
 }
 
+/// True if `a` is a multiple of `step` (> 0); i64 division when it fits (i128 `%` is slow).
+#[inline]
+pub(crate) fn multiple(a: i128, step: i128) -> bool {
+    match (i64::try_from(a), i64::try_from(step)) {
+        (Ok(x), Ok(y)) => x % y == 0,
+        _ => a % step == 0,
+    }
+}
+
 /// `a x b`, `None` on overflow or if the product does not [`fits`].
 #[inline]
 pub(crate) fn mul(a: i128, b: i128) -> Option<i128> {

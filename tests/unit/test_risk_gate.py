@@ -1,0 +1,234 @@
+"""The risk gate actor over the Rust `RiskEngine`: every reason of a refusal, validity,
+marks, positions from fills (each once), journal recovery and venue reconciliation."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+
+from pyengine.actors.base import ActorContext, ConfigError, ManualClock, SequentialIds
+from pyengine.actors.risk_gate import RiskGate
+from pyengine.config import default_risk_options
+from pyengine.messages import (
+    BalanceReport,
+    BookTop,
+    MarkFunding,
+    OrderFilled,
+    OrderRejected,
+    PlaceOrder,
+    PositionReport,
+    SubmitOrder,
+)
+from pyengine.messages.validity import InstrumentValidity
+
+VENUE, SYMBOL = "binance-usdm", "BTCUSDT"
+SEC = 1_000_000_000
+
+
+def gate(clock: ManualClock | None = None, **changes: Any) -> RiskGate:
+    options = default_risk_options()
+    options["limits"]["instruments"][f"{VENUE}:{SYMBOL}"] = {"max_position": "0.05"}
+    options.update(changes)
+    return RiskGate(
+        ActorContext(
+            name="risk", clock=clock or ManualClock(), ids=SequentialIds("risk"), options=options
+        )
+    )
+
+
+def ready(g: RiskGate, venue: str = VENUE, symbol: str = SYMBOL) -> RiskGate:
+    """Valid market data, a mark, and collateral on the venue."""
+    g.handle(
+        InstrumentValidity(
+            ts_event=1,
+            ts_recv=1,
+            venue=venue,
+            symbol=symbol,
+            state="valid",
+            reasons=[],
+            dev_bps="0",
+            lag_ms=0,
+        )
+    )
+    g.handle(
+        MarkFunding(
+            ts_event=1, ts_recv=1, venue=venue, symbol=symbol, mark_px="60000", index_px="60000"
+        )
+    )
+    g.handle(
+        BalanceReport(
+            ts_event=1, ts_recv=1, venue=venue, asset="USDT", wallet=D(100000), available=D(100000)
+        )
+    )
+    return g
+
+
+def order(
+    coid: str, qty: str = "0.01", price: str | None = "60000.0", side: str = "buy"
+) -> SubmitOrder:
+    return SubmitOrder(
+        ts_event=1,
+        ts_recv=1,
+        client_order_id=coid,
+        venue=VENUE,
+        symbol=SYMBOL,
+        side=side,
+        qty=D(qty),
+        price=None if price is None else D(price),
+        order_type="limit" if price is not None else "market",
+    )
+
+
+def fill(coid: str, qty: str, fill_id: str = "F1", side: str = "buy") -> OrderFilled:
+    return OrderFilled(
+        ts_event=1,
+        ts_recv=1,
+        client_order_id=coid,
+        venue=VENUE,
+        symbol=SYMBOL,
+        side=side,
+        fill_id=fill_id,
+        qty=D(qty),
+        price=D(60000),
+        fee=D("0.3"),
+        fee_ccy="USDT",
+    )
+
+
+def refused(out: list[Any]) -> OrderRejected:
+    (msg,) = out
+    assert isinstance(msg, OrderRejected) and msg.stage == "risk"
+    return msg
+
+
+def test_approves_once_data_is_valid_and_lists_every_reason() -> None:
+    g = gate()
+    assert "market_data: no validity" in refused(g.handle(order("o0"))).reason
+    ready(g)
+    (placed,) = g.handle(order("o1"))
+    assert isinstance(placed, PlaceOrder) and placed.approved_by == "risk"
+    assert placed.order.client_order_id == "o1"
+    assert "duplicate client_order_id" in refused(g.handle(order("o1"))).reason
+    bad = refused(g.handle(order("o2", qty="0.0105", price="60000.05"))).reason
+    assert "tick" in bad and "lot" in bad  # both reasons, not just the first
+    assert (
+        "unknown_instrument"
+        in refused(
+            g.handle(
+                SubmitOrder(
+                    ts_event=1,
+                    ts_recv=1,
+                    client_order_id="o3",
+                    venue="x",
+                    symbol="Y",
+                    side="buy",
+                    qty=D(1),
+                )
+            )
+        ).reason
+    )
+    assert "band" in refused(g.handle(order("o4", price="70000.0"))).reason
+
+
+def test_invalid_data_refuses() -> None:
+    g = ready(gate())
+    g.handle(
+        InstrumentValidity(
+            ts_event=2,
+            ts_recv=2,
+            venue=VENUE,
+            symbol=SYMBOL,
+            state="suspended",
+            reasons=["oracle_stale"],
+            dev_bps="",
+            lag_ms=0,
+        )
+    )
+    assert "suspended (oracle_stale)" in refused(g.handle(order("o1"))).reason
+
+
+def test_market_orders_are_priced_from_the_book() -> None:
+    g = ready(gate())
+    assert "no_reference_price" in refused(g.handle(order("m1", price=None))).reason
+    g.handle(
+        BookTop(
+            ts_event=1,
+            ts_recv=1,
+            venue=VENUE,
+            symbol=SYMBOL,
+            bids=[("59999.9", "1")],
+            asks=[("60000.1", "1")],
+        )
+    )
+    (placed,) = g.handle(order("m2", price=None))
+    assert isinstance(placed, PlaceOrder) and placed.order.price is None
+
+
+def test_positions_from_fills_counted_once_and_limit_enforced() -> None:
+    g = ready(gate())
+    g.handle(order("o1", qty="0.04"))
+    g.handle(fill("o1", "0.04"))
+    g.handle(fill("o1", "0.04"))  # a resent fill counts once
+    assert g.engine.position(g.inst_ids[(VENUE, SYMBOL)])[0] == D("0.04")
+    reason = refused(g.handle(order("o2", qty="0.02"))).reason
+    assert "position" in reason
+    (ok,) = g.handle(order("o3", qty="0.02", side="sell"))  # reducing is always allowed
+    assert isinstance(ok, PlaceOrder)
+    # the same fill id of another order is another fill (a restarted venue reuses ids)
+    g.handle(fill("o3", "0.02", side="sell"))
+    assert g.engine.position(g.inst_ids[(VENUE, SYMBOL)])[0] == D("0.02")
+
+
+def test_recovers_orders_and_fills_from_the_journal() -> None:
+    first = ready(gate())
+    journal = [*first.handle(order("o1", qty="0.04")), fill("o1", "0.04")]
+    second = ready(gate(recover_positions=True))
+    second.recover(journal)
+    assert "duplicate" in refused(second.handle(order("o1"))).reason
+    assert second.engine.position(second.inst_ids[(VENUE, SYMBOL)])[0] == D("0.04")
+    embedded = ready(gate())  # the simulated world starts afresh: no positions from before
+    embedded.recover(journal)
+    assert "duplicate" in refused(embedded.handle(order("o1"))).reason
+    assert embedded.engine.position(embedded.inst_ids[(VENUE, SYMBOL)])[0] == 0
+
+
+def test_a_lasting_venue_disagreement_is_reconciled() -> None:
+    clock = ManualClock()
+    g = ready(gate(clock))
+    g.handle(fill("o1", "0.04"))
+
+    def report(qty: str) -> PositionReport:
+        return PositionReport(
+            ts_event=1, ts_recv=1, venue=VENUE, symbol=SYMBOL, qty=D(qty), entry_price=D(60000)
+        )
+
+    inst = g.inst_ids[(VENUE, SYMBOL)]
+    g.handle(report("0"))  # a fill may still be on its way: wait
+    clock.advance(SEC)
+    g.handle(report("0"))
+    assert g.engine.position(inst)[0] == D("0.04")
+    clock.advance(3 * SEC)
+    g.handle(report("0"))
+    assert g.engine.position(inst)[0] == 0
+    assert g.counters["reconciled"] == 1
+    g.handle(report("0"))
+    assert g.counters["reconciled"] == 1
+
+
+def test_options_errors_name_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"actors\.risk\.options\.limits: .*float"):
+        gate(limits={"price_band": 0.05})
+    with pytest.raises(ConfigError, match=r"actors\.risk\.options"):
+        gate(typo=1)
+    with pytest.raises(ConfigError, match=r"instruments\[0\]\.symbols: .*NOPE"):
+        gate(
+            instruments=[
+                {
+                    "venue": VENUE,
+                    "path": default_risk_options()["instruments"][0]["path"],
+                    "symbols": ["NOPE"],
+                }
+            ]
+        )
