@@ -18,14 +18,12 @@
 //! (`info`), request acks (`success`), request errors (`error`, the sender's business)
 //! and the text `pong` are ignored.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 
-use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::wire::{iso8601_to_ns, Num};
+use super::wire::{iso8601_to_ns, Num, Present};
 use super::{Fault, FeedCtx, Handled, Normaliser, VenueError};
 use crate::book::{Cross, Side};
 use crate::decimal::Fixed;
@@ -60,19 +58,6 @@ const IGNORED_TABLES: &[&str] = &[
     "transact",
     "wallet",
 ];
-
-/// Cap on names remembered for non-book events (garbage must not grow memory forever).
-const MAX_NAMES: usize = 65_536;
-
-/// True if the field was present in the JSON, whatever its value.
-#[derive(Debug, Default, Clone, Copy)]
-struct Present(bool);
-
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(d).map(|_| Present(true))
-    }
-}
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
@@ -146,7 +131,6 @@ pub struct Bitmex {
     /// Per symbol: (id, side) -> price of every row we hold.
     ids: HashMap<String, HashMap<(i64, Side), Fixed>>,
     marks: HashMap<String, MarkState>,
-    names: HashSet<Arc<str>>,
 }
 
 impl Bitmex {
@@ -354,21 +338,6 @@ impl Bitmex {
             ids.clear();
         }
         Ok(())
-    }
-
-    /// The shared name of a symbol: its book's if it has one, else a cached copy.
-    fn intern(&mut self, ctx: &FeedCtx, name: &str) -> Arc<str> {
-        if let Some(b) = ctx.book(name) {
-            return b.symbol.clone();
-        }
-        if let Some(n) = self.names.get(name) {
-            return n.clone();
-        }
-        let n: Arc<str> = Arc::from(name);
-        if self.names.len() < MAX_NAMES {
-            self.names.insert(n.clone());
-        }
-        n
     }
 }
 

@@ -30,7 +30,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -267,7 +266,14 @@ impl Bybit {
         let ts_event = ms_to_ns(m.cts.or(m.ts).unwrap_or(0));
         match self.role(symbol, depth, snapshot) {
             Role::Book => {}
-            Role::Bbo => return Ok(emit_bbo(ctx, symbol, &self.scratch, ts_event, ts_recv)),
+            Role::Bbo => {
+                let emitted = ctx.emit_top_of_book(symbol, &self.scratch, ts_event, ts_recv);
+                return Ok(if emitted {
+                    Handled::Applied
+                } else {
+                    Handled::Ignored
+                });
+            }
             Role::Skip => return Ok(Handled::Ignored),
         }
         let u = m.data.u;
@@ -351,7 +357,7 @@ impl Bybit {
                 s => return Err(VenueError::Malformed(format!("trade side {s:?}"))),
             };
             out.push(Trade {
-                symbol: symbol_arc(ctx, t.s),
+                symbol: ctx.intern(t.s),
                 ts_event: ms_to_ns(t.time_ms),
                 ts_recv,
                 price: t.p.fixed()?,
@@ -437,7 +443,7 @@ impl Bybit {
             || d.next_funding_time.is_some();
         if touched_mark {
             let ev = MarkFunding {
-                symbol: symbol_arc(ctx, d.symbol),
+                symbol: ctx.intern(d.symbol),
                 ts_event,
                 ts_recv,
                 mark_px: st.mark,
@@ -455,7 +461,7 @@ impl Bybit {
                 // Options quote "0" for an empty side.
                 if bp.mantissa > 0 && ap.mantissa > 0 {
                     let ev = Bbo {
-                        symbol: symbol_arc(ctx, d.symbol),
+                        symbol: ctx.intern(d.symbol),
                         ts_event,
                         ts_recv,
                         bid_px: bp,
@@ -495,38 +501,6 @@ fn parse_book_topic(topic: &str) -> Result<(u32, &str), VenueError> {
         return Err(bad());
     }
     Ok((depth, symbol))
-}
-
-/// The feed's shared name for `symbol` (its book's, else a new one; no book is created).
-fn symbol_arc(ctx: &FeedCtx, symbol: &str) -> Arc<str> {
-    ctx.book(symbol)
-        .map_or_else(|| Arc::from(symbol), |b| b.symbol.clone())
-}
-
-/// Best bid/offer from validated level-1 levels, if both sides are present.
-fn emit_bbo(
-    ctx: &mut FeedCtx,
-    symbol: &str,
-    levels: &[(Side, Fixed, Fixed)],
-    ts_event: i64,
-    ts_recv: i64,
-) -> Handled {
-    let top = |side| levels.iter().find(|l| l.0 == side && !l.2.is_zero());
-    let (Some(&(_, bid_px, bid_sz)), Some(&(_, ask_px, ask_sz))) = (top(Side::Bid), top(Side::Ask))
-    else {
-        return Handled::Ignored;
-    };
-    let ev = Bbo {
-        symbol: symbol_arc(ctx, symbol),
-        ts_event,
-        ts_recv,
-        bid_px,
-        bid_sz,
-        ask_px,
-        ask_sz,
-    };
-    ctx.emit(Event::Bbo(ev));
-    Handled::Applied
 }
 
 impl Normaliser for Bybit {

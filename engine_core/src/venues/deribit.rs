@@ -23,11 +23,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::wire::{ms_to_ns, Num};
+use super::wire::{ms_to_ns, Num, Present};
 use super::{Fault, FeedCtx, Handled, Normaliser, VenueError};
 use crate::book::Side;
 use crate::decimal::Fixed;
@@ -52,19 +51,6 @@ const IGNORED_CHANNELS: &[&str] = &[
     "platform_state",
     "user",
 ];
-
-/// Cap on names remembered for non-book events (garbage must not grow memory forever).
-const MAX_NAMES: usize = 65_536;
-
-/// True if the field was present in the JSON, whatever its value (even `null`).
-#[derive(Debug, Default, Clone, Copy)]
-struct Present(bool);
-
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(d).map(|_| Present(true))
-    }
-}
 
 #[derive(Deserialize)]
 struct Rpc<'a> {
@@ -143,8 +129,6 @@ struct Level {
 pub struct Deribit {
     /// Instruments fed by an incremental (`raw`/`100ms`/`agg2`) book channel.
     incremental: HashSet<Arc<str>>,
-    /// Interned names for trades/tickers of instruments without a book.
-    names: HashSet<Arc<str>>,
     scratch: Vec<Level>,
 }
 
@@ -160,7 +144,6 @@ impl Deribit {
     pub fn new() -> Self {
         Deribit {
             incremental: HashSet::new(),
-            names: HashSet::new(),
             scratch: Vec::with_capacity(64),
         }
     }
@@ -341,21 +324,6 @@ impl Deribit {
         ib.seq = change_id;
         ctx.book_applied(name, ts_event, ts_recv, false);
         Ok(Handled::Applied)
-    }
-
-    /// The shared name of an instrument: its book's if it has one, else a cached copy.
-    fn intern(&mut self, ctx: &FeedCtx, name: &str) -> Arc<str> {
-        if let Some(b) = ctx.book(name) {
-            return b.symbol.clone();
-        }
-        if let Some(n) = self.names.get(name) {
-            return n.clone();
-        }
-        let n: Arc<str> = Arc::from(name);
-        if self.names.len() < MAX_NAMES {
-            self.names.insert(n.clone());
-        }
-        n
     }
 }
 

@@ -334,6 +334,9 @@ pub enum Handled {
     Ignored,
 }
 
+/// Cap on symbol names a feed remembers (books and event-only instruments).
+pub const MAX_NAMES: usize = 65_536;
+
 /// Books, counters and the outgoing events of one feed; normalisers act through it.
 #[derive(Debug, Default)]
 pub struct FeedCtx {
@@ -346,13 +349,44 @@ pub struct FeedCtx {
 
 impl FeedCtx {
     /// A shared symbol name for events (trades, BBOs, marks) without creating a book.
+    /// At most [`MAX_NAMES`] names are remembered, so garbage symbols cannot grow memory.
     pub fn intern(&mut self, symbol: &str) -> Arc<str> {
         if let Some(s) = self.symbols.get(symbol) {
             return s.clone();
         }
         let s: Arc<str> = Arc::from(symbol);
-        self.symbols.insert(s.clone());
+        if self.symbols.len() < MAX_NAMES {
+            self.symbols.insert(s.clone());
+        }
         s
+    }
+
+    /// Emit a [`Bbo`] from validated levels (best first per side) if both sides have a
+    /// non-empty level; returns whether one was emitted.
+    pub fn emit_top_of_book(
+        &mut self,
+        symbol: &str,
+        levels: &[(Side, Fixed, Fixed)],
+        ts_event: i64,
+        ts_recv: i64,
+    ) -> bool {
+        let top = |side| levels.iter().find(|l| l.0 == side && !l.2.is_zero());
+        let (Some(&(_, bid_px, bid_sz)), Some(&(_, ask_px, ask_sz))) =
+            (top(Side::Bid), top(Side::Ask))
+        else {
+            return false;
+        };
+        let ev = Bbo {
+            symbol: self.intern(symbol),
+            ts_event,
+            ts_recv,
+            bid_px,
+            bid_sz,
+            ask_px,
+            ask_sz,
+        };
+        self.emit(Event::Bbo(ev));
+        true
     }
 
     /// The book for `symbol`, created empty and unsynced on first use.

@@ -28,7 +28,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -344,7 +343,7 @@ impl Okx {
                 let mut handled = Handled::Ignored;
                 for it in &self.items {
                     let levels = &self.scratch[it.start..it.end];
-                    if emit_bbo(ctx, inst_id, levels, it.ts_event, ts_recv) {
+                    if ctx.emit_top_of_book(inst_id, levels, it.ts_event, ts_recv) {
                         handled = Handled::Applied;
                     }
                 }
@@ -475,7 +474,7 @@ impl Okx {
                 s => return Err(VenueError::Malformed(format!("trade side {s:?}"))),
             };
             out.push(Trade {
-                symbol: symbol_arc(ctx, t.inst_id),
+                symbol: ctx.intern(t.inst_id),
                 ts_event: ms_to_ns(t.ts.int()?),
                 ts_recv,
                 price: t.px.fixed()?,
@@ -498,7 +497,7 @@ impl Okx {
             if let ((Some(bid_px), Some(bid_sz)), Some(ask_px), Some(ask_sz)) = vals {
                 if bid_px.mantissa > 0 && ask_px.mantissa > 0 {
                     out.push(Event::Bbo(Bbo {
-                        symbol: symbol_arc(ctx, t.inst_id),
+                        symbol: ctx.intern(t.inst_id),
                         ts_event,
                         ts_recv,
                         bid_px,
@@ -525,7 +524,7 @@ impl Okx {
                 _ => 0,
             };
             let ev = MarkFunding {
-                symbol: symbol_arc(ctx, r.inst_id),
+                symbol: ctx.intern(r.inst_id),
                 ts_event: ms_to_ns(ts),
                 ts_recv,
                 mark_px: opt_fixed(r.mark_px)?,
@@ -548,39 +547,6 @@ fn emit_all(ctx: &mut FeedCtx, evs: impl IntoIterator<Item = Event>) -> Handled 
         handled = Handled::Applied;
     }
     handled
-}
-
-/// The feed's shared name for `inst_id` (its book's, else a new one; no book is created).
-fn symbol_arc(ctx: &FeedCtx, inst_id: &str) -> Arc<str> {
-    ctx.book(inst_id)
-        .map_or_else(|| Arc::from(inst_id), |b| b.symbol.clone())
-}
-
-/// Best bid/offer from validated levels (best first, as OKX sends them), if both sides
-/// have one.
-fn emit_bbo(
-    ctx: &mut FeedCtx,
-    inst_id: &str,
-    levels: &[(Side, Fixed, Fixed)],
-    ts_event: i64,
-    ts_recv: i64,
-) -> bool {
-    let top = |side| levels.iter().find(|l| l.0 == side && !l.2.is_zero());
-    let (Some(&(_, bid_px, bid_sz)), Some(&(_, ask_px, ask_sz))) = (top(Side::Bid), top(Side::Ask))
-    else {
-        return false;
-    };
-    let ev = Bbo {
-        symbol: symbol_arc(ctx, inst_id),
-        ts_event,
-        ts_recv,
-        bid_px,
-        bid_sz,
-        ask_px,
-        ask_sz,
-    };
-    ctx.emit(Event::Bbo(ev));
-    true
 }
 
 impl Normaliser for Okx {

@@ -8,6 +8,16 @@ use super::VenueError;
 use crate::book::Side;
 use crate::decimal::Fixed;
 
+/// True if the field was present in the JSON, whatever its value.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Present(pub bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
+}
+
 /// Milliseconds since the epoch to nanoseconds (saturating: garbage never overflows).
 #[inline]
 #[must_use]

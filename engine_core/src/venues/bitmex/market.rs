@@ -100,7 +100,7 @@ impl Bitmex {
                 Some(s) => return Err(VenueError::Malformed(format!("trade side {s:?}"))),
             };
             out.push(Trade {
-                symbol: self.intern(ctx, t.symbol),
+                symbol: ctx.intern(t.symbol),
                 ts_event: iso8601_to_ns(t.timestamp)?,
                 ts_recv,
                 price: t.price.fixed()?,
@@ -127,7 +127,7 @@ impl Bitmex {
             // An empty side comes as null: no two-sided top of book, no Bbo.
             if let (Some(bid_px), Some(bid_sz), Some(ask_px), Some(ask_sz)) = (bp, bs, ap, az) {
                 out.push(Bbo {
-                    symbol: self.intern(ctx, q.symbol),
+                    symbol: ctx.intern(q.symbol),
                     ts_event,
                     ts_recv,
                     bid_px,
@@ -182,7 +182,7 @@ impl Bitmex {
             st.next_funding = next.or(st.next_funding);
             let st = *st;
             out.push(MarkFunding {
-                symbol: self.intern(ctx, sym),
+                symbol: ctx.intern(sym),
                 ts_event: ts.unwrap_or(0),
                 ts_recv,
                 mark_px: st.mark,
@@ -204,7 +204,7 @@ impl Bitmex {
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(MarkFunding {
-                symbol: self.intern(ctx, r.symbol),
+                symbol: ctx.intern(r.symbol),
                 ts_event: iso8601_to_ns(r.timestamp)?,
                 ts_recv,
                 mark_px: None,

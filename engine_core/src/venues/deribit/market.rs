@@ -64,7 +64,7 @@ impl Deribit {
                 d => return Err(VenueError::Malformed(format!("trade direction {d:?}"))),
             };
             out.push(Trade {
-                symbol: self.intern(ctx, t.instrument_name),
+                symbol: ctx.intern(t.instrument_name),
                 ts_event: ms_to_ns(t.timestamp),
                 ts_recv,
                 price: t.price.fixed()?,
@@ -107,7 +107,7 @@ impl Deribit {
         } else {
             None
         };
-        let symbol = self.intern(ctx, m.instrument_name);
+        let symbol = ctx.intern(m.instrument_name);
         let mut handled = Handled::Ignored;
         if let Some((mark_px, index_px, funding_rate)) = mark {
             ctx.emit(Event::Mark(MarkFunding {
