@@ -362,7 +362,9 @@ class FeedActor(Actor):
     def on_start(self) -> list[Message]:
         if self._pump is None:
             loop = asyncio.get_running_loop()
-            self._pump = loop.create_task(self.run(self._pending.extend), name=f"{self.name}.pump")
+            # Hand off through a method, not `self._pending.extend`: on_timer swaps the list,
+            # and a bound `extend` would keep filling the old one that nobody reads.
+            self._pump = loop.create_task(self.run(self._hand_off), name=f"{self.name}.pump")
         now = self.now()
         return [
             Health(
@@ -373,6 +375,9 @@ class FeedActor(Actor):
                 detail="connecting",
             )
         ]
+
+    def _hand_off(self, msgs: Iterable[Message]) -> None:
+        self._pending.extend(msgs)
 
     def on_timer(self, now_ns: int) -> list[Message]:
         pump = self._pump

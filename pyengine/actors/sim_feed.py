@@ -10,34 +10,13 @@ To read the real venue instead, use kind `feed` with `source = "live"` (see the 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Iterable
 
 import msgspec
 
 from pyengine.actors.base import ActorContext, ConfigError
 from pyengine.actors.feed import FeedActor
-from pyengine.messages import Message
 from pyengine.sim.host import SimSource
-
-
-class VenueFeed(FeedActor):
-    """`FeedActor` whose pump hands its output to whatever list `on_timer` drains next.
-
-    `FeedActor.on_start` binds the pump to `self._pending.extend` while `on_timer` swaps
-    `_pending` for a new list, so after the first tick the pump's messages went to a list
-    nobody read. This looks the list up on every batch. (Kind `feed`.)
-    """
-
-    def _hand_off(self, msgs: Iterable[Message]) -> None:
-        self._pending.extend(msgs)
-
-    def on_start(self) -> list[Message]:
-        if self._pump is None:
-            loop = asyncio.get_running_loop()
-            self._pump = loop.create_task(self.run(self._hand_off), name=f"{self.name}.pump")
-        return super().on_start()
 
 
 class SimFeedOptions(msgspec.Struct, frozen=True):
@@ -47,7 +26,7 @@ class SimFeedOptions(msgspec.Struct, frozen=True):
     world: str = "sim"
 
 
-class SimFeed(VenueFeed):
+class SimFeed(FeedActor):
     """`FeedActor` over `SimSource(world, venue)`."""
 
     def __init__(self, ctx: ActorContext) -> None:

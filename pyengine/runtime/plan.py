@@ -23,7 +23,7 @@ KINDS: dict[str, str] = {
     "risk": "pyengine.actors.risk_gate:RiskGate",
     "sim_world": "pyengine.actors.sim_world:SimWorld",
     "sim_feed": "pyengine.actors.sim_feed:SimFeed",
-    "feed": "pyengine.actors.sim_feed:VenueFeed",
+    "feed": "pyengine.actors.feed:FeedActor",
     "execution": "pyengine.actors.execution:ExecutionActor",
     "sim_oracle": "pyengine.actors.sim_oracle:SimOracle",
     "pyth": "pyengine.actors.oracle:PythOracle",
