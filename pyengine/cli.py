@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from pyengine import __version__, engine, replay
+from pyengine.venues.capture_server import cli as capture_server
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_run_parser(sub)
     engine.add_status_parser(sub)
     replay.add_parser(sub)
+    capture_server.add_parser(sub)
     return parser
 
 

@@ -27,7 +27,7 @@ from pyengine.captures import RecordKind, read_capture
 from pyengine.messages import BookFault, BookTop, Health, Message
 from pyengine.replay import Replayer, replay_file
 from pyengine.venues.live import LiveFeedConfig, live_source
-from tests.integration.servers.replay_server import Faults, ReplayServer
+from pyengine.venues.capture_server import Faults, ReplayServer
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DEPTH = 5

@@ -20,7 +20,7 @@ DEFAULT_URLS: dict[str, tuple[str, str]] = {
 
 
 class LiveFeedConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """One venue connection (`[actors.options.source]` of a feed actor with `kind = "live"`)."""
+    """One venue connection: `[actors.options.live]` of a feed actor with `source = "live"`."""
 
     venue: str
     symbols: list[str]

@@ -1,4 +1,4 @@
-"""A venue on 127.0.0.1: a websocket server (and, for Binance, the REST depth endpoint) that
+"""A venue on localhost: a websocket server (and, for Binance, the REST depth endpoint) that
 replays a real capture to a live client exactly as the venue would.
 
 - Frames go out in capture order, as fast as the client reads; the replay position is kept
@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed
 
 from pyengine.replay import bybit_category
 from pyengine.venues.recorded import RecordedConfig, load_frames
-from tests.integration.servers.venue_rules import book_key, control_reply, subscribed_keys
+from pyengine.venues.capture_server.rules import book_key, control_reply, subscribed_keys
 
 
 @dataclass
@@ -92,7 +92,7 @@ class _BinanceBook:
 
 
 class ReplayServer:
-    """Serves one capture of one venue (one Bybit category) on 127.0.0.1."""
+    """Serves one capture of one venue (one Bybit category) on a local address."""
 
     def __init__(
         self,
@@ -145,20 +145,23 @@ class ReplayServer:
     def stream_len(self) -> int:
         return sum(1 for _, s in self.records if s is None)
 
-    async def start(self) -> ReplayServer:
-        self._ws = await serve(self._handler, "127.0.0.1", 0, max_size=None, compression=None)
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, rest_port: int = 0
+    ) -> ReplayServer:
+        """Listen (port 0: any free port); `ws_url` and `rest_url` say where."""
+        self._ws = await serve(self._handler, host, port, max_size=None, compression=None)
         port = next(iter(self._ws.sockets)).getsockname()[1]
-        self.ws_url = f"ws://127.0.0.1:{port}"
+        self.ws_url = f"ws://{host}:{port}"
         if self.binance:
             app = web.Application()
             app.router.add_get("/fapi/v1/depth", self._depth)
             app.router.add_get("/dapi/v1/depth", self._depth)
             self._http = web.AppRunner(app, access_log=None)
             await self._http.setup()
-            site = web.TCPSite(self._http, "127.0.0.1", 0)
+            site = web.TCPSite(self._http, host, rest_port)
             await site.start()
             hport = self._http.addresses[0][1]
-            self.rest_url = f"http://127.0.0.1:{hport}"
+            self.rest_url = f"http://{host}:{hport}"
         return self
 
     async def stop(self) -> None:
