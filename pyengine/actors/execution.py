@@ -1,7 +1,9 @@
 """The execution actor: one venue account's order entry and private stream on the bus.
 
 It drives any `ExecutionClient` (`pyengine.venues.base`): live, or a simulated exchange of
-this process (`client = "sim"`).
+this process (`client = "sim"`). `client = "binance-usdm" | "bybit" | "okx"` builds the
+venue's authenticated client (`pyengine.venues.private`) from `live` (URLs, and the names of
+the environment variables holding the keys; keys are never config values).
 
 - In (acknowledged): `PlaceOrder` on `cmd.venue.<venue>.place` (orders that passed risk)
   and `CancelOrder` on `cmd.order.cancel` (for this venue; a cancel needs no risk check).
@@ -25,6 +27,7 @@ answer and are younger than `replace_window_s` are sent again; clients are idemp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine, Iterable
 from typing import Any, Literal
@@ -45,6 +48,9 @@ from pyengine.messages import (
 )
 from pyengine.sim.host import WORLD_VENUES, HostedWorld, wait_world
 from pyengine.venues.base import ExecutionClient
+from pyengine.venues.private import PrivateClientConfig, private_client
+from pyengine.venues.private.client import PrivateClient
+from pyengine.venues.private.errors import PrivateClientError
 
 log = logging.getLogger("pyengine.actors.execution")
 
@@ -56,8 +62,11 @@ class ExecutionOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     venue: str
     """The venue name in topics and messages (`cmd.venue.<venue>.place`)."""
-    client: Literal["sim"] = "sim"
-    """Which client: "sim" (a simulated exchange of this process's `world`)."""
+    client: Literal["sim", "binance-usdm", "bybit", "okx"] = "sim"
+    """Which client: "sim" (a simulated exchange of this process's `world`) or a venue's
+    live authenticated client."""
+    live: PrivateClientConfig | None = None
+    """The live client's account (default: production URLs, `<VENUE>_API_*` variables)."""
     world: str = "sim"
     """The `sim_world` actor whose exchange `venue` this actor trades on."""
     report_interval_s: float = 2.0
@@ -74,6 +83,9 @@ class ExecutionActor(Actor):
         o = self.opts
         if o.report_interval_s <= 0 or o.poll_interval_s <= 0 or o.replace_window_s < 0:
             raise ConfigError(f"actors.{self.name}.options: intervals must be positive")
+        self._live: PrivateClient | None = None
+        if client is None and o.client != "sim":
+            client = self._live = self._live_client(o)
         if client is None and o.client == "sim" and o.venue not in WORLD_VENUES:
             raise ConfigError(
                 f"actors.{self.name}.options.venue: {o.venue!r} is not a simulated venue"
@@ -95,6 +107,15 @@ class ExecutionActor(Actor):
         self.counters: dict[str, int] = dict.fromkeys(
             ("placed", "canceled", "events", "fills", "client_errors", "ignored"), 0
         )
+
+    def _live_client(self, o: ExecutionOptions) -> PrivateClient:
+        cfg = o.live or PrivateClientConfig(venue=o.client)
+        if cfg.venue != o.client:
+            raise ConfigError(f"actors.{self.name}.options.live.venue: not {o.client!r}")
+        try:
+            return private_client(cfg)
+        except (PrivateClientError, ValueError) as exc:
+            raise ConfigError(f"actors.{self.name}.options.live: {exc}") from None
 
     def topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), (f"cmd.venue.{self.venue}.", "cmd.order.cancel")
@@ -286,6 +307,10 @@ class ExecutionActor(Actor):
             self._pump = None
         for task in list(self._tasks):
             task.cancel()
+        if self._live is not None:  # sockets and sessions of this life's live client
+            with contextlib.suppress(RuntimeError):  # no loop: nothing was opened
+                asyncio.get_running_loop().create_task(self._live.close())
+            self._live = None
         # The venue stays marked as read: its account events wait for the next life.
 
     def stats(self) -> dict[str, int]:

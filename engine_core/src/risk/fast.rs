@@ -97,6 +97,9 @@ pub(crate) struct FastInst {
     pub min_liq: Option<Rate>,
     pub venue: usize,
     pub asset: usize,
+    /// Orders with `|q| <= q_max` and `p <= p_max` cannot overflow ([`super::bounds`]).
+    pub q_max: i128,
+    pub p_max: i128,
 }
 
 /// An account's lines on the grid: `a`, `c` at `su`, `b`, `d` at `sb`.
@@ -112,6 +115,8 @@ pub(crate) struct Lines {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Fast {
     pub valid: bool,
+    /// The instruments' `q_max`/`p_max` describe this state (false once `apply`ed).
+    pub bounded: bool,
     pub su: u32,
     pub sb: u32,
     pub insts: Vec<Option<FastInst>>,
@@ -224,6 +229,7 @@ impl Fast {
         let usd = |v: &[Money]| v.iter().map(|m| at(*m, su)).collect::<Option<Vec<_>>>();
         let mut f = Fast {
             valid: true,
+            bounded: true,
             su,
             sb,
             insts: Vec::with_capacity(e.insts.len()),
@@ -239,6 +245,14 @@ impl Fast {
         for (i, s) in scales.iter().enumerate() {
             let inst = inst(e, aggs, &f, i, *s);
             f.insts.push(inst);
+        }
+        for k in 0..f.insts.len() {
+            if let Some(fi) = &f.insts[k] {
+                let (q, p) = super::bounds::bounds(&f, fi);
+                if let Some(fi) = f.insts[k].as_mut() {
+                    (fi.q_max, fi.p_max) = (q, p);
+                }
+            }
         }
         Some(f)
     }
@@ -283,6 +297,7 @@ impl Fast {
         if !sums.iter().all(|x| fits(*x)) {
             return None;
         }
+        self.bounded = false;
         self.venue_gross[v] = sums[0];
         self.total_gross = sums[1];
         self.net_delta = sums[2];
@@ -371,6 +386,8 @@ fn inst(
         min_liq: rate(ven.min_liq_distance)?,
         venue: st.venue,
         asset: st.asset,
+        q_max: 0,
+        p_max: 0,
     })
 }
 

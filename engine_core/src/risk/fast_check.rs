@@ -30,13 +30,31 @@ pub(crate) fn evaluate(e: &RiskEngine, f: &Fast, o: &Order, rate_count: u32) -> 
     if !f.valid {
         return None;
     }
-    let st = e.insts.get(o.instrument)?;
-    let fi = f.insts[o.instrument].as_ref()?;
+    let fi = f.insts.get(o.instrument)?.as_ref()?;
     let (q, p) = grid(fi, o)?;
+    if f.bounded && q.abs() <= fi.q_max && p <= fi.p_max {
+        run::<true>(e, f, fi, o.instrument, q, p, rate_count)
+    } else {
+        run::<false>(e, f, fi, o.instrument, q, p, rate_count)
+    }
+}
+
+/// The checks for an order on the grid; `B`: within the instrument's bounds, so no
+/// product or sum can leave the range `fits` guards (see [`super::bounds`]).
+fn run<const B: bool>(
+    e: &RiskEngine,
+    f: &Fast,
+    fi: &FastInst,
+    i: usize,
+    q: i128,
+    p: i128,
+    rate_count: u32,
+) -> Option<Verdict> {
+    let st = e.insts.get(i)?;
     let mut out = Vec::new();
     let before = fi.qty;
     let after = before + q;
-    if !fits(after) {
+    if !fits_g::<B>(after) {
         return None;
     }
     let reducing = after.abs() < before.abs() && (after == 0 || (after > 0) == (before > 0));
@@ -57,8 +75,12 @@ pub(crate) fn evaluate(e: &RiskEngine, f: &Fast, o: &Order, rate_count: u32) -> 
         out.push(Refusal::QtyAboveMax { max: l.raw });
     }
     // |q| x mult (x price when linear): the order's notional at `sn`.
-    let units = mul(qa, fi.mult)?;
-    let n = if fi.linear { mul(units, p)? } else { units };
+    let units = mul_g::<B>(qa, fi.mult)?;
+    let n = if fi.linear {
+        mul_g::<B>(units, p)?
+    } else {
+        units
+    };
     if let Some(l) = fi.min_notional.filter(|l| n < l.lim) {
         out.push(Refusal::NotionalBelowMin {
             notional: money(n, fi.sn)?,
@@ -66,12 +88,12 @@ pub(crate) fn evaluate(e: &RiskEngine, f: &Fast, o: &Order, rate_count: u32) -> 
         });
     }
     rate(e, rate_count, &mut out);
-    exposure(f, fi, q, p, n, after, reducing, &mut out)?;
+    exposure::<B>(f, fi, q, p, n, after, reducing, &mut out)?;
     Some(Verdict { reasons: out })
 }
 
 #[allow(clippy::too_many_arguments)]
-fn exposure(
+fn exposure<const B: bool>(
     f: &Fast,
     fi: &FastInst,
     q: i128,
@@ -115,15 +137,15 @@ fn exposure(
     let su = f.su;
     let px = fi.px.unwrap_or(p);
     let notional = |qty: i128| -> Option<i128> {
-        let u = mul(qty, fi.mult)?;
-        let n = if fi.linear { mul(u, px)? } else { u };
-        mul(n, fi.f_usd)
+        let u = mul_g::<B>(qty, fi.mult)?;
+        let n = if fi.linear { mul_g::<B>(u, px)? } else { u };
+        mul_g::<B>(n, fi.f_usd)
     };
     let change = notional(after)?.abs() - fi.notional;
     let v = fi.venue;
     let venue_before = f.venue_gross[v];
     let venue_after = venue_before + change;
-    if !fits(change) || !fits(venue_after) {
+    if !fits_g::<B>(change) || !fits_g::<B>(venue_after) {
         return None;
     }
     if let Some(l) = fi.max_gross.filter(|l| venue_after > l.lim && change > 0) {
@@ -134,7 +156,7 @@ fn exposure(
     }
     if let Some(l) = f.max_net_delta {
         let delta_after = f.net_delta + notional(q)?;
-        if !fits(delta_after) {
+        if !fits_g::<B>(delta_after) {
             return None;
         }
         if delta_after.abs() > l.lim && delta_after.abs() > f.net_delta.abs() {
@@ -146,7 +168,7 @@ fn exposure(
     }
     if let Some(max) = fi.max_share {
         let total = f.total_gross + change;
-        if !fits(total) {
+        if !fits_g::<B>(total) {
             return None;
         }
         if total >= f.concentration_min && total > 0 {
@@ -154,8 +176,8 @@ fn exposure(
             if su + max.scale > MAX_SCALE {
                 return None;
             }
-            let cap = mul(max.m, total)?;
-            if mul(venue_after, p10(max.scale)?)? > cap && change > 0 {
+            let cap = mul_g::<B>(max.m, total)?;
+            if mul_g::<B>(venue_after, p10(max.scale)?)? > cap && change > 0 {
                 out.push(Refusal::Concentration {
                     venue: money(venue_after, su)?,
                     total: money(total, su)?,
@@ -173,9 +195,9 @@ fn exposure(
             return None;
         }
         let k = p10(fi.im.scale)?;
-        let im = mul(f.venue_im[v], k)? + mul(change, fi.im.m)?;
-        let headroom = mul(f.venue_equity[v]?, k)? - im;
-        if !fits(im) || !fits(headroom) {
+        let im = mul_g::<B>(f.venue_im[v], k)? + mul_g::<B>(change, fi.im.m)?;
+        let headroom = mul_g::<B>(f.venue_equity[v]?, k)? - im;
+        if !fits_g::<B>(im) || !fits_g::<B>(headroom) {
             return None;
         }
         if headroom < min.lim {
@@ -186,12 +208,12 @@ fn exposure(
         }
     }
     if let Some(min) = fi.min_liq {
-        liq_distance(f, fi, q, p, min, out)?;
+        liq_distance::<B>(f, fi, q, p, min, out)?;
     }
     Some(())
 }
 
-fn liq_distance(
+fn liq_distance<const B: bool>(
     f: &Fast,
     fi: &FastInst,
     q: i128,
@@ -204,25 +226,26 @@ fn liq_distance(
         return None;
     }
     let l = f.lin[fi.venue][fi.asset]?;
-    let units = mul(q, fi.mult)?;
+    let units = mul_g::<B>(q, fi.mult)?;
     let acct = Lines {
-        a: l.a - mul(mul(units, p)?, fi.f_usd)?,
-        b: l.b + mul(units, fi.f_units)?,
+        a: l.a - mul_g::<B>(mul_g::<B>(units, p)?, fi.f_usd)?,
+        b: l.b + mul_g::<B>(units, fi.f_units)?,
         c: l.c,
-        d: l.d + mul(units.abs(), fi.mm)?,
+        d: l.d + mul_g::<B>(units.abs(), fi.mm)?,
     };
     let x = fi.liq_at.unwrap_or(p);
     // Keep the rounding analysis valid: price >= 1e-6 and a limit >= 1e-6 (or zero).
-    if mul(x, 1_000_000)? < p10(fi.sp)? || (min.m != 0 && mul(min.m, 1_000_000)? < p10(min.scale)?)
+    if mul_g::<B>(x, 1_000_000)? < p10(fi.sp)?
+        || (min.m != 0 && mul_g::<B>(min.m, 1_000_000)? < p10(min.scale)?)
     {
         return None;
     }
-    let slope = |s: i128| mul(mul(s, x)?, fi.f_slope);
+    let slope = |s: i128| mul_g::<B>(mul_g::<B>(s, x)?, fi.f_slope);
     let equity = acct.a + slope(acct.b)?;
     let maint = acct.c + slope(acct.d)?;
     if ![acct.a, acct.b, acct.d, equity, maint]
         .iter()
-        .all(|v| fits(*v))
+        .all(|v| fits_g::<B>(*v))
     {
         return None;
     }
@@ -258,4 +281,27 @@ fn liq_distance(
         });
     }
     Some(())
+}
+
+/// `a x b` as [`mul`] gives it; within bounds (`B`) it always fits, so it is not checked
+/// (a debug build still asserts it).
+#[inline(always)]
+fn mul_g<const B: bool>(a: i128, b: i128) -> Option<i128> {
+    if B {
+        debug_assert!(mul(a, b).is_some(), "bounds: {a} x {b}");
+        Some(a.wrapping_mul(b))
+    } else {
+        mul(a, b)
+    }
+}
+
+/// [`fits`], always true within bounds (`B`; asserted in a debug build).
+#[inline(always)]
+fn fits_g<const B: bool>(v: i128) -> bool {
+    if B {
+        debug_assert!(fits(v), "bounds: {v}");
+        true
+    } else {
+        fits(v)
+    }
 }

@@ -11,6 +11,7 @@
 
 mod aggregates;
 mod batch;
+mod bounds;
 mod checks;
 mod engine;
 mod fast;

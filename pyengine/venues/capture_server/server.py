@@ -30,8 +30,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from pyengine.replay import bybit_category
-from pyengine.venues.recorded import RecordedConfig, load_frames
 from pyengine.venues.capture_server.rules import book_key, control_reply, subscribed_keys
+from pyengine.venues.recorded import RecordedConfig, load_frames
 
 
 @dataclass

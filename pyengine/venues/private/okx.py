@@ -180,3 +180,14 @@ def parse_open_orders(raw: bytes, ts_recv: int = 0) -> list[OrderUpdate]:
         assert isinstance(first, OrderUpdate)
         out.append(first)
     return out
+
+
+def parse_balance(raw: bytes, ts_recv: int = 0) -> list[BalanceReport]:
+    """`GET /api/v5/account/balance` (the same account objects as the `account` channel)."""
+    msg = loads(raw)
+    if not isinstance(msg, dict) or msg.get("code") != "0":
+        raise PrivateMessageError(f"code {msg.get('code') if isinstance(msg, dict) else msg}")
+    out: list[BalanceReport] = []
+    for account in rows(msg):
+        out.extend(_balances(account, ts_recv))
+    return out
