@@ -28,6 +28,7 @@ from pyengine.messages import IndicativePrice, Message, OrderFilled, encode
 
 ROUNDS = 3000
 WARMUP = 300
+BLOCK = 10
 THROUGHPUT_N = 200_000
 RESULTS: dict[str, float] = {}
 
@@ -41,35 +42,38 @@ def endpoints(transport: str, tmp: Path, name: str) -> str:
     return f"inproc://{name}" if transport == "inproc" else f"ipc://{tmp}/{name}"
 
 
-async def bare_pingpong(transport: str, tmp: Path) -> list[float]:
-    ctx = zmq.asyncio.Context()
-    a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
-    ep = endpoints(transport, tmp, "bare")
-    a.bind(ep)
-    b.connect(ep)
+class BarePingPong:
+    """A bare `zmq.asyncio` PAIR ping-pong, one round per `round()`."""
 
-    async def echo() -> None:
+    def __init__(self, ctx: zmq.Context[Any], endpoint: str) -> None:
+        # a shadow of the bus's context: both sides of the comparison share libzmq's I/O
+        # thread, so they get the same thread placement from the scheduler
+        self.ctx = zmq.asyncio.Context.shadow(ctx.underlying)
+        self.a, self.b = self.ctx.socket(zmq.PAIR), self.ctx.socket(zmq.PAIR)
+        self.a.bind(endpoint)
+        self.b.connect(endpoint)
+        self.payload = [
+            b"price.indicative.ping",
+            encode(IndicativePrice(ts_event=1, ts_recv=1, asset="x", mint_px="1", redeem_px="1")),
+        ]
+        self.task = asyncio.create_task(self._echo())
+
+    async def _echo(self) -> None:
         while True:
-            msg = await b.recv_multipart()
-            await b.send_multipart(msg)
+            msg = await self.b.recv_multipart()
+            await self.b.send_multipart(msg)
 
-    task = asyncio.create_task(echo())
-    payload = [
-        b"price.indicative.ping",
-        encode(IndicativePrice(ts_event=1, ts_recv=1, asset="x", mint_px="1", redeem_px="1")),
-    ]
-    out: list[float] = []
-    for i in range(ROUNDS + WARMUP):
+    async def round(self) -> float:
         t0 = time.perf_counter_ns()
-        await a.send_multipart(payload)
-        await a.recv_multipart()
-        if i >= WARMUP:
-            out.append((time.perf_counter_ns() - t0) / 1000)
-    task.cancel()
-    a.close(0)
-    b.close(0)
-    ctx.term()
-    return out
+        await self.a.send_multipart(self.payload)
+        await self.a.recv_multipart()
+        return (time.perf_counter_ns() - t0) / 1000
+
+    async def close(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        self.a.close(0)
+        self.b.close(0)
 
 
 class Echo(Actor):
@@ -119,31 +123,46 @@ async def stop(bus: Bus, runners: list[ActorRunner], tasks: list[asyncio.Task[No
     bus.close()
 
 
-async def actor_hop(transport: str, tmp: Path) -> list[float]:
+async def hop_vs_bare(transport: str, tmp: Path) -> tuple[list[float], list[float]]:
+    """Round trips (µs) of the bare ping-pong and of one actor hop, measured in alternating
+    blocks of `BLOCK` rounds, so that both see the same load on this shared box. (Over ipc the
+    first bare rounds after a hop block may run inside the bus's busy-poll window: that can
+    only flatter bare.)"""
     bus = Bus()
     d = directory(transport, tmp, ["pinger", "echo"])
     settings = RunnerSettings(heartbeat_s=0.2)
     pinger = ActorRunner("pinger", Pinger, bus, d, settings=settings)
     echo = ActorRunner("echo", Echo, bus, d, settings=settings)
     tasks = await start([pinger, echo])
+    bare = BarePingPong(bus.ctx, endpoints(transport, tmp, "bare"))
     loop = asyncio.get_running_loop()
     ping = IndicativePrice(ts_event=1, ts_recv=1, asset="ping", mint_px="1", redeem_px="1")
-    out: list[float] = []
-    for i in range(ROUNDS + WARMUP):
+
+    async def hop_round() -> float:
         fut: asyncio.Future[None] = loop.create_future()
         Pinger.waiter = fut
         t0 = time.perf_counter_ns()
         pinger.emit([ping])
         await fut
-        if i >= WARMUP:
-            out.append((time.perf_counter_ns() - t0) / 1000)
+        return (time.perf_counter_ns() - t0) / 1000
+
+    samples: dict[str, list[float]] = {"bare": [], "hop": []}
+    rounds = {"bare": bare.round, "hop": hop_round}
+    for block in range((WARMUP + ROUNDS) // BLOCK):
+        order = ("bare", "hop") if block % 2 == 0 else ("hop", "bare")
+        for name in order:
+            one = rounds[name]
+            times = [await one() for _ in range(BLOCK)]
+            if block * BLOCK >= WARMUP:
+                samples[name].extend(times)
+    await bare.close()
     await stop(bus, [pinger, echo], tasks)
-    return out
+    return samples["bare"], samples["hop"]
 
 
-#: (p50, p99) ceilings as multiples of the bare round trip: inproc is the target with 25%/50%
-#: noise tolerance; ipc is a regression ceiling until the ipc hop is optimised.
-HOP_LIMITS = {"inproc": (1.25, 1.5), "ipc": (1.8, 1.8)}
+#: (p50, p99) ceilings as multiples of the bare round trip: the target (no slower than bare)
+#: with 25%/50% tolerance for a noisy shared box, the same for both transports.
+HOP_LIMITS = {"inproc": (1.25, 1.5), "ipc": (1.25, 1.5)}
 
 
 @pytest.mark.parametrize("transport", ["inproc", "ipc"])
@@ -151,9 +170,7 @@ def test_actor_hop_latency_vs_bare_zmq_asyncio(
     benchmark: Any, transport: str, tmp_path: Path
 ) -> None:
     def measure() -> tuple[list[float], list[float]]:
-        bare = uvloop.run(bare_pingpong(transport, tmp_path))
-        hop = uvloop.run(actor_hop(transport, tmp_path))
-        return bare, hop
+        return uvloop.run(hop_vs_bare(transport, tmp_path))
 
     bare, hop = benchmark.pedantic(measure, rounds=1, iterations=1)
     b50, b99, h50, h99 = pct(bare, 0.5), pct(bare, 0.99), pct(hop, 0.5), pct(hop, 0.99)
@@ -162,10 +179,12 @@ def test_actor_hop_latency_vs_bare_zmq_asyncio(
         f"\n[{transport}] round trip µs: bare zmq.asyncio p50 {b50:.1f} p99 {b99:.1f} | "
         f"actor hop p50 {h50:.1f} p99 {h99:.1f} | ratio p50 {h50 / b50:.2f} p99 {h99 / b99:.2f}"
     )
-    # The hop does strictly more (decode, sequence check, handle, encode, stamping) and the
-    # target is to be no slower than the bare asyncio ping-pong. Over inproc it is faster
-    # (~0.63x p50). Over ipc the target is NOT met yet (~1.15-1.4x p50 on this machine):
-    # ipc asserts a regression ceiling instead, stated here so nobody mistakes it for the goal.
+    # The hop does strictly more (decode, sequence check, handle, encode, stamping) and must
+    # be no slower than the bare asyncio ping-pong. Over inproc it is ~0.63x at p50. Over ipc
+    # each leg crosses libzmq's I/O thread: when the scheduler puts that thread on the other
+    # CPU, every wake-up of a sleeping loop costs tens of µs and the hop used to lose
+    # (1.05-1.4x p50); the bus's busy-poll window keeps the loop polling across the round
+    # trip instead (~0.7x in that placement, ~0.77x when both share a CPU; see bus.busy_poll).
     p50_limit, p99_limit = HOP_LIMITS[transport]
     assert h50 <= b50 * p50_limit
     assert h99 <= b99 * p99_limit

@@ -3,7 +3,11 @@ the same checks, timed in the same run (issue 3 targets):
 
 - one check from Python: p99 <= 2 us;
 - a batch of 1,000 checks: >= 20x faster per order than the same checks in pure Python;
-- mark-to-market of 10,000 positions in one call: >= 20x faster than pure Python.
+- mark-to-market of 10,000 positions in one call: >= 20x faster than pure Python (not met
+  per position yet, see MTM_TARGET). Rust and Python both give every position's
+  unrealised PnL (`Portfolio.mark_each` against a per-position Decimal loop; equal to the
+  last digit). The totals-only `Portfolio.mark`
+  (per-instrument running sums, O(instruments)) is reported separately, for information.
 """
 
 from __future__ import annotations
@@ -150,7 +154,7 @@ def test_rust_and_python_checks_agree() -> None:
     py = PyRisk()
     rust = engine.check_batch(ORDERS)
     python = [py.check(s, q, p, t) for _, s, q, p, t in ORDERS]
-    assert [v.codes for v in rust] == python
+    assert rust.codes == python == [v.codes for v in rust]
     assert any(python) and not all(python)
 
 
@@ -181,18 +185,13 @@ def test_single_check_p99(benchmark: Any) -> None:
 ORDERS_TEXT = [(i, s, str(q), str(p), t) for i, s, q, p, t in ORDERS]
 
 
-#: The issue's target, NOT met yet: ~15x with text input (0.19 us/order: ~0.10 us the i128
-#: grid check, ~0.09 us tuple extraction, parsing and verdict objects), ~10x with Decimal.
+#: The issue's target: a batch of 1,000 checks >= 20x faster per order than pure Python.
 BATCH_TARGET = 20.0
-#: What CI enforces until then, so a regression is caught.
-BATCH_FLOOR = 10.0
 
 
 def test_batch_vs_pure_python(benchmark: Any) -> None:
     engine, _ = rust_engine()
-    assert [v.codes for v in engine.check_batch(ORDERS_TEXT)] == [
-        v.codes for v in engine.check_batch(ORDERS)
-    ]
+    assert engine.check_batch(ORDERS_TEXT).codes == engine.check_batch(ORDERS).codes
     benchmark.pedantic(
         engine.check_batch, args=(ORDERS_TEXT,), rounds=10, iterations=1, warmup_rounds=1
     )
@@ -216,7 +215,7 @@ def test_batch_vs_pure_python(benchmark: Any) -> None:
         ratio_decimal_in=py_s / rust_dec_s,
         target=BATCH_TARGET,
     )
-    assert ratio >= BATCH_FLOOR, f"only {ratio:.1f}x faster than pure Python"
+    assert ratio >= BATCH_TARGET, f"only {ratio:.1f}x faster than pure Python"
 
 
 N_POS, N_INST = 10_000, 20
@@ -261,7 +260,54 @@ def py_mark(
     return upl, gross, net
 
 
+def py_mark_each(
+    terms: list[tuple[Literal["linear", "inverse"], D]],
+    rows: list[tuple[int, D, D]],
+    marks: list[D],
+) -> list[D]:
+    """Each position's unrealised PnL in USD (inverse valued at the mark)."""
+    out = []
+    for i, q, e in rows:
+        payoff, m = terms[i]
+        px = marks[i]
+        if payoff == "linear":
+            out.append(q * m * (px - e))
+        else:
+            out.append(q * m * (px - e) / e)
+    return out
+
+
+#: The issue's target, NOT met yet per position: ~11x (0.18 ms: linear ~5 ns a position,
+#: inverse ~31 ns, nearly all the exact 28-digit u128 division).
+MTM_TARGET = 20.0
+#: What CI enforces until then, so a regression is caught.
+MTM_FLOOR = 8.0
+
+
 def test_mark_to_market_vs_pure_python(benchmark: Any) -> None:
+    terms, rows, marks = positions()
+    book = c.Portfolio(terms)
+    book.extend(rows)
+    rust = book.mark_each(marks)
+    python = py_mark_each(terms, rows, marks)
+    assert len(rust) == N_POS and list(rust) == python
+    benchmark.pedantic(book.mark_each, args=(marks,), rounds=20, iterations=1, warmup_rounds=1)
+    rust_s = benchmark.stats.stats.min
+    py_s = best_of(lambda: py_mark_each(terms, rows, marks), rounds=3)
+    ratio = py_s / rust_s
+    benchmark.extra_info.update(ratio=ratio)
+    report(
+        "mark-to-market 10k positions, each position's PnL",
+        rust_ms=rust_s * 1e3,
+        py_ms=py_s * 1e3,
+        ratio=ratio,
+        target=MTM_TARGET,
+    )
+    assert ratio >= MTM_FLOOR, f"only {ratio:.1f}x faster than pure Python"
+
+
+def test_mark_to_market_totals_vs_pure_python() -> None:
+    """Totals only: Rust keeps per-instrument sums (O(instruments)); Python loops."""
     terms, rows, marks = positions()
     book = c.Portfolio(terms)
     book.extend(rows)
@@ -269,10 +315,11 @@ def test_mark_to_market_vs_pure_python(benchmark: Any) -> None:
     python = py_mark(terms, rows, marks)
     assert rust[1:] == python[1:]
     assert abs(rust[0] - python[0]) < D("1e-12")
-    benchmark.pedantic(book.mark, args=(marks,), rounds=20, iterations=1, warmup_rounds=1)
-    rust_s = benchmark.stats.stats.min
+    rust_s = best_of(lambda: book.mark(marks), rounds=20)
     py_s = best_of(lambda: py_mark(terms, rows, marks), rounds=3)
-    ratio = py_s / rust_s
-    benchmark.extra_info.update(ratio=ratio)
-    report("mark-to-market 10k positions", rust_ms=rust_s * 1e3, py_ms=py_s * 1e3, ratio=ratio)
-    assert ratio >= 20, f"only {ratio:.1f}x faster than pure Python"
+    report(
+        "mark-to-market 10k positions, totals only (running sums, not per position)",
+        rust_ms=rust_s * 1e3,
+        py_ms=py_s * 1e3,
+        ratio=py_s / rust_s,
+    )

@@ -1,6 +1,6 @@
 """Type stubs of the native module `pyengine._core` (checked by mypy.stubtest in CI)."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Final, Literal, final
 
@@ -354,8 +354,19 @@ class Portfolio:
     def extend(self, rows: Iterable[tuple[int, _Num, _Num]]) -> None: ...
     def mark(self, marks: Iterable[_Num]) -> tuple[Decimal, Decimal, Decimal]:
         """(unrealised PnL USD, gross notional USD, net delta USD)."""
+    def mark_each(self, marks: Iterable[_Num]) -> PositionMarks:
+        """Each position's unrealised PnL in USD: linear exact, inverse q m (px - e) / e
+        rounded half-even to 28 significant digits (as Decimal's default context)."""
     def unrealised(self, marks: Iterable[_Num]) -> list[Decimal]: ...
     def __len__(self) -> int: ...
+
+@final
+class PositionMarks:
+    """Per-position unrealised PnL (USD) from `Portfolio.mark_each`; a Decimal per read."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: int, /) -> Decimal: ...
+    def __iter__(self) -> Iterator[Decimal]: ...
 
 @final
 class Verdict:
@@ -368,6 +379,25 @@ class Verdict:
     @property
     def reasons(self) -> list[str]: ...
     def __bool__(self) -> bool: ...
+
+@final
+class BatchVerdicts:
+    """The verdicts of one `check_batch`, in order; a `Verdict` is built per read."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: int, /) -> Verdict: ...
+    def __iter__(self) -> Iterator[Verdict]: ...
+    @property
+    def approved(self) -> list[bool]:
+        """One bool per order."""
+    @property
+    def all_approved(self) -> bool: ...
+    @property
+    def refused(self) -> list[int]:
+        """Indices of the refused orders."""
+    @property
+    def codes(self) -> list[list[str]]:
+        """Each order's refusal codes (empty when approved)."""
 
 @final
 class RiskEngine:
@@ -414,7 +444,7 @@ class RiskEngine:
     ) -> Verdict: ...
     def check_batch(
         self, orders: Iterable[tuple[int, str, _Num, _Num, int]], cumulative: bool = False
-    ) -> list[Verdict]: ...
+    ) -> BatchVerdicts: ...
     def __len__(self) -> int: ...
 
 @final

@@ -2,7 +2,10 @@
 
 `RiskEngine.check(instrument, side, qty, price, ts_ms)` returns a `Verdict`: truthy when
 approved, otherwise `codes` and `reasons` list every check that refused the order (a
-refusal is a value, never an exception). Checks: price tick and lot, min/max size and
+refusal is a value, never an exception). `check_batch(orders)` checks many in one call
+and returns `BatchVerdicts`: `approved` (one bool per order), `refused` (indices) and
+`codes` at once, and the order's `Verdict` by index or iteration (the same verdict the
+single check gives). Checks: price tick and lot, min/max size and
 notional, price band against the mark, order notional, position per instrument and
 gross notional per venue, portfolio net delta, venue concentration, margin headroom and
 liquidation distance after the order, order rate, and trading state (active /
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pyengine._core import (
+    BatchVerdicts,
     EngineError,
     GateDecision,
     Gatekeeper,
@@ -47,6 +51,7 @@ from pyengine._core import (
 )
 
 __all__ = [
+    "BatchVerdicts",
     "EngineError",
     "GateDecision",
     "Gatekeeper",

@@ -55,6 +55,8 @@ from pyengine.venues.private.errors import PrivateClientError
 log = logging.getLogger("pyengine.actors.execution")
 
 _ENDED = ("canceled", "expired")
+_CLOSING: set[asyncio.Task[None]] = set()
+"""Live clients being closed (a task must be referenced until it ends)."""
 
 
 class ExecutionOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -309,7 +311,9 @@ class ExecutionActor(Actor):
             task.cancel()
         if self._live is not None:  # sockets and sessions of this life's live client
             with contextlib.suppress(RuntimeError):  # no loop: nothing was opened
-                asyncio.get_running_loop().create_task(self._live.close())
+                task = asyncio.get_running_loop().create_task(self._live.close())
+                _CLOSING.add(task)
+                task.add_done_callback(_CLOSING.discard)
             self._live = None
         # The venue stays marked as read: its account events wait for the next life.
 

@@ -5,6 +5,7 @@ Frames are `[topic, payload]` on PUB/SUB (topics most general first, so a SUB pr
 acknowledged path (`reliable`). Socket high-water marks and drop policies: `sockets`.
 """
 
+from pyengine.bus.busy_poll import BusyPoll
 from pyengine.bus.channel import Channel, Frames
 from pyengine.bus.curve import CurveGuard, CurveKeys, load_keys, make_certificates
 from pyengine.bus.reliable import ACK, MSG, NACK, DedupWindow, Outbox, delivery_key
@@ -16,6 +17,7 @@ __all__ = [
     "MSG",
     "NACK",
     "Bus",
+    "BusyPoll",
     "Channel",
     "CurveGuard",
     "CurveKeys",

@@ -8,6 +8,10 @@ with non-blocking receives, so the loop cost is paid per batch, not per message.
 ZeroMQ's FD is edge-triggered: it fires when the socket's state may have changed and must
 then be drained until `EAGAIN`. A send on the same socket can consume that edge, so `send`
 re-checks `EVENTS` and wakes a waiting receiver itself.
+
+A channel over `ipc://` or `tcp://` also opens its bus's `BusyPoll` window on every send and
+received batch, so that the reply, which comes back through libzmq's I/O thread, finds the
+loop polling instead of asleep (see `busy_poll`).
 """
 
 from __future__ import annotations
@@ -17,20 +21,28 @@ from collections.abc import Sequence
 
 import zmq
 
+from pyengine.bus.busy_poll import BusyPoll
+
 Frames = list[bytes]
 
 
 class Channel:
     """A socket plus the loop plumbing to receive from it in batches."""
 
-    __slots__ = ("_loop", "_reader", "_waiter", "closed", "sock")
+    __slots__ = ("_busy", "_loop", "_reader", "_waiter", "closed", "sock")
 
-    def __init__(self, sock: zmq.Socket[bytes]) -> None:
+    def __init__(self, sock: zmq.Socket[bytes], busy: BusyPoll | None = None) -> None:
         self.sock = sock
+        self._busy = busy
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._reader = False
         self.closed = False
+
+    @property
+    def busy_polls(self) -> bool:
+        """True if traffic on this channel opens its bus's busy-poll window."""
+        return self._busy is not None
 
     @property
     def fd(self) -> int:
@@ -70,6 +82,8 @@ class Channel:
         while True:
             batch = self.drain(max_batch)
             if batch:
+                if self._busy is not None:
+                    self._busy.touch()
                 return batch
             if self.closed:
                 raise asyncio.CancelledError
@@ -89,6 +103,8 @@ class Channel:
         finally:
             if self._waiter is not None and int(self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 self._wake()
+        if self._busy is not None:
+            self._busy.touch()
         return True
 
     def close(self, linger_ms: int = 0) -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 
 import pytest
 import uvloop
@@ -8,6 +10,7 @@ import zmq
 
 from pyengine.bus import (
     Bus,
+    BusyPoll,
     DedupWindow,
     Gap,
     Outbox,
@@ -135,3 +138,56 @@ def test_hwm_is_set_on_purpose() -> None:
         assert dealer.getsockopt(zmq.IMMEDIATE) == 1
     finally:
         bus.close()
+
+
+def test_busy_poll_window_runs_once_and_ends() -> None:
+    async def main() -> tuple[int, bool]:
+        busy = BusyPoll(2_000)
+        t0 = time.monotonic_ns()
+        busy.touch()
+        busy.touch()  # one polling task per window, however much traffic
+        task = busy._task
+        assert task is not None
+        await asyncio.wait_for(task, 1)
+        return time.monotonic_ns() - t0, task.done()
+
+    elapsed_ns, done = uvloop.run(main())
+    assert done
+    assert elapsed_ns >= 2_000_000
+
+
+def test_busy_poll_off_outside_a_loop_and_refuses_negative() -> None:
+    off = BusyPoll(0)
+    off.touch()
+    assert off.until == 0
+    idle = BusyPoll(100)
+    idle.touch()  # no running loop: nothing to keep polling, and no error
+    assert idle._task is None
+    with pytest.raises(ValueError, match="busy-poll"):
+        BusyPoll(-1)
+
+
+def test_only_ipc_and_tcp_channels_busy_poll(tmp_path: Path) -> None:
+    async def main() -> None:
+        bus = Bus()
+        try:
+            assert not bus.pub("inproc://b.pub").busy_polls
+            assert not bus.sub(["inproc://b.pub"], ["x"]).busy_polls
+            pub = bus.pub(f"ipc://{tmp_path}/b.pub")
+            sub = bus.sub(["inproc://b.pub", f"ipc://{tmp_path}/b.pub"], ["t."])
+            assert pub.busy_polls and sub.busy_polls
+            assert bus.router(f"ipc://{tmp_path}/b.box").busy_polls
+            while not sub.drain(1):
+                pub.send([b"t.x", b"hello"])
+                await asyncio.sleep(0.001)
+            before = time.monotonic_ns()
+            assert pub.send([b"t.x", b"p"])
+            assert bus.busy.until > before  # a send opened the window...
+            got: list[bytes] = []
+            while b"p" not in got:  # ...and receiving through it works as before
+                got += [f[1] for f in await asyncio.wait_for(sub.recv_batch(), 5)]
+        finally:
+            bus.close()
+        assert bus.busy.until == 0
+
+    uvloop.run(main())

@@ -4,13 +4,17 @@
 //! amounts, a timestamp) and returns a frozen `Verdict`; the approved verdict is one
 //! shared object, so the common case allocates nothing, and a refused one keeps its
 //! reasons as values until `codes` or `reasons` is read. `check_batch` takes many orders
-//! in one crossing; amounts given as `str` (or `int`) are parsed in Rust without going
-//! through `Decimal`.
+//! in one crossing (amounts given as `str` or `int` are parsed in Rust without going
+//! through `Decimal`) and returns one `BatchVerdicts`, not one object per order.
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
+mod batch;
 mod gate;
+
+pub use batch::PyBatchVerdicts;
 
 use super::contracts::{dec_in, parse_venue, Dec, Out, PySpec, PyTiers};
 use super::errors::{contract_err, risk_err, RiskConfigError};
@@ -81,15 +85,37 @@ fn order_in(o: &Bound<'_, PyAny>) -> PyResult<Order> {
             "an order is (instrument, side, qty, price, ts_ms)",
         ));
     }
+    let py = o.py();
     let side = t.get_borrowed_item(1)?;
-    let side = side.cast::<PyString>()?;
-    let side = side.to_str()?;
+    // Literal sides are interned: an identity test usually settles it without decoding.
+    let qty = dec_in(&*t.get_borrowed_item(2)?)?;
+    let qty = if side.is(intern!(py, "buy")) {
+        qty
+    } else if side.is(intern!(py, "sell")) {
+        -qty
+    } else {
+        side_qty(side.cast::<PyString>()?.to_str()?, qty)?
+    };
     Ok(Order {
         instrument: t.get_borrowed_item(0)?.extract()?,
-        qty: side_qty(side, dec_in(&*t.get_borrowed_item(2)?)?)?,
+        qty,
         price: dec_in(&*t.get_borrowed_item(3)?)?,
         ts_ms: t.get_borrowed_item(4)?.extract()?,
     })
+}
+
+/// Every order of `orders` (a list, or any iterable) through `each`, in one pass.
+fn for_orders(orders: &Bound<'_, PyAny>, mut each: impl FnMut(Order)) -> PyResult<()> {
+    if let Ok(list) = orders.cast::<PyList>() {
+        for o in list.iter() {
+            each(order_in(&o)?);
+        }
+    } else {
+        for o in orders.try_iter()? {
+            each(order_in(&o?)?);
+        }
+    }
+    Ok(())
 }
 
 fn parse_limits(json: &str) -> PyResult<Limits> {
@@ -271,23 +297,20 @@ impl PyRiskEngine {
     #[pyo3(signature = (orders, cumulative=false))]
     fn check_batch(
         &mut self,
-        py: Python<'_>,
         orders: &Bound<'_, PyAny>,
         cumulative: bool,
-    ) -> PyResult<Vec<Py<PyVerdict>>> {
-        let mut batch = Vec::new();
-        if let Ok(list) = orders.cast::<PyList>() {
-            batch.reserve(list.len());
-            for o in list.iter() {
-                batch.push(order_in(&o)?);
-            }
-        } else {
-            for o in orders.try_iter()? {
-                batch.push(order_in(&o?)?);
-            }
+    ) -> PyResult<PyBatchVerdicts> {
+        let n = orders.len().unwrap_or(0);
+        if cumulative {
+            let mut batch = Vec::with_capacity(n);
+            for_orders(orders, |o| batch.push(o))?;
+            return Ok(PyBatchVerdicts::new(self.inner.check_batch(&batch, true)));
         }
-        let verdicts = self.inner.check_batch(&batch, cumulative);
-        verdicts.into_iter().map(|v| self.verdict(py, v)).collect()
+        // Independent checks need no list of orders: each is checked as it is read.
+        let mut verdicts = Vec::with_capacity(n);
+        let engine = &mut self.inner;
+        for_orders(orders, |o| verdicts.push(engine.check(&o)))?;
+        Ok(PyBatchVerdicts::new(verdicts))
     }
 
     fn __len__(&self) -> usize {
@@ -298,6 +321,7 @@ impl PyRiskEngine {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyVerdict>()?;
     m.add_class::<PyRiskEngine>()?;
+    m.add_class::<PyBatchVerdicts>()?;
     gate::register(m)?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use super::aggregates::{ref_price, Aggregates};
 use super::engine::RiskEngine;
-use super::fixed::{at, ceil_at, floor_at, min_scale, mul, p10, MAX_SCALE};
+use super::fixed::{at, ceil_at, floor_at, min_scale, mul, p10, Divisor, MAX_SCALE};
 use crate::contracts::liquidation::LinearAccount;
 use crate::contracts::{Checked, Money, Payoff};
 
@@ -66,8 +66,8 @@ pub(crate) struct FastInst {
     pub sn: u32,
     /// Multiplier at scale `sm`.
     pub mult: i128,
-    pub tick: i128,
-    pub lot: i128,
+    pub tick: Divisor,
+    pub lot: Divisor,
     pub min_qty: i128,
     pub max_qty: Option<Lim>,
     pub min_notional: Option<Lim>,
@@ -363,8 +363,8 @@ fn inst(
         sp,
         sn,
         mult: at(s.multiplier, sm)?,
-        tick: at(s.tick, sp)?,
-        lot: at(s.lot, sq)?,
+        tick: Divisor::new(at(s.tick, sp)?),
+        lot: Divisor::new(at(s.lot, sq)?),
         min_qty: ceil_at(s.min_qty, sq)?,
         max_qty: lim_floor(max_q, sq)?,
         min_notional,

@@ -15,7 +15,7 @@
 use super::checks::{rate, trading_state};
 use super::engine::{Order, RiskEngine};
 use super::fast::{lines_money, Band, Fast, FastInst, Lines};
-use super::fixed::{at, fits, money, mul, multiple, p10, MAX_SCALE};
+use super::fixed::{at, fits, money, mul, p10, MAX_SCALE};
 use super::verdict::{Refusal, Verdict};
 
 /// An order on its instrument's grid: signed quantity at `sq`, price at `sp`.
@@ -60,10 +60,10 @@ fn run<const B: bool>(
     let reducing = after.abs() < before.abs() && (after == 0 || (after > 0) == (before > 0));
     trading_state(e, st, reducing, &mut out);
     let qa = q.abs();
-    if !multiple(p, fi.tick) {
+    if !fi.tick.divides(p) {
         out.push(Refusal::PriceOffTick { tick: st.spec.tick });
     }
-    if !multiple(qa, fi.lot) {
+    if !fi.lot.divides(qa) {
         out.push(Refusal::QtyOffLot { lot: st.spec.lot });
     }
     if qa < fi.min_qty {

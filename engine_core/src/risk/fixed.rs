@@ -40,16 +40,15 @@ pub(crate) fn fits(m: i128) -> bool {
 /// `m` as an exact integer at `scale`, if representable and fitting [`fits`].
 pub(crate) fn at(m: Money, scale: u32) -> Option<i128> {
     let (mant, s) = (m.mantissa(), m.scale());
-    let v = if scale >= s {
-        mant.checked_mul(p10(scale - s)?)?
-    } else {
-        let k = p10(s - scale)?;
-        if mant % k != 0 {
-            return None;
-        }
-        mant / k
-    };
-    fits(v).then_some(v)
+    if scale >= s {
+        // `mul` skips i128 overflow checks for two i64s (the usual case).
+        return mul(mant, p10(scale - s)?);
+    }
+    let k = p10(s - scale)?;
+    if mant % k != 0 {
+        return None;
+    }
+    Some(mant / k)
 }
 
 /// `floor(m x 10^scale)`.
@@ -90,6 +89,53 @@ pub(crate) fn multiple(a: i128, step: i128) -> bool {
     }
 }
 
+/// Divisibility by a fixed step (> 0) without a division, for the tick and lot tests.
+///
+/// Hacker's Delight 10-17 (Granlund-Montgomery): with `step = d 2^k`, `d` odd and `inv`
+/// its inverse mod 2^64, an unsigned 64-bit `x` is a multiple of `step` iff
+/// `rotr(x inv, k) <= floor((2^64 - 1) / step)`. Other values use [`multiple`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Divisor {
+    step: i128,
+    inv: u64,
+    shift: u32,
+    max: u64,
+}
+
+impl Divisor {
+    /// `step` must be positive (a tick or lot on the grid).
+    pub(crate) fn new(step: i128) -> Self {
+        let (inv, shift, max) = match u64::try_from(step) {
+            Ok(d) if d > 0 => {
+                let shift = d.trailing_zeros();
+                let odd = d >> shift;
+                // Newton's iteration doubles the correct low bits: 3 -> 6 -> ... -> 96.
+                let mut x = odd;
+                for _ in 0..5 {
+                    x = x.wrapping_mul(2_u64.wrapping_sub(odd.wrapping_mul(x)));
+                }
+                (x, shift, u64::MAX / d)
+            }
+            _ => (0, 0, 0),
+        };
+        Divisor {
+            step,
+            inv,
+            shift,
+            max,
+        }
+    }
+
+    /// True if `a` is a multiple of the step.
+    #[inline]
+    pub(crate) fn divides(&self, a: i128) -> bool {
+        match u64::try_from(a) {
+            Ok(x) if self.inv != 0 => x.wrapping_mul(self.inv).rotate_right(self.shift) <= self.max,
+            _ => multiple(a, self.step),
+        }
+    }
+}
+
 /// `a x b`, `None` on overflow or if the product does not [`fits`].
 #[inline]
 pub(crate) fn mul(a: i128, b: i128) -> Option<i128> {
@@ -121,5 +167,21 @@ mod tests {
         assert_eq!(mul(i128::MAX, 2), None);
         assert_eq!(mul(1 << 50, 1 << 50), None);
         assert_eq!(mul(3, -4), Some(-12));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn divisor_agrees_with_remainder(
+            step in 1_i128..2_000_000,
+            pow in 0_u32..12,
+            a in -(1_i128 << 70)..(1_i128 << 70),
+            k in 0_i128..1_000_000_000,
+        ) {
+            let step = step * p10(pow).expect("pow");
+            let d = Divisor::new(step);
+            for x in [a, a.abs(), k * step, k * step + 1, k * step - 1, step, 0] {
+                proptest::prop_assert_eq!(d.divides(x), x % step == 0, "{} {}", x, step);
+            }
+        }
     }
 }

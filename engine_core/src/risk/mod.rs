@@ -19,6 +19,7 @@ mod fast_check;
 mod fixed;
 pub mod gatekeeper;
 pub mod limits;
+mod marks;
 pub mod portfolio;
 pub mod verdict;
 

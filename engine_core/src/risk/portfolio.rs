@@ -9,8 +9,11 @@
 //! - inverse (USD): `upl = m (px sum q/e - sum q)`, `net = m sum q`, `gross = m sum |q|`.
 //!
 //! Linear sums are exact; each inverse `q/e` rounds to 28 significant digits when the
-//! position is added. [`Portfolio::unrealised`] still gives every position's own PnL.
+//! position is added. [`Portfolio::mark_each`] gives every position's own USD PnL in one
+//! integer pass ([`super::marks`]); [`Portfolio::unrealised`] in its settle currency.
 
+pub use super::marks::Exact;
+use super::marks::Grid;
 use crate::contracts::math::notional;
 use crate::contracts::{positive, Checked, ContractError, Money, Payoff};
 
@@ -33,6 +36,7 @@ pub struct Portfolio {
     qty: Vec<Money>,
     entry: Vec<Money>,
     sums: Vec<Sums>,
+    grid: Grid,
 }
 
 /// Per-instrument sums: `sum q`, `sum |q|`, and `sum q e` (linear) or `sum q/e` (inverse).
@@ -49,6 +53,7 @@ impl Portfolio {
     pub fn new(terms: Vec<(Payoff, Money)>) -> Self {
         let sums = vec![Sums::default(); terms.len()];
         Portfolio {
+            grid: Grid::new(&terms),
             terms,
             sums,
             ..Portfolio::default()
@@ -95,6 +100,7 @@ impl Portfolio {
         self.inst.push(inst as u32);
         self.qty.push(qty);
         self.entry.push(entry);
+        self.grid.push(&self.inst, inst, qty, entry);
         Ok(())
     }
 
@@ -139,6 +145,23 @@ impl Portfolio {
             t.net_delta_usd = t.net_delta_usd.add(net, "delta")?;
         }
         Ok(t)
+    }
+
+    /// Unrealised PnL of each position in USD at `marks`, in insertion order: linear
+    /// exact, inverse `q m (px - e) / e` rounded half-even to 28 significant digits.
+    ///
+    /// # Errors
+    /// As [`Portfolio::mark`].
+    pub fn mark_each(&self, marks: &[Money]) -> Result<Vec<Exact>, ContractError> {
+        self.check_marks(marks)?;
+        super::marks::mark_each(
+            &self.terms,
+            &self.grid,
+            &self.inst,
+            &self.qty,
+            &self.entry,
+            marks,
+        )
     }
 
     /// Unrealised PnL of each position in its settle currency, in insertion order.

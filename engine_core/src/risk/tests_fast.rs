@@ -217,3 +217,59 @@ fn most_orders_take_the_grid() {
         );
     }
 }
+
+#[test]
+fn ordinary_orders_are_within_the_bounds() {
+    let c = Case {
+        band_bp: 500,
+        max_notional: 1_000_000,
+        max_pos: 1000,
+        max_delta: 5_000_000,
+        share_pct: 90,
+        conc_min: 1_000_000_000,
+        headroom: 0,
+        liq_pct: 20,
+        im_pct: 10,
+        pos: (0, 200_000),
+        coll: 100,
+        mark: 200_000,
+        orders: vec![],
+    };
+    let mut e = build(&c);
+    e.refresh();
+    assert!(e.fast.bounded);
+    for fi in e.fast.insts.iter().flatten() {
+        // 10^6 contracts at 8x the mark fit with room to spare.
+        assert!(fi.q_max >= 1_000_000 * 10_i128.pow(fi.sq), "{fi:?}");
+        assert!(fi.p_max >= 8 * 2_000 * 10_i128.pow(fi.sp), "{fi:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Sizes and prices across many magnitudes, so orders fall on both sides of the
+    /// bounds under which the grid check runs unguarded (a debug build asserts that no
+    /// unguarded product leaves the range the guards allow).
+    #[test]
+    fn unguarded_checks_agree_at_every_magnitude(
+        c in case(),
+        raw in prop::collection::vec(
+            (0..3_usize, -60_000..60_000_i64, 0..22_u32, 1..400_000_i64, 0..12_u32),
+            1..20,
+        ),
+    ) {
+        let mut fast = build(&c);
+        let mut slow = fast.clone();
+        for (k, (inst, q, qp, p, pp)) in raw.into_iter().enumerate() {
+            let o = Order {
+                instrument: inst,
+                qty: m(q, 3) * Money::from(10_i64.pow(qp.min(18))),
+                price: m(p, 2) * Money::from(10_i64.pow(pp)),
+                ts_ms: k as i64,
+            };
+            let (v, r) = (fast.check(&o), slow.check_reference(&o));
+            prop_assert_eq!(&v, &r, "{:?}", o);
+        }
+    }
+}

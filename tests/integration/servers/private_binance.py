@@ -28,10 +28,14 @@ from tests.integration.servers.private_common import (
 
 
 class BinancePrivateServer(PrivateServer):
-    def __init__(self, api_key: str, secret: str) -> None:
+    auto_topics = frozenset({"user"})  # a user stream carries every event, unasked
+
+    def __init__(self, api_key: str, secret: str, passphrase: str = "") -> None:
         super().__init__(api_key, secret)
         self.listen_key = ""
         self.expired: set[str] = set()
+        self.fail_posts = 0
+        """Answer this many listen key POSTs with HTTP 503 (the venue unavailable)."""
         self.stream_keys: list[str] = []
         """The listen key of each stream connection, in order."""
 
@@ -73,6 +77,9 @@ class BinancePrivateServer(PrivateServer):
             return bad
         self.counts[f"{request.method} listenKey"] += 1
         if request.method == "POST":
+            if self.fail_posts > 0:
+                self.fail_posts -= 1
+                return web.Response(status=503, text="Service Unavailable")
             if not self.listen_key or self.listen_key in self.expired:
                 self.listen_key = f"lk{self.next_id()}"
             return json_response({"listenKey": self.listen_key})
@@ -88,9 +95,7 @@ class BinancePrivateServer(PrivateServer):
         self.expired.add(key)
         event = {"e": "listenKeyExpired", "E": now_ms(), "listenKey": key}
         for c in list(self.conns):
-            await c.ws.send_bytes(orjson.dumps(event)) if False else await c.ws.send_str(
-                orjson.dumps(event).decode()
-            )
+            await c.ws.send_str(orjson.dumps(event).decode())
             await c.ws.close()
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
@@ -101,15 +106,8 @@ class BinancePrivateServer(PrivateServer):
         self.stream_keys.append(key)
         return await self.serve_ws(request)
 
-    async def push_user(self, raw: bytes) -> int:
-        """Send one user-data event to every stream connection (all events, no topics)."""
-        for c in self.conns:
-            c.authed = True
-            c.topics.add("user")
-        return await self.push("user", raw)
-
     def add_order(self, p: dict[str, str]) -> dict[str, Any]:
-        o = {
+        o: dict[str, Any] = {
             "orderId": self.next_id(),
             "symbol": p["symbol"],
             "status": "NEW",
@@ -137,8 +135,8 @@ class BinancePrivateServer(PrivateServer):
                 return json_response({"code": -4116, "msg": "ClientOrderId is duplicated."}, 400)
             if Decimal(p["quantity"]) > self.max_qty:
                 return json_response({"code": -2019, "msg": "Margin is insufficient."}, 400)
-            o = self.add_order(p)
-            return json_response({k: o[k] for k in ("orderId", "clientOrderId", "updateTime")})
+            new = self.add_order(p)
+            return json_response({k: new[k] for k in ("orderId", "clientOrderId", "updateTime")})
         o = self.orders.get(p.get("origClientOrderId", ""))
         if o is None:
             if request.method == "DELETE":

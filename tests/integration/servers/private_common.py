@@ -43,7 +43,8 @@ class Conn:
 class PrivateServer:
     """Base: subclasses add routes (`routes`) and answer websocket text (`on_text`)."""
 
-    ws_path = "/ws"
+    auto_topics: frozenset[str] = frozenset()
+    """Topics every connection gets without asking (Binance: the whole user stream)."""
 
     def __init__(self, api_key: str, secret: str, passphrase: str = "") -> None:
         self.api_key = api_key
@@ -94,7 +95,7 @@ class PrivateServer:
     async def serve_ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        conn = Conn(ws, request.path)
+        conn = Conn(ws, request.path, bool(self.auto_topics), set(self.auto_topics))
         self.conns.append(conn)
         self.counts["ws_connections"] += 1
         try:

@@ -1,0 +1,211 @@
+"""Bybit v5 account client: signed REST order entry and the private stream.
+
+Per the venue's docs: REST requests carry `X-BAPI-API-KEY`, `X-BAPI-TIMESTAMP`,
+`X-BAPI-RECV-WINDOW` and `X-BAPI-SIGN` = hex HMAC-SHA256 of timestamp + key + recv window
++ (query string for GET, raw JSON body for POST); answers are HTTP 200 with `retCode`
+(0 = success). The private stream (`/v5/private`) takes `{"op":"auth"}` first, then
+subscribes `order`, `execution`, `position` and `wallet`; `{"op":"ping"}` every 20 s.
+Symbols are `<category>:<symbol>` as in the parsers; a plain symbol is in `cfg.category`.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import orjson
+from websockets.asyncio.client import ClientConnection
+
+from pyengine.messages import OrderUpdate, PositionReport, SubmitOrder
+from pyengine.messages.account import BalanceReport
+from pyengine.venues.private import bybit
+from pyengine.venues.private.client import OrderReply, PrivateClient, num
+from pyengine.venues.private.common import AccountEvent
+from pyengine.venues.private.errors import VenueRequestError
+
+log = logging.getLogger("pyengine.venues.private")
+
+#: retCodes for a refused key, signature, permission or timestamp.
+AUTH_CODES = frozenset({10002, 10003, 10004, 10005, 10007, 10009, 10010, 33004})
+TOPICS = ("order", "execution", "position", "wallet")
+_TIF = {"gtc": "GTC", "ioc": "IOC", "fok": "FOK", "post_only": "PostOnly", "gtx": "PostOnly"}
+
+
+def order_body(order: SubmitOrder, category: str, symbol: str) -> dict[str, Any]:
+    """`POST /v5/order/create` body of `order`."""
+    b: dict[str, Any] = {
+        "category": category,
+        "symbol": symbol,
+        "side": order.side.capitalize(),
+        "qty": num(order.qty),
+        "orderLinkId": order.client_order_id,
+    }
+    kind = order.order_type.lower()
+    if kind == "market":
+        b["orderType"] = "Market"
+    elif kind in ("limit", "post_only"):
+        tif = _TIF.get("post_only" if kind == "post_only" else order.tif.lower())
+        if tif is None:
+            raise VenueRequestError("unsupported", f"time in force {order.tif!r}")
+        if order.price is None:
+            raise VenueRequestError("unsupported", "a limit order needs a price")
+        b.update(orderType="Limit", timeInForce=tif, price=num(order.price))
+    else:
+        raise VenueRequestError("unsupported", f"order type {order.order_type!r}")
+    if order.reduce_only:
+        b["reduceOnly"] = True
+    return b
+
+
+class BybitClient(PrivateClient):
+    """One Bybit v5 (unified) account."""
+
+    venue_name: ClassVar[str] = bybit.VENUE
+
+    def split(self, symbol: str) -> tuple[str, str]:
+        """(category, venue symbol) of an engine symbol."""
+        cat, sep, sym = symbol.partition(":")
+        return (cat, sym) if sep else (self.cfg.category, symbol)
+
+    async def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A signed request; the answer with retCode 0, or a typed error."""
+        ts = str(self.clock() // 1_000_000)
+        recv = str(self.cfg.recv_window_ms)
+        key, secret = self.credentials.api_key, self.credentials.secret
+        url = f"{self.rest_base}{path}"
+        body: bytes | None = None
+        if method == "GET":
+            payload = urlencode(params or {})
+            url += f"?{payload}" if payload else ""
+        else:
+            body = orjson.dumps(params or {})
+            payload = body.decode()
+        sign = bybit.rest_signature(secret, int(ts), key, int(recv), payload)
+        what = f"{method} {path}"
+        status, raw = await self.http(
+            method,
+            url,
+            headers={
+                "X-BAPI-API-KEY": key,
+                "X-BAPI-TIMESTAMP": ts,
+                "X-BAPI-RECV-WINDOW": recv,
+                "X-BAPI-SIGN": sign,
+                "Content-Type": "application/json",
+            },
+            body=body,
+            what=what,
+        )
+        msg = self.decode(status, raw, what)
+        code = msg.get("retCode") if isinstance(msg, dict) else None
+        text = msg.get("retMsg", "") if isinstance(msg, dict) else str(msg)
+        if status in (401, 403) or code in AUTH_CODES:
+            raise self.auth_failed(what, code, text)
+        if code != 0 or not isinstance(msg, dict):
+            raise VenueRequestError(str(code if code is not None else status), str(text))
+        return msg
+
+    async def place_order(self, order: SubmitOrder) -> OrderReply:
+        cat, sym = self.split(order.symbol)
+        msg = await self.request("POST", "/v5/order/create", order_body(order, cat, sym))
+        result = msg.get("result") or {}
+        return self.accepted(order.client_order_id, result.get("orderId"))
+
+    def duplicate_codes(self) -> frozenset[str]:
+        return frozenset({"110072"})  # OrderLinkedID is duplicate
+
+    async def lookup(self, client_order_id: str, symbol: str) -> OrderUpdate | None:
+        cat, sym = self.split(symbol)
+        msg = await self.request(
+            "GET",
+            "/v5/order/realtime",
+            {"category": cat, "symbol": sym, "orderLinkId": client_order_id},
+        )
+        found = bybit.parse_open_orders(orjson.dumps(msg), self.clock())
+        return found[0] if found else None
+
+    async def cancel_order(self, client_order_id: str, symbol: str) -> None:
+        cat, sym = self.split(symbol)
+        await self.request(
+            "POST",
+            "/v5/order/cancel",
+            {"category": cat, "symbol": sym, "orderLinkId": client_order_id},
+        )
+
+    async def amend_order(
+        self, client_order_id: str, symbol: str, qty: Decimal | None, price: Decimal | None
+    ) -> OrderReply:
+        cat, sym = self.split(symbol)
+        body: dict[str, Any] = {"category": cat, "symbol": sym, "orderLinkId": client_order_id}
+        if qty is not None:
+            body["qty"] = num(qty)
+        if price is not None:
+            body["price"] = num(price)
+        msg = await self.request("POST", "/v5/order/amend", body)
+        return self.accepted(client_order_id, (msg.get("result") or {}).get("orderId"))
+
+    async def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every page of a cursor-paginated list."""
+        out: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            msg = await self.request(
+                "GET", path, {**params, **({"cursor": cursor} if cursor else {})}
+            )
+            out.append(msg)
+            cursor = str((msg.get("result") or {}).get("nextPageCursor") or "")
+            if not cursor:
+                return out
+
+    async def open_orders(self) -> list[OrderUpdate]:
+        out: list[OrderUpdate] = []
+        for coin in self.cfg.settle_coins:
+            params = {"category": self.cfg.category, "settleCoin": coin, "limit": "50"}
+            for page in await self._pages("/v5/order/realtime", params):
+                out.extend(bybit.parse_open_orders(orjson.dumps(page), self.clock()))
+        return out
+
+    async def positions(self) -> list[PositionReport]:
+        out: list[PositionReport] = []
+        for coin in self.cfg.settle_coins:
+            params = {"category": self.cfg.category, "settleCoin": coin, "limit": "200"}
+            for page in await self._pages("/v5/position/list", params):
+                out.extend(bybit.parse_positions(orjson.dumps(page), self.clock()))
+        return out
+
+    async def balances(self) -> list[BalanceReport]:
+        msg = await self.request(
+            "GET", "/v5/account/wallet-balance", {"accountType": self.cfg.account_type}
+        )
+        return bybit.parse_wallet(orjson.dumps(msg), self.clock())
+
+    async def login(self, ws: ClientConnection) -> None:
+        expires = self.clock() // 1_000_000 + int(self.cfg.open_timeout_s * 1000)
+        c = self.credentials
+        await ws.send(bybit.auth_message(c.api_key, c.secret, expires))
+
+        def verdict(msg: Any) -> bool | None:
+            if isinstance(msg, dict) and msg.get("op") == "auth":
+                return msg.get("success") is True
+            return None
+
+        await self.await_reply(ws, verdict, "auth")
+
+    def subscribe_messages(self) -> list[str]:
+        return [orjson.dumps({"op": "subscribe", "args": list(TOPICS)}).decode()]
+
+    def ping_message(self) -> str:
+        return '{"op":"ping"}'
+
+    def control(self, raw: bytes) -> tuple[bool, str | None]:
+        if b'"topic"' in raw:
+            return False, None
+        if b'"success":false' in raw.replace(b" ", b""):
+            log.warning("%s: private stream request refused: %s", self.venue, raw[:200])
+        return True, None  # pongs and acknowledgements
+
+    def parse(self, raw: bytes, ts_recv: int) -> list[AccountEvent]:
+        return bybit.parse_private(raw, ts_recv)
