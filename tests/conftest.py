@@ -11,8 +11,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CI explores a fixed, reproducible set of examples (a red CI must be reproducible and must
+# not depend on luck); local runs keep hypothesis' random exploration to find new cases.
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def wait_until(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
