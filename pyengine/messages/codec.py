@@ -1,4 +1,8 @@
-"""One msgpack encoder and one tagged-union decoder for every socket, built once."""
+"""One msgpack encoder and one tagged-union decoder for every socket, built once.
+
+Every message class registers itself with `@register_message` where it is defined, so
+there is one place to add a message, and importing `pyengine.messages` registers them all.
+"""
 
 from __future__ import annotations
 
@@ -8,45 +12,6 @@ from typing import Any
 import msgspec
 
 from pyengine.messages.base import Message, tag_of
-from pyengine.messages.collateral import (
-    RequestTransfer,
-    TransferConfirmed,
-    TransferFailed,
-    TransferRequested,
-    TransferSubmitted,
-)
-from pyengine.messages.control import (
-    ActorRestarted,
-    AlertCleared,
-    AlertRaised,
-    GapDetected,
-    Health,
-    Heartbeat,
-    PauseMinting,
-    ResumeMinting,
-    Shutdown,
-    StatusReport,
-    StatusRequest,
-)
-from pyengine.messages.execution import (
-    CancelOrder,
-    OrderAccepted,
-    OrderCanceled,
-    OrderFilled,
-    OrderRejected,
-    PlaceOrder,
-    QuoteIssued,
-    SubmitOrder,
-)
-from pyengine.messages.market import (
-    BestBidOffer,
-    BookFault,
-    BookTop,
-    IndicativePrice,
-    MarkFunding,
-    OraclePrice,
-    TradePrint,
-)
 
 _registry: dict[str, type[Message]] = {}
 
@@ -68,42 +33,6 @@ def register_message(cls: type[Message]) -> type[Message]:
     _registry[tag] = cls
     _decoder.cache_clear()
     return cls
-
-
-for _cls in (
-    BookTop,
-    BookFault,
-    TradePrint,
-    BestBidOffer,
-    MarkFunding,
-    OraclePrice,
-    IndicativePrice,
-    QuoteIssued,
-    SubmitOrder,
-    CancelOrder,
-    PlaceOrder,
-    OrderAccepted,
-    OrderRejected,
-    OrderCanceled,
-    OrderFilled,
-    RequestTransfer,
-    TransferRequested,
-    TransferSubmitted,
-    TransferConfirmed,
-    TransferFailed,
-    Heartbeat,
-    Health,
-    GapDetected,
-    ActorRestarted,
-    AlertRaised,
-    AlertCleared,
-    PauseMinting,
-    ResumeMinting,
-    StatusRequest,
-    StatusReport,
-    Shutdown,
-):
-    _registry[tag_of(_cls)] = _cls
 
 
 def message_types() -> tuple[type[Message], ...]:

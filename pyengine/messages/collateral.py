@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import ClassVar
 
 from pyengine.messages.base import Message
+from pyengine.messages.codec import register_message
 
 
+@register_message
 class RequestTransfer(Message, frozen=True, kw_only=True, tag="cmd.transfer.request"):
     """Ask the collateral actor to delegate or undelegate backing assets."""
 
@@ -35,6 +37,7 @@ class TransferEvent(Message, frozen=True, kw_only=True, tag="collateral.transfer
         return f"collateral.transfer.{self.custodian}"
 
 
+@register_message
 class TransferRequested(
     TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.requested"
 ):
@@ -46,6 +49,7 @@ class TransferRequested(
     amount: Decimal
 
 
+@register_message
 class TransferSubmitted(
     TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.submitted"
 ):
@@ -54,6 +58,7 @@ class TransferSubmitted(
     external_id: str = ""
 
 
+@register_message
 class TransferConfirmed(
     TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.confirmed"
 ):
@@ -62,6 +67,7 @@ class TransferConfirmed(
     settled_amount: Decimal | None = None
 
 
+@register_message
 class TransferFailed(TransferEvent, frozen=True, kw_only=True, tag="collateral.transfer.failed"):
     """The transfer failed; nothing moved."""
 

@@ -7,8 +7,10 @@ from typing import ClassVar
 import msgspec
 
 from pyengine.messages.base import Message
+from pyengine.messages.codec import register_message
 
 
+@register_message
 class Heartbeat(Message, frozen=True, kw_only=True, tag="hb"):
     """An actor is alive; also its hello, so peers know it is subscribed and reachable."""
 
@@ -25,6 +27,7 @@ class Heartbeat(Message, frozen=True, kw_only=True, tag="hb"):
         return f"hb.{self.actor}"
 
 
+@register_message
 class Health(Message, frozen=True, kw_only=True, tag="health.status"):
     """Health of a connection or external dependency: `status` is ok, degraded or down."""
 
@@ -36,6 +39,7 @@ class Health(Message, frozen=True, kw_only=True, tag="health.status"):
         return f"health.{self.component}"
 
 
+@register_message
 class GapDetected(Message, frozen=True, kw_only=True, tag="health.gap"):
     """A subscriber saw a sequence jump: `missing` messages of (`peer`, `peer_topic`) were lost."""
 
@@ -50,6 +54,7 @@ class GapDetected(Message, frozen=True, kw_only=True, tag="health.gap"):
         return f"health.gap.{self.actor}"
 
 
+@register_message
 class ActorRestarted(Message, frozen=True, kw_only=True, tag="sup.restarted"):
     """The supervisor restarted a failed actor."""
 
@@ -62,6 +67,7 @@ class ActorRestarted(Message, frozen=True, kw_only=True, tag="sup.restarted"):
         return f"sup.restarted.{self.actor}"
 
 
+@register_message
 class AlertRaised(Message, frozen=True, kw_only=True, tag="alert.raised"):
     """Something needs a person: `severity` is info, warning or critical."""
 
@@ -76,6 +82,7 @@ class AlertRaised(Message, frozen=True, kw_only=True, tag="alert.raised"):
         return f"alert.{self.severity}.{self.source}"
 
 
+@register_message
 class AlertCleared(Message, frozen=True, kw_only=True, tag="alert.cleared"):
     """An alert's cause is gone."""
 
@@ -87,6 +94,7 @@ class AlertCleared(Message, frozen=True, kw_only=True, tag="alert.cleared"):
         return f"alert.cleared.{self.source}"
 
 
+@register_message
 class PauseMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.pause"):
     """Stop accepting mint and redeem requests (SPEC §8 playbooks)."""
 
@@ -98,6 +106,7 @@ class PauseMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.pause"):
         return "ctl.mint.pause"
 
 
+@register_message
 class ResumeMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.resume"):
     """Accept mint and redeem requests again (a person's decision)."""
 
@@ -127,6 +136,7 @@ class ActorStatus(msgspec.Struct, frozen=True, kw_only=True):
     pid: int = 0
 
 
+@register_message
 class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"):
     """Ask a running engine for its status (request/reply on the control socket)."""
 
@@ -134,6 +144,7 @@ class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"
         return "ctl.status.request"
 
 
+@register_message
 class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     """The engine's answer to `StatusRequest`."""
 
@@ -147,6 +158,7 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
         return "ctl.status.report"
 
 
+@register_message
 class Shutdown(Message, frozen=True, kw_only=True, tag="ctl.shutdown"):
     """Ask a running engine to stop gracefully (control socket)."""
 

@@ -6,8 +6,10 @@ from decimal import Decimal
 from typing import ClassVar
 
 from pyengine.messages.base import Message
+from pyengine.messages.codec import register_message
 
 
+@register_message
 class QuoteIssued(Message, frozen=True, kw_only=True, tag="quote.issued"):
     """A firm mint or redeem quote given to a requester."""
 
@@ -24,6 +26,7 @@ class QuoteIssued(Message, frozen=True, kw_only=True, tag="quote.issued"):
         return f"quote.issued.{self.asset}"
 
 
+@register_message
 class SubmitOrder(Message, frozen=True, kw_only=True, tag="cmd.order.submit"):
     """Ask for an order to be placed; it goes through pre-trade risk first."""
 
@@ -43,6 +46,7 @@ class SubmitOrder(Message, frozen=True, kw_only=True, tag="cmd.order.submit"):
         return "cmd.order.submit"
 
 
+@register_message
 class CancelOrder(Message, frozen=True, kw_only=True, tag="cmd.order.cancel"):
     """Ask for an open order to be cancelled."""
 
@@ -54,6 +58,7 @@ class CancelOrder(Message, frozen=True, kw_only=True, tag="cmd.order.cancel"):
         return "cmd.order.cancel"
 
 
+@register_message
 class PlaceOrder(Message, frozen=True, kw_only=True, tag="cmd.venue.place"):
     """An order that passed pre-trade risk, addressed to one venue's execution actor."""
 
@@ -65,6 +70,7 @@ class PlaceOrder(Message, frozen=True, kw_only=True, tag="cmd.venue.place"):
         return f"cmd.venue.{self.order.venue}.place"
 
 
+@register_message
 class OrderAccepted(Message, frozen=True, kw_only=True, tag="exec.order.accepted"):
     """The venue accepted an order."""
 
@@ -77,6 +83,7 @@ class OrderAccepted(Message, frozen=True, kw_only=True, tag="exec.order.accepted
         return f"exec.order.{self.venue}"
 
 
+@register_message
 class OrderRejected(Message, frozen=True, kw_only=True, tag="exec.order.rejected"):
     """Risk or the venue refused an order; `stage` says which."""
 
@@ -90,6 +97,7 @@ class OrderRejected(Message, frozen=True, kw_only=True, tag="exec.order.rejected
         return f"exec.order.{self.venue}"
 
 
+@register_message
 class OrderCanceled(Message, frozen=True, kw_only=True, tag="exec.order.canceled"):
     """An order is no longer working."""
 
@@ -102,6 +110,7 @@ class OrderCanceled(Message, frozen=True, kw_only=True, tag="exec.order.canceled
         return f"exec.order.{self.venue}"
 
 
+@register_message
 class OrderFilled(Message, frozen=True, kw_only=True, tag="exec.fill"):
     """A (partial) fill; `fill_id` is unique per venue."""
 

@@ -7,11 +7,13 @@ no float); `decimal.Decimal(s)` gives the exact value where arithmetic is needed
 from __future__ import annotations
 
 from pyengine.messages.base import Message
+from pyengine.messages.codec import register_message
 
 Level = tuple[str, str]
 """One book level: (price, size) as exact decimal strings."""
 
 
+@register_message
 class BookTop(Message, frozen=True, kw_only=True, tag="md.book_top"):
     """Top-N levels of one book, best first; `valid` is false while the feed resyncs."""
 
@@ -26,6 +28,7 @@ class BookTop(Message, frozen=True, kw_only=True, tag="md.book_top"):
         return f"md.book.{self.venue}.{self.symbol}"
 
 
+@register_message
 class BookFault(Message, frozen=True, kw_only=True, tag="md.book_fault"):
     """A book became untrustworthy (gap, checksum, crossed, stale): do not trade on it."""
 
@@ -37,6 +40,7 @@ class BookFault(Message, frozen=True, kw_only=True, tag="md.book_fault"):
         return f"md.fault.{self.venue}.{self.symbol}"
 
 
+@register_message
 class TradePrint(Message, frozen=True, kw_only=True, tag="md.trade"):
     """One public trade."""
 
@@ -51,6 +55,7 @@ class TradePrint(Message, frozen=True, kw_only=True, tag="md.trade"):
         return f"md.trade.{self.venue}.{self.symbol}"
 
 
+@register_message
 class BestBidOffer(Message, frozen=True, kw_only=True, tag="md.bbo"):
     """Best bid and offer."""
 
@@ -65,6 +70,7 @@ class BestBidOffer(Message, frozen=True, kw_only=True, tag="md.bbo"):
         return f"md.bbo.{self.venue}.{self.symbol}"
 
 
+@register_message
 class MarkFunding(Message, frozen=True, kw_only=True, tag="md.mark_funding"):
     """Mark and index price with the current funding rate of a perpetual."""
 
@@ -79,6 +85,7 @@ class MarkFunding(Message, frozen=True, kw_only=True, tag="md.mark_funding"):
         return f"md.funding.{self.venue}.{self.symbol}"
 
 
+@register_message
 class OraclePrice(Message, frozen=True, kw_only=True, tag="oracle.price"):
     """An oracle's price (Pyth, RedStone): value, confidence and the oracle's publish time."""
 
@@ -92,6 +99,7 @@ class OraclePrice(Message, frozen=True, kw_only=True, tag="oracle.price"):
         return f"oracle.{self.source}.{self.symbol}"
 
 
+@register_message
 class IndicativePrice(Message, frozen=True, kw_only=True, tag="price.indicative"):
     """Indicative mint and redeem prices for one collateral asset."""
 
