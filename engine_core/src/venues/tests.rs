@@ -23,6 +23,17 @@ fn venue_names_round_trip() {
     ));
 }
 
+/// Feed a message cut at `at`, then the whole message with the byte at `at` XOR-ed with
+/// `flip`: the two damages every normaliser's fuzz test applies to real messages.
+pub(super) fn feed_truncated_and_flipped(feed: &mut Feed, m: &[u8], at: usize, flip: u8) {
+    let _ = feed.on_message(&m[..at.min(m.len())], 0);
+    let mut flipped = m.to_vec();
+    if let Some(b) = flipped.get_mut(at) {
+        *b ^= flip;
+    }
+    let _ = feed.on_message(&flipped, 0);
+}
+
 fn binance() -> Feed {
     Feed::new(Venue::BinanceUsdm, &FeedOptions::default()).expect("feed")
 }

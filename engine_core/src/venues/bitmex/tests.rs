@@ -795,12 +795,7 @@ proptest! {
         let m = msgs[pick.index(msgs.len())].as_bytes();
         let at = cut.index(m.len().max(1));
         let mut feed = partial_feed();
-        let _ = feed.on_message(&m[..at.min(m.len())], 0);
-        let mut flipped = m.to_vec();
-        if let Some(b) = flipped.get_mut(at) {
-            *b ^= flip;
-        }
-        let _ = feed.on_message(&flipped, 0);
+        crate::venues::tests::feed_truncated_and_flipped(&mut feed, m, at, flip);
     }
 
     /// Random id operations against a naive model: identical book while the ops are
