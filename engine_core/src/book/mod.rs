@@ -276,20 +276,30 @@ impl Book {
     /// Convert venue values to a level at this book's scales, growing them if needed.
     #[inline]
     fn make_level(&mut self, px: Fixed, sz: Fixed) -> Result<Level, BookError> {
+        // The steady state: positive values that the book's scales represent as they
+        // are, or by an exact constant-divisor rescale (a venue padding `61800.20` for a
+        // 0.1 tick). Everything else (errors, a first finer value) is out of line.
+        if px.mantissa > 0 && sz.mantissa >= 0 {
+            if let (Some(p), Some(s)) = (px.at_scale(self.px_scale), sz.at_scale(self.sz_scale)) {
+                return Ok(Level {
+                    px: p,
+                    sz: s,
+                    px_dp: px.scale,
+                    sz_dp: sz.scale,
+                });
+            }
+        }
+        self.make_level_slow(px, sz)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn make_level_slow(&mut self, px: Fixed, sz: Fixed) -> Result<Level, BookError> {
         if px.mantissa <= 0 {
             return Err(BookError::NonPositivePrice(px.to_string()));
         }
         if sz.mantissa < 0 {
             return Err(BookError::NegativeSize(sz.to_string()));
-        }
-        // Fast path: values already at the book's scales (the steady state).
-        if px.scale == self.px_scale && sz.scale == self.sz_scale {
-            return Ok(Level {
-                px: px.mantissa,
-                sz: sz.mantissa,
-                px_dp: px.scale,
-                sz_dp: sz.scale,
-            });
         }
         let p = match px.at_scale(self.px_scale) {
             Some(p) => p,
