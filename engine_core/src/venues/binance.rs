@@ -129,13 +129,13 @@ fn depth_fast<'a>(raw: &'a [u8], out: &mut Vec<(Side, Fixed, Fixed)>) -> Option<
     let (mut bids, mut asks) = (false, false);
     let mut s = Scanner::new(raw);
     s.object(|k, s| match k {
-        "s" => s.string().map(|v| symbol = Some(v)),
-        "E" => s.int().map(|v| event_ms = Some(v)),
-        "U" => s.int().map(|v| first = Some(v)),
-        "u" => s.int().map(|v| last = Some(v)),
-        "pu" => s.int().map(|v| prev = Some(v)),
-        "b" => s.levels(Side::Bid, out).map(|()| bids = true),
-        "a" => s.levels(Side::Ask, out).map(|()| asks = true),
+        b"s" => s.string().map(|v| symbol = Some(v)),
+        b"E" => s.int().map(|v| event_ms = Some(v)),
+        b"U" => s.int().map(|v| first = Some(v)),
+        b"u" => s.int().map(|v| last = Some(v)),
+        b"pu" => s.int().map(|v| prev = Some(v)),
+        b"b" => s.levels(Side::Bid, out).map(|()| bids = true),
+        b"a" => s.levels(Side::Ask, out).map(|()| asks = true),
         _ => s.skip(),
     })?;
     if !(s.at_end() && bids && asks) {

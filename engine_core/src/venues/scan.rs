@@ -124,6 +124,15 @@ impl<'a> Scanner<'a> {
     /// An integer number.
     #[inline]
     pub fn int(&mut self) -> Option<i64> {
+        self.ws();
+        // The common case, a plain run of digits, without the general number parser.
+        let (m, end) = digit_run(self.b, self.i, 0);
+        let n = end - self.i;
+        let plain = !matches!(self.b.get(end), Some(b'.' | b'e' | b'E' | b'-' | b'+'));
+        if plain && (1..=18).contains(&n) {
+            self.i = end;
+            return Some(m);
+        }
         let f = Fixed::parse_ascii(self.number_bytes()?)?;
         (f.scale == 0).then_some(f.mantissa)
     }
@@ -290,16 +299,18 @@ impl<'a> Scanner<'a> {
     }
 
     /// Iterate the members of an object: `f(key, scanner)` must consume the value.
+    /// Keys are raw bytes (no escapes): callers match them against ASCII names, so
+    /// validating them as UTF-8 first would be wasted work on every message.
     pub fn object(
         &mut self,
-        mut f: impl FnMut(&'a str, &mut Scanner<'a>) -> Option<()>,
+        mut f: impl FnMut(&'a [u8], &mut Scanner<'a>) -> Option<()>,
     ) -> Option<()> {
         self.expect(b'{')?;
         if self.eat(b'}') {
             return Some(());
         }
         loop {
-            let key = self.string()?;
+            let key = self.string_bytes()?;
             self.expect(b':')?;
             f(key, self)?;
             if !self.eat(b',') {
@@ -365,9 +376,9 @@ mod tests {
         let mut s = Scanner::new(msg);
         let (mut u, mut out) = (0, Vec::new());
         s.object(|k, s| match k {
-            "u" => s.int().map(|v| u = v),
-            "b" => s.levels(Side::Bid, &mut out),
-            "a" => s.levels(Side::Ask, &mut out),
+            b"u" => s.int().map(|v| u = v),
+            b"b" => s.levels(Side::Bid, &mut out),
+            b"a" => s.levels(Side::Ask, &mut out),
             _ => s.skip(),
         })
         .expect("parsed");
@@ -426,6 +437,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The digit-run shortcut in `int` gives what the general number parser gives.
+        #[test]
+        fn int_agrees_with_the_general_parser(
+            text in "-?[0-9]{0,20}(\\.[0-9]{0,3})?([eE][+-]?[0-9]{1,2})?",
+            tail in "[,}\\] ]",
+        ) {
+            let msg = format!("{text}{tail}");
+            let got = Scanner::new(msg.as_bytes()).int();
+            let want = Fixed::parse(&text).ok().filter(|f| f.scale == 0).map(|f| f.mantissa);
+            proptest::prop_assert_eq!(got, want, "{}", msg);
+        }
+    }
+
     #[test]
     fn fused_decimal_agrees_with_the_general_parser() {
         for t in [
@@ -458,8 +483,8 @@ mod tests {
             let mut s = Scanner::new(bad);
             let mut out = Vec::new();
             let r = s.object(|k, s| match k {
-                "b" => s.levels(Side::Bid, &mut out),
-                "u" => s.int().map(|_| ()),
+                b"b" => s.levels(Side::Bid, &mut out),
+                b"u" => s.int().map(|_| ()),
                 _ => s.string().map(|_| ()),
             });
             assert!(r.is_none(), "{}", String::from_utf8_lossy(bad));
