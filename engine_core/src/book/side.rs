@@ -4,9 +4,10 @@
 //! Why not a `BTreeMap`: on Binance's 1000-level window every other update lands deep in
 //! the book, and the B-tree's scattered nodes made the book 65% of replay time (cache
 //! misses). Why not one sorted `Vec`: inserts and deletes deep in a 2,000-level side moved
-//! the whole array. Chunks keep both costs small: finding a level is two binary searches
-//! over contiguous arrays (the index fits in L1), and an insert or delete moves at most one
-//! chunk's tail. Prices are stored ascending on both sides; the book reads bids backwards.
+//! the whole array. Chunks keep both costs small: finding a level is a short walk or a
+//! binary search over the index of first prices (it fits in L1), then two cache lines of
+//! the chunk (see [`Chunk`]), and an insert or delete moves at most one chunk's tail.
+//! Prices are stored ascending on both sides; the book reads bids backwards.
 
 /// Levels per chunk: an insert or delete moves at most one chunk's tail. 32 measured
 /// best on the Binance capture (4.14 ms against 4.3 ms for 64 and 4.25 ms for 16):

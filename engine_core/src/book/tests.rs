@@ -147,7 +147,8 @@ fn five_thousand_levels_stay_small() {
         )
         .expect("ask");
     }
-    // Payload per level is 24 bytes (key + slot); B-tree nodes add well under 2x.
+    // Payload per level is 24 bytes (price + slot); chunks, half to fully used, add
+    // under 2x (the Python memory test measures the whole book).
     assert_eq!((b.len(Side::Bid), b.len(Side::Ask)), (5_000, 5_000));
     assert_eq!(std::mem::size_of::<Slot>() + std::mem::size_of::<i64>(), 24);
     assert_eq!(b.best(Side::Bid).map(|l| l.px), Some(50_000));
