@@ -276,8 +276,8 @@ def py_mark_each(
     return out
 
 
-#: The issue's target, per position. Measured 25.9-27.2x over eight runs (0.077 ms
-#: against 2.0 ms for Python): linear ~1.7 ns a position, inverse ~13 ns (the 28-digit
+#: The issue's target, per position. Measured 25.5-26.2x over six runs (0.079 ms
+#: against 2.0 ms for Python): linear ~1.7 ns a position, inverse ~14 ns (the 28-digit
 #: quotient from an f64 estimate made exact with integer multiplications, 16 positions at
 #: a time; see `engine_core/src/risk/quotient.rs` and `cargo bench --bench risk`).
 MTM_TARGET = 20.0

@@ -309,25 +309,39 @@ fn inverse_batches<const DIRECT: bool>(
     for (b, idx) in (&mut batches).enumerate() {
         let idx: &[u32; BATCH] = idx.try_into().ok()?;
         // Gather (positions of an instrument too large for i64 keep n = 0, which the
-        // batch leaves to `one_inverse` below).
+        // batch leaves to `one_inverse` below). A zero numerator (the mark at the entry,
+        // or no quantity) is common enough that it must not send its batch there: the
+        // batch gets 3 d in its place (a quotient well inside the fast path's bounds, for
+        // any d) and the zero is written after.
         let (mut n, mut d, mut scale) = ([0_i64; BATCH], [0_i64; BATCH], [0_i32; BATCH]);
+        let mut zeros = 0_u32; // bit j: n[j] was 0
+        const _: () = assert!(BATCH <= u32::BITS as usize);
         let rcp: &[f64; BATCH] = grid.rcp[b * BATCH..][..BATCH].try_into().ok()?;
         for j in 0..BATCH {
             let k = idx[j] as usize;
             let x = out[k];
             scale[j] = x.scale;
-            if DIRECT {
-                (n[j], d[j]) = (x.mant as i64, grid.e[k] as i64);
+            let (nj, dj) = if DIRECT {
                 debug_assert_eq!(rcp[j].to_bits(), recip(grid.e[k]).to_bits());
+                (x.mant as i64, grid.e[k] as i64)
             } else {
                 let c = &cs[inst[k] as usize];
-                if c.small {
-                    (n[j], d[j]) = (x.mant as i64, grid.e[k] as i64 * c.fe64);
+                if !c.small {
+                    continue;
                 }
-            }
+                (x.mant as i64, grid.e[k] as i64 * c.fe64)
+            };
+            zeros |= u32::from(nj == 0) << j;
+            n[j] = if nj == 0 { dj.wrapping_mul(3) } else { nj };
+            d[j] = dj;
         }
         // With `DIRECT`, d is the entry and its reciprocal is kept in the grid.
-        if !div28_batch::<DIRECT>(&n, &d, rcp, &scale, idx, out) {
+        if div28_batch::<DIRECT>(&n, &d, rcp, &scale, idx, out) {
+            while zeros != 0 {
+                out[idx[zeros.trailing_zeros() as usize] as usize] = Exact::default();
+                zeros &= zeros - 1;
+            }
+        } else {
             // Some quotient was left to `round28`: redo the batch one by one.
             for k in idx {
                 out[*k as usize] = one_inverse(grid, inst, cs, *k as usize)?;
@@ -492,21 +506,23 @@ mod tests {
         /// The grid, its two passes and the batched quotients against the plain sum: many
         /// instruments and positions (batches and a remainder), scales that grow as
         /// positions arrive (rescaling the grid and its reciprocals), marks with more
-        /// decimals than the entries, and in `wide` cases amounts too large for the i64
-        /// or the batched path, or for the grid.
+        /// decimals than the entries, positions entered at the mark, and in `wide` cases
+        /// amounts too large for the i64 or the batched path, or for the grid.
         #[test]
         fn mark_each_equals_one_at_a_time(
             (terms, rows, marks) in prop_oneof![3 => case(false), 1 => case(true)],
         ) {
             let mut book = Portfolio::new(terms.clone());
             let mut kept = Vec::new();
-            for (i, q, e) in rows {
+            let marks = &marks[..terms.len()];
+            for (k, (i, q, e)) in rows.into_iter().enumerate() {
                 let i = i % terms.len();
+                // Every seventh position entered at the mark: a zero numerator.
+                let e = if k % 7 == 3 { marks[i] } else { e };
                 if book.push(i, q, e).is_ok() {
                     kept.push((i, q, e));
                 }
             }
-            let marks = &marks[..terms.len()];
             let got: Vec<(i128, i32)> = book
                 .mark_each(marks)
                 .expect("in range")
