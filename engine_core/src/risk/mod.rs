@@ -21,6 +21,7 @@ pub mod gatekeeper;
 pub mod limits;
 mod marks;
 pub mod portfolio;
+mod quotient;
 pub mod verdict;
 
 #[cfg(test)]

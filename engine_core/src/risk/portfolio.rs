@@ -9,8 +9,9 @@
 //! - inverse (USD): `upl = m (px sum q/e - sum q)`, `net = m sum q`, `gross = m sum |q|`.
 //!
 //! Linear sums are exact; each inverse `q/e` rounds to 28 significant digits when the
-//! position is added. [`Portfolio::mark_each`] gives every position's own USD PnL in one
-//! integer pass ([`super::marks`]); [`Portfolio::unrealised`] in its settle currency.
+//! position is added. [`Portfolio::mark_each`] gives every position's own USD PnL from
+//! integers kept per position ([`super::marks`]); [`Portfolio::unrealised`] in its settle
+//! currency.
 
 pub use super::marks::Exact;
 use super::marks::Grid;
