@@ -143,38 +143,16 @@ impl<'a> Scanner<'a> {
         let start = self.i;
         if self.peek()? == b'"' {
             self.i += 1;
-            if let Some(f) = self.plain_decimal(b'"') {
-                return Some(f);
+            if let Some((f, end)) = digits_at(self.b, self.i) {
+                if self.b.get(end) == Some(&b'"') {
+                    self.i = end + 1;
+                    return Some(f);
+                }
             }
             self.i = start;
             return Fixed::parse_ascii(self.string_bytes()?);
         }
         Fixed::parse_ascii(self.number_bytes()?)
-    }
-
-    /// The common case in one pass: `digits[.digits]` (at most 18 digits) up to the
-    /// byte `end`, which is consumed. None (position unspecified) for anything else.
-    #[inline]
-    fn plain_decimal(&mut self, end: u8) -> Option<Fixed> {
-        let rest = self.b.get(self.i..)?;
-        let (mut m, mut n, mut dot) = (0i64, 0u32, u32::MAX);
-        for (k, &c) in rest.iter().enumerate() {
-            let d = c.wrapping_sub(b'0');
-            if d < 10 {
-                // Wrapping is harmless: more than 18 digits is refused below.
-                m = m.wrapping_mul(10).wrapping_add(i64::from(d));
-                n += 1;
-            } else if c == b'.' && dot == u32::MAX {
-                dot = n;
-            } else if c == end && n > 0 && n <= 18 {
-                self.i += k + 1;
-                let scale = if dot == u32::MAX { 0 } else { n - dot };
-                return Some(Fixed::new(m, scale as u8));
-            } else {
-                return None;
-            }
-        }
-        None
     }
 
     /// Skip one value of any type.
