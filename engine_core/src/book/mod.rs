@@ -5,8 +5,9 @@
 //! level also remembers how many decimals the venue wrote, so the original text can be
 //! rebuilt byte for byte for checksums (OKX) and for display.
 //!
-//! Each side is a [`side::SideLevels`]: price-sorted chunks with a flat index, because
-//! venues insert and delete levels at every depth (see that module for the measurements).
+//! Each side is a [`side::SideLevels`]: a dense window of prices around the touch in
+//! front of price-sorted chunks, because venues update every depth but most often near
+//! the best price (see that module for the measurements).
 
 mod analytics;
 mod side;
@@ -108,12 +109,23 @@ impl Iterator for Levels<'_> {
 impl ExactSizeIterator for Levels<'_> {}
 
 /// An L2 book for one instrument.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Book {
     bids: SideLevels,
     asks: SideLevels,
     px_scale: u8,
     sz_scale: u8,
+}
+
+impl Default for Book {
+    fn default() -> Self {
+        Book {
+            bids: SideLevels::new(true),
+            asks: SideLevels::new(false),
+            px_scale: 0,
+            sz_scale: 0,
+        }
+    }
 }
 
 impl Book {

@@ -1,5 +1,6 @@
-//! One side of a book: levels sorted by price in chunks of at most [`CAP`], with a flat
-//! index of each chunk's first price.
+//! Levels sorted by price in chunks of at most [`CAP`], with a flat index of each chunk's
+//! first price: the part of a side outside the dense window (see `ladder`), and the whole
+//! of a shallow side.
 //!
 //! Why not a `BTreeMap`: on Binance's 1000-level window every other update lands deep in
 //! the book, and the B-tree's scattered nodes made the book 65% of replay time (cache
@@ -14,13 +15,7 @@
 /// half the bytes moved of 64, and the index of first prices still fits in L1.
 pub(crate) const CAP: usize = 32;
 
-/// What a side stores per price besides the price itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Slot {
-    pub sz: i64,
-    /// Decimals of the venue's price and size text (for checksums), packed.
-    pub dps: u16,
-}
+use super::Slot;
 
 /// Levels per segment: one 64-byte cache line of prices.
 const SEG: usize = 8;
@@ -89,7 +84,7 @@ impl Chunk {
 
 /// Price-sorted levels of one side.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SideLevels {
+pub(crate) struct Chunked {
     // Boxed on purpose: a split inserts into this Vec, which then moves 8-byte pointers
     // rather than ~1.2 KiB chunks.
     #[allow(clippy::vec_box)]
@@ -102,19 +97,16 @@ pub(crate) struct SideLevels {
     hint: usize,
 }
 
-impl SideLevels {
+impl Chunked {
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     pub fn clear(&mut self) {
         self.chunks.clear();
         self.firsts.clear();
         self.len = 0;
+        self.hint = 0;
     }
 
     /// The chunk that holds (or would hold) `px`.
@@ -165,7 +157,18 @@ impl SideLevels {
             }
             Err(i) => i,
         };
-        let (ci, pos) = if self.chunks[ci].len == CAP {
+        let (ci, pos) = if self.chunks[ci].len == CAP && pos == CAP && ci + 1 == self.chunks.len() {
+            // Past the highest price (a snapshot loaded in order): a new chunk, so the
+            // full one stays full instead of being split into two half-empty ones.
+            self.chunks.push(Chunk::new());
+            self.firsts.push(px);
+            (ci + 1, 0)
+        } else if self.chunks[ci].len == CAP && pos == 0 && ci == 0 {
+            // Below the lowest price (bids loaded best first): likewise.
+            self.chunks.insert(0, Chunk::new());
+            self.firsts.insert(0, px);
+            (0, 0)
+        } else if self.chunks[ci].len == CAP {
             // Split the full chunk in halves; the new level goes into one of them.
             let half = CAP / 2;
             let mut right = Chunk::new();
@@ -245,6 +248,24 @@ impl SideLevels {
         true
     }
 
+    /// Move every level with `lo <= price < hi` out of this side into `out`, ascending.
+    pub fn take_range(&mut self, lo: i64, hi: i64, out: &mut Vec<(i64, Slot)>) {
+        let start = out.len();
+        for c in &self.chunks[self.chunk_of(lo).min(self.chunks.len())..] {
+            if c.px[0] >= hi {
+                break;
+            }
+            for (&p, s) in c.px[..c.len].iter().zip(&c.slot) {
+                if (lo..hi).contains(&p) {
+                    out.push((p, *s));
+                }
+            }
+        }
+        for &(p, _) in &out[start..] {
+            self.remove(p);
+        }
+    }
+
     /// Lowest price level.
     pub fn first(&self) -> Option<(i64, &Slot)> {
         let c = self.chunks.first()?;
@@ -312,7 +333,7 @@ impl SideLevels {
 /// An iterator over a side in either direction.
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor<'a> {
-    side: &'a SideLevels,
+    side: &'a Chunked,
     chunk: usize,
     /// Ascending: next index to read. Descending: one past the next index to read.
     pos: usize,
@@ -374,7 +395,7 @@ mod tests {
         fn matches_btreemap_through_splits_and_merges(
             ops in prop::collection::vec((0i64..600, 0i64..4), 0..3_000),
         ) {
-            let mut side = SideLevels::default();
+            let mut side = Chunked::default();
             let mut model = BTreeMap::new();
             for (px, sz) in ops {
                 if sz == 0 {
@@ -410,7 +431,7 @@ mod tests {
 
     #[test]
     fn sequential_fill_then_drain_from_both_ends() {
-        let mut side = SideLevels::default();
+        let mut side = Chunked::default();
         for p in 0..1_000 {
             side.set(p, slot(1));
         }
