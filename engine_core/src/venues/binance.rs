@@ -322,13 +322,10 @@ impl Binance {
         ts_recv: i64,
     ) -> Result<Handled, VenueError> {
         let ts_event = ms_to_ns(m.event_ms);
-        if !self.sync.contains_key(m.symbol) {
-            self.sync.insert(m.symbol.to_owned(), SymbolSync::default());
-        }
-        let sync = self
-            .sync
-            .get_mut(m.symbol)
-            .unwrap_or_else(|| unreachable!("inserted above"));
+        let sync = match self.sync.get_mut(m.symbol) {
+            Some(s) => s,
+            None => self.sync.entry(m.symbol.to_owned()).or_default(),
+        };
         let ib = ctx.book_mut(m.symbol);
         if ib.synced {
             let in_order = if sync.awaiting_bridge {

@@ -340,7 +340,12 @@ pub const MAX_NAMES: usize = 65_536;
 /// Books, counters and the outgoing events of one feed; normalisers act through it.
 #[derive(Debug, Default)]
 pub struct FeedCtx {
-    books: HashMap<Arc<str>, InstrumentBook>,
+    /// Books in creation order, found through `book_at`.
+    books: Vec<InstrumentBook>,
+    book_at: HashMap<Arc<str>, usize>,
+    /// The book used last: handling one message asks for the same book several times,
+    /// and comparing its name is cheaper than hashing it each time.
+    last_book: usize,
     symbols: std::collections::HashSet<Arc<str>>,
     /// Outcome counters.
     pub stats: FeedStats,
@@ -391,24 +396,34 @@ impl FeedCtx {
 
     /// The book for `symbol`, created empty and unsynced on first use.
     pub fn book_mut(&mut self, symbol: &str) -> &mut InstrumentBook {
-        if !self.books.contains_key(symbol) {
-            let key = self.intern(symbol);
-            self.books.insert(key.clone(), InstrumentBook::new(key));
+        let i = match self.books.get(self.last_book) {
+            Some(ib) if *ib.symbol == *symbol => self.last_book,
+            _ => self.book_index(symbol),
+        };
+        self.last_book = i;
+        &mut self.books[i]
+    }
+
+    /// Where `symbol`'s book is, creating it if needed.
+    fn book_index(&mut self, symbol: &str) -> usize {
+        if let Some(&i) = self.book_at.get(symbol) {
+            return i;
         }
-        self.books
-            .get_mut(symbol)
-            .unwrap_or_else(|| unreachable!("inserted above"))
+        let key = self.intern(symbol);
+        self.books.push(InstrumentBook::new(key.clone()));
+        self.book_at.insert(key, self.books.len() - 1);
+        self.books.len() - 1
     }
 
     /// The book for `symbol`, if any.
     #[must_use]
     pub fn book(&self, symbol: &str) -> Option<&InstrumentBook> {
-        self.books.get(symbol)
+        self.book_at.get(symbol).map(|&i| &self.books[i])
     }
 
     /// All books.
     pub fn books(&self) -> impl Iterator<Item = &InstrumentBook> {
-        self.books.values()
+        self.books.iter()
     }
 
     /// Record that a snapshot/delta was applied to `symbol`'s book: count it, track
@@ -460,7 +475,7 @@ impl FeedCtx {
 
     /// Mark every book unsynced and empty (connection lost); no fault is counted.
     pub fn reset_all(&mut self) {
-        for ib in self.books.values_mut() {
+        for ib in &mut self.books {
             ib.book.clear();
             ib.synced = false;
             ib.seq = 0;
