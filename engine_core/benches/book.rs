@@ -10,23 +10,28 @@ use engine_core::book::{Book, Side};
 use engine_core::decimal::Fixed;
 use engine_core::venues::{Feed, FeedOptions, Venue};
 
-fn book_200() -> Book {
+/// `n` levels a side, `step` ticks apart, around 60,000.0.
+fn book(n: i64, step: i64) -> Book {
     let mut b = Book::with_scales(1, 3);
-    for i in 0..200i64 {
+    for i in 0..n {
         b.apply(
             Side::Bid,
-            Fixed::new(600_000 - i, 1),
+            Fixed::new(600_000 - i * step, 1),
             Fixed::new(1_000 + i, 3),
         )
         .expect("bid");
         b.apply(
             Side::Ask,
-            Fixed::new(600_001 + i, 1),
+            Fixed::new(600_001 + i * step, 1),
             Fixed::new(1_000 + i, 3),
         )
         .expect("ask");
     }
     b
+}
+
+fn book_200() -> Book {
+    book(200, 1)
 }
 
 fn bench_book(c: &mut Criterion) {
@@ -53,10 +58,30 @@ fn bench_book(c: &mut Criterion) {
                 .expect("delete");
         });
     });
+    // A Binance-like deep side: 2,000 levels over 6,000 ticks, so a third of them sit
+    // in the dense window around the touch and the rest in the sorted chunks. Updates
+    // stride through the whole side, deep levels included.
+    let mut b3 = book(2_000, 3);
+    let mut j = 0i64;
+    c.bench_function("book/delta_update_2000_levels_whole_side", |bch| {
+        bch.iter(|| {
+            j = (j + 7) % 2_000;
+            b3.apply(
+                Side::Bid,
+                Fixed::new(600_000 - j * 3, 1),
+                Fixed::new(2_000 + j, 3),
+            )
+            .expect("update");
+        });
+    });
     let deep = book_200();
     c.bench_function("book/vwap_sweep_50_levels", |bch| {
         // Sizes 1.000..1.049 over 50 levels: ask for just under their sum.
         bch.iter(|| black_box(deep.sweep(Side::Ask, black_box(51_000))));
+    });
+    c.bench_function("book/vwap_sweep_50_levels_windowed_side", |bch| {
+        // The same sweep on the deep book, whose reads merge window and chunks.
+        bch.iter(|| black_box(b3.sweep(Side::Ask, black_box(51_000))));
     });
 }
 

@@ -341,6 +341,14 @@ pub(crate) struct Cursor<'a> {
     remaining: usize,
 }
 
+impl Cursor<'_> {
+    /// Read at most `n` more levels (then `None`); the position is kept, so a later
+    /// `limit` resumes where this one stopped.
+    pub fn limit(&mut self, n: usize) {
+        self.remaining = n;
+    }
+}
+
 impl<'a> Iterator for Cursor<'a> {
     type Item = (i64, &'a Slot);
 

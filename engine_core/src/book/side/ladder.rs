@@ -142,7 +142,9 @@ impl Ladder {
     pub fn cursor(&self, ascending: bool) -> LadderCursor<'_> {
         let word = if ascending { 0 } else { WORDS - 1 };
         LadderCursor {
-            ladder: self,
+            base: self.base,
+            bits: &self.bits,
+            slots: &self.slots,
             word,
             mask: self.bits[word],
             ascending,
@@ -154,12 +156,30 @@ impl Ladder {
 /// Occupied levels of a [`Ladder`] in either direction.
 #[derive(Debug, Clone)]
 pub(crate) struct LadderCursor<'a> {
-    ladder: &'a Ladder,
+    base: i64,
+    /// Empty for [`LadderCursor::empty`].
+    bits: &'a [u64],
+    slots: &'a [Slot],
     /// The word being read, and its bits not yet returned.
     word: usize,
     mask: u64,
     ascending: bool,
     remaining: usize,
+}
+
+impl LadderCursor<'_> {
+    /// A cursor over no levels (a side without a window).
+    pub fn empty() -> Self {
+        LadderCursor {
+            base: 0,
+            bits: &[],
+            slots: &[],
+            word: 0,
+            mask: 0,
+            ascending: true,
+            remaining: 0,
+        }
+    }
 }
 
 impl<'a> Iterator for LadderCursor<'a> {
@@ -177,7 +197,7 @@ impl<'a> Iterator for LadderCursor<'a> {
             } else {
                 self.word - 1
             };
-            self.mask = self.ladder.bits[self.word];
+            self.mask = self.bits[self.word];
         }
         let b = if self.ascending {
             let b = self.mask.trailing_zeros() as usize;
@@ -190,7 +210,7 @@ impl<'a> Iterator for LadderCursor<'a> {
         };
         self.remaining -= 1;
         let i = self.word * 64 + b;
-        Some((self.ladder.price(i), &self.ladder.slots[i]))
+        Some((self.base + i as i64, &self.slots[i]))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
