@@ -293,6 +293,10 @@ impl Book {
         // 0.1 tick). Everything else (errors, a first finer value) is out of line.
         if px.mantissa > 0 && sz.mantissa >= 0 {
             if let (Some(p), Some(s)) = (px.at_scale(self.px_scale), sz.at_scale(self.sz_scale)) {
+                if p == i64::MAX {
+                    // Reserved: the sides mark unused price slots with it.
+                    return Err(BookError::OutOfRange(px.to_string()));
+                }
                 return Ok(Level {
                     px: p,
                     sz: s,
@@ -314,6 +318,7 @@ impl Book {
             return Err(BookError::NegativeSize(sz.to_string()));
         }
         let p = match px.at_scale(self.px_scale) {
+            Some(i64::MAX) => return Err(BookError::OutOfRange(px.to_string())),
             Some(p) => p,
             None => {
                 self.grow_px_scale(px.min_scale(), px)?;

@@ -75,6 +75,11 @@ fn rejects_bad_levels_and_leaves_book_unchanged() {
         b.apply_text(Side::Bid, "abc", "1"),
         Err(BookError::Decimal(_))
     ));
+    // The largest integer is reserved by the sides; refused, not stored.
+    assert!(matches!(
+        b.apply(Side::Ask, Fixed::new(i64::MAX, 0), Fixed::new(1, 0)),
+        Err(BookError::OutOfRange(_))
+    ));
     assert_eq!((b.len(Side::Bid), b.len(Side::Ask)), before);
 }
 
