@@ -286,7 +286,7 @@ impl Book {
     }
 
     /// Convert venue values to a level at this book's scales, growing them if needed.
-    #[inline]
+    #[inline(always)]
     fn make_level(&mut self, px: Fixed, sz: Fixed) -> Result<Level, BookError> {
         // The steady state: positive values that the book's scales represent as they
         // are, or by an exact constant-divisor rescale (a venue padding `61800.20` for a
