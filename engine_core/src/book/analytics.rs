@@ -2,6 +2,8 @@
 //! VWAP / impact price of sweeping a size. All exact: notionals are i128 at
 //! `px_scale + sz_scale` decimals, so no rounding happens until the caller divides.
 
+use std::ops::ControlFlow;
+
 use super::{Book, Side};
 use crate::decimal::Fixed;
 
@@ -71,7 +73,7 @@ impl Book {
             return out;
         }
         let mut left = qty;
-        for l in self.levels(side) {
+        let _ = self.walk_levels(side, |l| {
             let take = left.min(l.sz);
             out.filled += take;
             out.notional += i128::from(take) * i128::from(l.px);
@@ -79,9 +81,11 @@ impl Book {
             out.levels += 1;
             left -= take;
             if left == 0 {
-                break;
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-        }
+        });
         out
     }
 
@@ -100,7 +104,7 @@ impl Book {
         let up_qty = i128::from(crate::decimal::pow10(scale - qty.scale));
         let up_book = i128::from(crate::decimal::pow10(scale - self.sz_scale));
         let mut left = i128::from(qty.mantissa) * up_qty;
-        for l in self.levels(side) {
+        let _ = self.walk_levels(side, |l| {
             let take = left.min(i128::from(l.sz) * up_book);
             out.filled += take;
             out.notional += take * i128::from(l.px);
@@ -108,9 +112,11 @@ impl Book {
             out.levels += 1;
             left -= take;
             if left == 0 {
-                break;
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-        }
+        });
         out
     }
 
@@ -124,18 +130,19 @@ impl Book {
         let two_mid = i128::from(b.px) + i128::from(a.px);
         let bps = i128::from(bps);
         let (mut size, mut notional) = (0i128, 0i128);
-        for l in self.levels(side) {
+        let _ = self.walk_levels(side, |l| {
             let lhs = i128::from(l.px) * 20_000;
             let inside = match side {
                 Side::Bid => lhs >= two_mid * (10_000 - bps),
                 Side::Ask => lhs <= two_mid * (10_000 + bps),
             };
             if !inside {
-                break;
+                return ControlFlow::Break(());
             }
             size += i128::from(l.sz);
             notional += i128::from(l.sz) * i128::from(l.px);
-        }
+            ControlFlow::Continue(())
+        });
         (size, notional)
     }
 

@@ -14,6 +14,8 @@ mod side;
 
 pub use analytics::{QtySweep, Sweep};
 
+use std::ops::ControlFlow;
+
 use side::{Cursor, SideLevels, Slot};
 
 use crate::decimal::{format_fixed, pow10, rescale, DecimalError, Fixed, MAX_SCALE};
@@ -241,6 +243,21 @@ impl Book {
             Side::Bid => self.bids.cursor(false),
             Side::Ask => self.asks.cursor(true),
         })
+    }
+
+    /// Call `f` on the levels of a side, best first, until it breaks: the order of
+    /// [`Book::levels`], in tighter loops (what the sweeps and depth sums use).
+    #[inline(always)]
+    pub fn walk_levels<B>(
+        &self,
+        side: Side,
+        mut f: impl FnMut(Level) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        let visit = |p: i64, s: &Slot| f(level(p, s));
+        match side {
+            Side::Bid => self.bids.walk(false, visit),
+            Side::Ask => self.asks.walk(true, visit),
+        }
     }
 
     /// Size at an exact price (integer at the book's price scale), if the level exists.

@@ -15,6 +15,8 @@
 /// half the bytes moved of 64, and the index of first prices still fits in L1.
 pub(crate) const CAP: usize = 32;
 
+use std::ops::ControlFlow;
+
 use super::Slot;
 
 /// Levels per segment: one 64-byte cache line of prices.
@@ -264,6 +266,43 @@ impl Chunked {
         for &(p, _) in &out[start..] {
             self.remove(p);
         }
+    }
+
+    /// Call `f` on the levels priced `lo..=hi`, ascending or descending, until it breaks.
+    /// Each chunk is read as one slice, so the loop is tight (analytics read this way).
+    #[inline(always)]
+    pub fn walk<B>(
+        &self,
+        ascending: bool,
+        lo: i64,
+        hi: i64,
+        f: &mut impl FnMut(i64, &Slot) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        if ascending {
+            for c in self.chunks.iter().skip(self.chunk_of(lo)) {
+                for (&p, s) in c.px[..c.len].iter().zip(&c.slot) {
+                    if p > hi {
+                        return ControlFlow::Continue(());
+                    }
+                    if p >= lo {
+                        f(p, s)?;
+                    }
+                }
+            }
+        } else {
+            let end = (self.chunk_of(hi) + 1).min(self.chunks.len());
+            for c in self.chunks[..end].iter().rev() {
+                for (&p, s) in c.px[..c.len].iter().zip(&c.slot[..c.len]).rev() {
+                    if p < lo {
+                        return ControlFlow::Continue(());
+                    }
+                    if p <= hi {
+                        f(p, s)?;
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
     }
 
     /// Lowest price level.

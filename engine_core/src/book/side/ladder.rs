@@ -6,6 +6,8 @@
 //! sorted chunks each of those updates paid a search through a side that lives in L2
 //! plus a memmove; here it is one store and one bit.
 
+use std::ops::ControlFlow;
+
 use super::Slot;
 
 /// Prices in the window.
@@ -43,6 +45,12 @@ impl Ladder {
 
     pub fn base(&self) -> i64 {
         self.base
+    }
+
+    /// The highest price the window covers (or `i64::MAX` if that is lower: a window
+    /// near the top of the integer range).
+    pub fn top(&self) -> i64 {
+        self.base.saturating_add(W as i64 - 1)
     }
 
     pub fn len(&self) -> usize {
@@ -137,6 +145,37 @@ impl Ladder {
             .enumerate()
             .filter(move |(i, _)| bits[i / 64] & (1 << (i % 64)) != 0)
             .map(|(_, s)| s)
+    }
+
+    /// Call `f` on every level, ascending or descending, until it breaks.
+    #[inline(always)]
+    pub fn walk<B>(
+        &self,
+        ascending: bool,
+        f: &mut impl FnMut(i64, &Slot) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        // Descending reads bit-reversed words, so both directions take the lowest set
+        // bit with `tzcnt` and clear it with `x & (x - 1)`: a one-cycle chain per level.
+        let flip = |x: u64| if ascending { x } else { x.reverse_bits() };
+        let at = |b: u32| {
+            if ascending {
+                b as usize
+            } else {
+                63 - b as usize
+            }
+        };
+        let mut words = flip(self.summary);
+        while words != 0 {
+            let w = at(words.trailing_zeros());
+            words &= words - 1;
+            let mut bits = flip(self.bits[w]);
+            while bits != 0 {
+                let i = w * 64 + at(bits.trailing_zeros());
+                bits &= bits - 1;
+                f(self.price(i), &self.slots[i])?;
+            }
+        }
+        ControlFlow::Continue(())
     }
 
     pub fn cursor(&self, ascending: bool) -> LadderCursor<'_> {
