@@ -154,9 +154,7 @@ impl Ladder {
         ascending: bool,
         f: &mut impl FnMut(i64, &Slot) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
-        // Descending reads bit-reversed words, so both directions take the lowest set
-        // bit with `tzcnt` and clear it with `x & (x - 1)`: a one-cycle chain per level.
-        let flip = |x: u64| if ascending { x } else { x.reverse_bits() };
+        // See `flip`: a one-cycle dependency chain per level in both directions.
         let at = |b: u32| {
             if ascending {
                 b as usize
@@ -164,11 +162,11 @@ impl Ladder {
                 63 - b as usize
             }
         };
-        let mut words = flip(self.summary);
+        let mut words = flip(self.summary, ascending);
         while words != 0 {
             let w = at(words.trailing_zeros());
             words &= words - 1;
-            let mut bits = flip(self.bits[w]);
+            let mut bits = flip(self.bits[w], ascending);
             while bits != 0 {
                 let i = w * 64 + at(bits.trailing_zeros());
                 bits &= bits - 1;
@@ -185,10 +183,21 @@ impl Ladder {
             bits: &self.bits,
             slots: &self.slots,
             word,
-            mask: self.bits[word],
+            mask: flip(self.bits[word], ascending),
             ascending,
             remaining: self.count,
         }
+    }
+}
+
+/// A bitmap word in reading order: descending reads it bit-reversed, so both directions
+/// take the lowest set bit with `tzcnt` and clear it with `x & (x - 1)`.
+#[inline]
+fn flip(x: u64, ascending: bool) -> u64 {
+    if ascending {
+        x
+    } else {
+        x.reverse_bits()
     }
 }
 
@@ -199,7 +208,7 @@ pub(crate) struct LadderCursor<'a> {
     /// Empty for [`LadderCursor::empty`].
     bits: &'a [u64],
     slots: &'a [Slot],
-    /// The word being read, and its bits not yet returned.
+    /// The word being read, and its bits not yet returned (in reading order, see `flip`).
     word: usize,
     mask: u64,
     ascending: bool,
@@ -236,17 +245,11 @@ impl<'a> Iterator for LadderCursor<'a> {
             } else {
                 self.word - 1
             };
-            self.mask = self.bits[self.word];
+            self.mask = flip(self.bits[self.word], self.ascending);
         }
-        let b = if self.ascending {
-            let b = self.mask.trailing_zeros() as usize;
-            self.mask &= self.mask - 1;
-            b
-        } else {
-            let b = 63 - self.mask.leading_zeros() as usize;
-            self.mask &= !(1 << b);
-            b
-        };
+        let b = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        let b = if self.ascending { b } else { 63 - b };
         self.remaining -= 1;
         let i = self.word * 64 + b;
         Some((self.base + i as i64, &self.slots[i]))
