@@ -227,3 +227,67 @@ proptest! {
         }
     }
 }
+
+/// A naive sweep of a model side, best first: (filled, notional, worst price, levels).
+fn model_sweep(levels: &[(i64, i64)], qty: i64) -> (i64, i128, Option<i64>, usize) {
+    let (mut left, mut notional, mut worst, mut n) = (qty, 0i128, None, 0);
+    for &(px, sz) in levels {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(sz);
+        notional += i128::from(take) * i128::from(px);
+        left -= take;
+        worst = Some(px);
+        n += 1;
+    }
+    (qty - left, notional, worst, n)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Deep sides (dense windows and chunks both in use) under a drifting market, with a
+    /// finer price arriving midway (every stored price is rescaled): levels, best prices
+    /// and sweeps from either side match a naive model.
+    #[test]
+    fn deep_book_matches_model_through_drift_and_a_scale_change(
+        steps in prop::collection::vec((side_strategy(), -60i64..60, 1i64..3_000, 0i64..6), 500..2_500),
+        finer_at in 0usize..2_500,
+        qty in 1i64..5_000,
+    ) {
+        let mut book = Book::with_scales(1, 0);
+        let mut model: Model = Default::default();
+        let mut mid = 500_000i64;
+        let mut scale_up = 1i64;
+        for (i, (side, drift, offset, sz)) in steps.into_iter().enumerate() {
+            mid += drift;
+            let px = match side {
+                Side::Bid => mid - offset,
+                Side::Ask => mid + offset,
+            };
+            if i == finer_at {
+                // One price with an extra decimal: the book's scale grows by one.
+                book.apply(side, Fixed::new(px * 10 + 5, 2), Fixed::new(1, 0)).expect("finer");
+                scale_up = 10;
+                let m = Model::default();
+                let old = std::mem::replace(&mut model, m);
+                model.0 = old.0.into_iter().map(|(p, s)| (p * 10, s)).collect();
+                model.1 = old.1.into_iter().map(|(p, s)| (p * 10, s)).collect();
+                model_apply(&mut model, side, px * 10 + 5, 1);
+            }
+            book.apply(side, Fixed::new(px, 1), Fixed::new(sz, 0)).expect("delta");
+            model_apply(&mut model, side, px * scale_up, sz);
+        }
+        let want_bids: Vec<(i64, i64)> = model.0.iter().rev().map(|(p, s)| (*p, *s)).collect();
+        let want_asks: Vec<(i64, i64)> = model.1.iter().map(|(p, s)| (*p, *s)).collect();
+        for (side, want) in [(Side::Bid, &want_bids), (Side::Ask, &want_asks)] {
+            let got: Vec<(i64, i64)> = book.levels(side).map(|l| (l.px, l.sz)).collect();
+            prop_assert_eq!(&got, want);
+            prop_assert_eq!(book.best(side).map(|l| l.px), want.first().map(|l| l.0));
+            let s = book.sweep(side, qty);
+            let (filled, notional, worst, n) = model_sweep(want, qty);
+            prop_assert_eq!((s.filled, s.notional, s.worst_px, s.levels), (filled, notional, worst, n));
+        }
+    }
+}
