@@ -74,6 +74,21 @@ fn bench_book(c: &mut Criterion) {
             .expect("update");
         });
     });
+    // The worst case for the window: the best ask jumps 600 ticks down and back while
+    // deep levels keep updating, so the window moves twice per iteration: down with
+    // the jump, back up with the next deep update (the window only moves on an update
+    // outside it).
+    let mut b4 = book(2_000, 3);
+    c.bench_function("book/window_moves_2000_levels_two_per_iter", |bch| {
+        bch.iter(|| {
+            b4.apply(Side::Ask, Fixed::new(599_401, 1), Fixed::new(1, 3))
+                .expect("jump");
+            b4.apply(Side::Ask, Fixed::new(599_401, 1), Fixed::new(0, 3))
+                .expect("back");
+            b4.apply(Side::Ask, Fixed::new(604_000, 1), Fixed::new(7, 3))
+                .expect("deep");
+        });
+    });
     let deep = book_200();
     c.bench_function("book/vwap_sweep_50_levels", |bch| {
         // Sizes 1.000..1.049 over 50 levels: ask for just under their sum.

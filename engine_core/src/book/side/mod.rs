@@ -36,6 +36,13 @@ const MARGIN: i64 = W as i64 / 8;
 /// moves. Hysteresis: a market wobbling around one price never moves it back and forth.
 const SLACK: u64 = W as u64 / 4;
 
+/// Updates outside the window between two moves of it. A move costs O(levels moved),
+/// ~6 µs for 200 levels; a best price jumping back and forth by more than [`SLACK`] with
+/// every update would otherwise pay that each time. This bounds the cost to 1/64 of a
+/// move per update outside the window, and delays a genuine move by at most 64 slower
+/// updates (about one Binance message).
+const MOVE_AFTER: u32 = 64;
+
 /// Price-sorted levels of one side.
 #[derive(Debug, Clone)]
 pub(crate) struct SideLevels {
@@ -45,6 +52,8 @@ pub(crate) struct SideLevels {
     high_is_best: bool,
     /// Reused buffer for moving levels between window and chunks.
     scratch: Vec<(i64, Slot)>,
+    /// Updates outside the window since it last moved (see [`MOVE_AFTER`]).
+    far_updates: u32,
 }
 
 impl SideLevels {
@@ -54,6 +63,7 @@ impl SideLevels {
             far: Chunked::default(),
             high_is_best,
             scratch: Vec::new(),
+            far_updates: 0,
         }
     }
 
@@ -117,6 +127,7 @@ impl SideLevels {
     /// enough, or move the window if the best price has left the place it wants.
     #[inline(never)]
     fn after_far_change(&mut self) {
+        self.far_updates = self.far_updates.saturating_add(1);
         let Some(best) = self.best_px() else {
             return;
         };
@@ -126,11 +137,12 @@ impl SideLevels {
             best - MARGIN
         };
         let off = match &self.near {
-            Some(l) => want.abs_diff(l.base()) > SLACK,
+            Some(l) => want.abs_diff(l.base()) > SLACK && self.far_updates >= MOVE_AFTER,
             None => true,
         };
         if off {
             self.move_window(want);
+            self.far_updates = 0;
         }
     }
 
@@ -438,6 +450,32 @@ mod tests {
         assert!(near.index(3_000).is_some() && near.len() > 600);
         assert_eq!(side.last().map(|(p, _)| p), Some(3_000));
         assert_eq!(side.len(), 1_000);
+    }
+
+    #[test]
+    fn window_follows_the_best_price_but_at_most_once_per_64_updates_outside_it() {
+        let mut side = SideLevels::new(false);
+        for p in 0..1_000i64 {
+            side.set(100_000 + p * 3, slot(1));
+        }
+        let base_of = |side: &SideLevels| side.near.as_ref().map(|l| l.base());
+        // The market drops 5,000 ticks: the window follows at once (it has not moved
+        // since it was created).
+        side.set(95_000, slot(2));
+        assert_eq!(base_of(&side), Some(95_000 - MARGIN));
+        // It drops again right away: the window waits for 64 updates outside it.
+        side.set(90_000, slot(2));
+        for k in 2..=MOVE_AFTER as i64 {
+            assert_eq!(
+                base_of(&side),
+                Some(95_000 - MARGIN),
+                "moved after {k} updates"
+            );
+            side.set(500_000 + k, slot(1));
+        }
+        assert_eq!(base_of(&side), Some(90_000 - MARGIN));
+        assert_eq!(side.first().map(|(p, _)| p), Some(90_000));
+        assert_eq!(side.len(), 1_002 + MOVE_AFTER as usize - 1);
     }
 
     #[test]
