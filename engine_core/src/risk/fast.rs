@@ -246,12 +246,15 @@ impl Fast {
             let inst = inst(e, aggs, &f, i, *s);
             f.insts.push(inst);
         }
-        for k in 0..f.insts.len() {
-            if let Some(fi) = &f.insts[k] {
-                let (q, p) = super::bounds::bounds(&f, fi);
-                if let Some(fi) = f.insts[k].as_mut() {
-                    (fi.q_max, fi.p_max) = (q, p);
-                }
+        // The bounds read the whole state, so they are computed before any is stored.
+        let bounds: Vec<_> = f
+            .insts
+            .iter()
+            .map(|fi| fi.as_ref().map(|fi| super::bounds::bounds(&f, fi)))
+            .collect();
+        for (fi, b) in f.insts.iter_mut().zip(bounds) {
+            if let (Some(fi), Some((q, p))) = (fi, b) {
+                (fi.q_max, fi.p_max) = (q, p);
             }
         }
         Some(f)
