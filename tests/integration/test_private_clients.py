@@ -37,6 +37,7 @@ from tests.integration.servers.private_harness import (
     Collector,
     client_for,
     push,
+    running,
     server_for,
 )
 
@@ -71,11 +72,8 @@ def order(case: Case, coid: str, qty: str = "0.01", **over: Any) -> SubmitOrder:
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 @aio
 async def test_stream_login_subscribe_and_real_payloads(case: Case) -> None:
-    server = await server_for(case).start()
-    client = client_for(case, server)
-    assert isinstance(client, ExecutionClient)
-    events = Collector(client)
-    try:
+    async with running(case) as (server, client, events):
+        assert isinstance(client, ExecutionClient)
         # The REST re-sync of the first connection arrives before any push.
         await until(lambda: any(isinstance(e, BalanceReport) for e in events.events), 10, "sync")
         assert any(isinstance(e, PositionReport) for e in events.events)
@@ -87,9 +85,6 @@ async def test_stream_login_subscribe_and_real_payloads(case: Case) -> None:
             await until(lambda: server.counts["pings"] >= 1, 5, "a ping")
             assert server.counts["auth_ok"] == 1 and server.counts["subscribes"] == 1
         assert events.error is None and client.counters["bad_events"] == 0
-    finally:
-        await events.stop()
-        await server.stop()
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -167,10 +162,7 @@ async def test_a_wrong_secret_is_a_typed_auth_error(
 @aio
 async def test_secrets_never_reach_the_logs(case: Case, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    server = await server_for(case).start()
-    client = client_for(case, server)
-    events = Collector(client)
-    try:
+    async with running(case) as (server, client, events):
         await client.place(order(case, "log-1"))
         await client.place(order(case, "log-2", qty="1000"))
         await until(lambda: any(isinstance(e, BalanceReport) for e in events.events), 10, "sync")
@@ -179,18 +171,12 @@ async def test_secrets_never_reach_the_logs(case: Case, caplog: pytest.LogCaptur
         assert f"{case.venue}: POST" in caplog.text or f"{case.venue}: GET" in caplog.text
         for text in (caplog.text, repr(client), repr(client.credentials), repr(client.cfg)):
             assert SECRET not in text and PASSPHRASE not in text
-    finally:
-        await events.stop()
-        await server.stop()
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 @aio
 async def test_reconnect_resyncs_over_rest(case: Case) -> None:
-    server = await server_for(case).start()
-    client = client_for(case, server)
-    events = Collector(client)
-    try:
+    async with running(case) as (server, client, events):
         await until(lambda: any(isinstance(e, BalanceReport) for e in events.events), 10, "sync")
         assert not any(isinstance(e, OrderUpdate) for e in events.events)
         await client.place(order(case, "while-away"))
@@ -212,19 +198,13 @@ async def test_reconnect_resyncs_over_rest(case: Case) -> None:
         assert await push(server, p) == 1
         await until(lambda: p.check(events.events), 5, "stream after reconnect")
         assert events.error is None
-    finally:
-        await events.stop()
-        await server.stop()
 
 
 @aio
 async def test_binance_listen_key_keepalive_and_expiry() -> None:
     case = CASES[0]
-    server = await server_for(case).start()
-    assert isinstance(server, BinancePrivateServer)
-    client = client_for(case, server, listen_key_keepalive_s=0.05)
-    events = Collector(client)
-    try:
+    async with running(case, listen_key_keepalive_s=0.05) as (server, client, events):
+        assert isinstance(server, BinancePrivateServer)
         await until(lambda: client.stream.counters["resync_ok"] == 1, 10, "first sync")
         first = server.listen_key
         await until(lambda: server.counts["PUT listenKey"] >= 2, 5, "listen key keep-alives")
@@ -242,20 +222,14 @@ async def test_binance_listen_key_keepalive_and_expiry() -> None:
         await until(lambda: len(server.stream_keys) == 3, 10, "reconnect after a lapsed key")
         assert len(set(server.stream_keys)) == 3
         assert events.error is None
-    finally:
-        await events.stop()
-        await server.stop()
     assert server.counts["DELETE listenKey"] == 1  # closing releases the key
 
 
 @aio
 async def test_binance_refused_stream_handshake_gets_a_new_listen_key() -> None:
     case = CASES[0]
-    server = await server_for(case).start()
-    assert isinstance(server, BinancePrivateServer)
-    client = client_for(case, server)
-    events = Collector(client)
-    try:
+    async with running(case) as (server, client, events):
+        assert isinstance(server, BinancePrivateServer)
         await until(lambda: client.stream.counters["resync_ok"] == 1, 10, "first sync")
         # The key lapses while away and the POST after the drop fails: the client connects
         # with the lapsed key, is refused at the handshake, and asks for a new key.
@@ -266,6 +240,3 @@ async def test_binance_refused_stream_handshake_gets_a_new_listen_key() -> None:
         assert server.counts["stream_refused"] >= 1 and len(set(server.stream_keys)) == 2
         await until(lambda: client.stream.counters["resync_ok"] == 2, 10, "re-sync")
         assert events.error is None
-    finally:
-        await events.stop()
-        await server.stop()

@@ -24,7 +24,7 @@ from pyengine.messages import (
     PlaceOrder,
     SubmitOrder,
 )
-from tests.integration.servers.private_common import PrivateServer
+from tests.conftest import async_wait_until as until
 from tests.integration.servers.private_harness import CASES, KEY, SECRET, push, server_for
 
 CASE = next(c for c in CASES if c.venue == "bybit")
@@ -83,7 +83,7 @@ def test_execution_actor_on_a_live_client(monkeypatch: pytest.MonkeyPatch) -> No
             out = await settle(a, lambda o: any(isinstance(m, OrderRejected) for m in o))
             (refused,) = [m for m in out if isinstance(m, OrderRejected)]
             assert refused.reason.startswith("110007: ") and refused.stage == "venue"
-            await asyncio.wait_for(_subscribed(server), 5)
+            await until(lambda: server.subscribed("execution"), 5, "subscribed execution")
             await push(server, CASE.pushes[1])  # a real execution message
             out = await settle(a, lambda o: any(isinstance(m, OrderFilled) for m in o))
             (fill,) = [m for m in out if isinstance(m, OrderFilled)]
@@ -97,8 +97,3 @@ def test_execution_actor_on_a_live_client(monkeypatch: pytest.MonkeyPatch) -> No
             await server.stop()
 
     asyncio.run(asyncio.wait_for(main(), 30))
-
-
-async def _subscribed(server: PrivateServer) -> None:
-    while not server.subscribed("execution"):
-        await asyncio.sleep(0.005)

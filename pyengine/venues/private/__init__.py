@@ -4,6 +4,7 @@ account events, exact `Decimal`s), request signing, and the authenticated client
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -13,15 +14,12 @@ from pyengine.venues.private.config import PrivateClientConfig
 if TYPE_CHECKING:
     from pyengine.venues.private.client import PrivateClient
 
-#: Venues with an authenticated client.
-PRIVATE_VENUES = ("binance-usdm", "bybit", "okx")
-
 
 def private_client(
     cfg: PrivateClientConfig,
     credentials: Credentials | None = None,
     *,
-    clock: Callable[[], int] | None = None,
+    clock: Callable[[], int] = time.time_ns,
 ) -> PrivateClient:
     """The authenticated client of `cfg.venue` (keys from `credentials`, else from the
     environment variables `cfg` names)."""
@@ -37,9 +35,7 @@ def private_client(
     cls = classes.get(cfg.venue)
     if cls is None:
         raise ValueError(f"no private client for {cfg.venue!r} (known: {', '.join(classes)})")
-    if clock is None:
-        return cls(cfg, credentials)
     return cls(cfg, credentials, clock=clock)
 
 
-__all__ = ["PRIVATE_VENUES", "Credentials", "PrivateClientConfig", "private_client"]
+__all__ = ["Credentials", "PrivateClientConfig", "private_client"]

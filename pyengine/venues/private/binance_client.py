@@ -22,7 +22,7 @@ import orjson
 from pyengine.messages import OrderUpdate, PositionReport, SubmitOrder
 from pyengine.messages.account import BalanceReport
 from pyengine.venues.private import binance
-from pyengine.venues.private.client import OrderReply, PrivateClient, num
+from pyengine.venues.private.client import OrderReply, PrivateClient, limit_terms, num
 from pyengine.venues.private.common import AccountEvent, ms_ns
 from pyengine.venues.private.errors import VenueAuthError, VenueRequestError
 
@@ -43,18 +43,12 @@ def order_params(order: SubmitOrder) -> dict[str, str]:
         "newClientOrderId": order.client_order_id,
         "newOrderRespType": "ACK",
     }
-    kind = order.order_type.lower()
-    if kind == "market":
+    terms = limit_terms(order, _TIF)
+    if terms is None:
         p["type"] = "MARKET"
-    elif kind in ("limit", "post_only"):
-        tif = _TIF.get("post_only" if kind == "post_only" else order.tif.lower())
-        if tif is None:
-            raise VenueRequestError("unsupported", f"time in force {order.tif!r}")
-        if order.price is None:
-            raise VenueRequestError("unsupported", "a limit order needs a price")
-        p.update(type="LIMIT", timeInForce=tif, price=num(order.price))
     else:
-        raise VenueRequestError("unsupported", f"order type {order.order_type!r}")
+        tif, price = terms
+        p.update(type="LIMIT", timeInForce=tif, price=num(price))
     if order.reduce_only:
         p["reduceOnly"] = "true"
     return p

@@ -11,8 +11,9 @@ Symbols are `<category>:<symbol>` as in the parsers; a plain symbol is in `cfg.c
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
 import orjson
@@ -21,7 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from pyengine.messages import OrderUpdate, PositionReport, SubmitOrder
 from pyengine.messages.account import BalanceReport
 from pyengine.venues.private import bybit
-from pyengine.venues.private.client import OrderReply, PrivateClient, num
+from pyengine.venues.private.client import OrderReply, PrivateClient, limit_terms, num
 from pyengine.venues.private.common import AccountEvent
 from pyengine.venues.private.errors import VenueRequestError
 
@@ -31,6 +32,7 @@ log = logging.getLogger("pyengine.venues.private")
 AUTH_CODES = frozenset({10002, 10003, 10004, 10005, 10007, 10009, 10010, 33004})
 TOPICS = ("order", "execution", "position", "wallet")
 _TIF = {"gtc": "GTC", "ioc": "IOC", "fok": "FOK", "post_only": "PostOnly", "gtx": "PostOnly"}
+T = TypeVar("T")
 
 
 def order_body(order: SubmitOrder, category: str, symbol: str) -> dict[str, Any]:
@@ -42,18 +44,12 @@ def order_body(order: SubmitOrder, category: str, symbol: str) -> dict[str, Any]
         "qty": num(order.qty),
         "orderLinkId": order.client_order_id,
     }
-    kind = order.order_type.lower()
-    if kind == "market":
+    terms = limit_terms(order, _TIF)
+    if terms is None:
         b["orderType"] = "Market"
-    elif kind in ("limit", "post_only"):
-        tif = _TIF.get("post_only" if kind == "post_only" else order.tif.lower())
-        if tif is None:
-            raise VenueRequestError("unsupported", f"time in force {order.tif!r}")
-        if order.price is None:
-            raise VenueRequestError("unsupported", "a limit order needs a price")
-        b.update(orderType="Limit", timeInForce=tif, price=num(order.price))
     else:
-        raise VenueRequestError("unsupported", f"order type {order.order_type!r}")
+        tif, price = terms
+        b.update(orderType="Limit", timeInForce=tif, price=num(price))
     if order.reduce_only:
         b["reduceOnly"] = True
     return b
@@ -160,21 +156,22 @@ class BybitClient(PrivateClient):
             if not cursor:
                 return out
 
-    async def open_orders(self) -> list[OrderUpdate]:
-        out: list[OrderUpdate] = []
+    async def _per_settle_coin(
+        self, path: str, limit: str, parse: Callable[[bytes, int], list[T]]
+    ) -> list[T]:
+        """Every page of `path`'s list for each configured settle coin, parsed."""
+        out: list[T] = []
         for coin in self.cfg.settle_coins:
-            params = {"category": self.cfg.category, "settleCoin": coin, "limit": "50"}
-            for page in await self._pages("/v5/order/realtime", params):
-                out.extend(bybit.parse_open_orders(orjson.dumps(page), self.clock()))
+            params = {"category": self.cfg.category, "settleCoin": coin, "limit": limit}
+            for page in await self._pages(path, params):
+                out.extend(parse(orjson.dumps(page), self.clock()))
         return out
 
+    async def open_orders(self) -> list[OrderUpdate]:
+        return await self._per_settle_coin("/v5/order/realtime", "50", bybit.parse_open_orders)
+
     async def positions(self) -> list[PositionReport]:
-        out: list[PositionReport] = []
-        for coin in self.cfg.settle_coins:
-            params = {"category": self.cfg.category, "settleCoin": coin, "limit": "200"}
-            for page in await self._pages("/v5/position/list", params):
-                out.extend(bybit.parse_positions(orjson.dumps(page), self.clock()))
-        return out
+        return await self._per_settle_coin("/v5/position/list", "200", bybit.parse_positions)
 
     async def balances(self) -> list[BalanceReport]:
         msg = await self.request(

@@ -54,6 +54,22 @@ def num(d: Decimal) -> str:
     return f"{d:f}"
 
 
+def limit_terms(order: SubmitOrder, tifs: dict[str, str]) -> tuple[str, Decimal] | None:
+    """(venue time in force from `tifs`, price) of a limit or post-only `order`; None for a
+    market order. Raises `VenueRequestError` for what the venue cannot take."""
+    kind = order.order_type.lower()
+    if kind == "market":
+        return None
+    if kind not in ("limit", "post_only"):
+        raise VenueRequestError("unsupported", f"order type {order.order_type!r}")
+    tif = tifs.get("post_only" if kind == "post_only" else order.tif.lower())
+    if tif is None:
+        raise VenueRequestError("unsupported", f"time in force {order.tif!r}")
+    if order.price is None:
+        raise VenueRequestError("unsupported", "a limit order needs a price")
+    return tif, order.price
+
+
 class PrivateClient:
     """Base of the venue clients (implements `ExecutionClient`).
 

@@ -161,21 +161,23 @@ def _position(r: dict[str, Any], ts_recv: int) -> PositionReport:
     )
 
 
-def parse_positions(raw: bytes, ts_recv: int = 0) -> list[PositionReport]:
-    """`GET /api/v5/account/positions`."""
+def _rest_rows(raw: bytes) -> list[dict[str, Any]]:
+    """The `data` rows of a REST answer with code "0"."""
     msg = loads(raw)
     if not isinstance(msg, dict) or msg.get("code") != "0":
         raise PrivateMessageError(f"code {msg.get('code') if isinstance(msg, dict) else msg}")
-    return [_position(r, ts_recv) for r in rows(msg)]
+    return rows(msg)
+
+
+def parse_positions(raw: bytes, ts_recv: int = 0) -> list[PositionReport]:
+    """`GET /api/v5/account/positions`."""
+    return [_position(r, ts_recv) for r in _rest_rows(raw)]
 
 
 def parse_open_orders(raw: bytes, ts_recv: int = 0) -> list[OrderUpdate]:
     """`GET /api/v5/trade/orders-pending`."""
-    msg = loads(raw)
-    if not isinstance(msg, dict) or msg.get("code") != "0":
-        raise PrivateMessageError(f"code {msg.get('code') if isinstance(msg, dict) else msg}")
     out: list[OrderUpdate] = []
-    for r in rows(msg):
+    for r in _rest_rows(raw):
         first = _order(r, ts_recv)[0]
         assert isinstance(first, OrderUpdate)
         out.append(first)
@@ -184,10 +186,7 @@ def parse_open_orders(raw: bytes, ts_recv: int = 0) -> list[OrderUpdate]:
 
 def parse_balance(raw: bytes, ts_recv: int = 0) -> list[BalanceReport]:
     """`GET /api/v5/account/balance` (the same account objects as the `account` channel)."""
-    msg = loads(raw)
-    if not isinstance(msg, dict) or msg.get("code") != "0":
-        raise PrivateMessageError(f"code {msg.get('code') if isinstance(msg, dict) else msg}")
     out: list[BalanceReport] = []
-    for account in rows(msg):
+    for account in _rest_rows(raw):
         out.extend(_balances(account, ts_recv))
     return out

@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from pyengine.messages import OrderUpdate, PositionReport, SubmitOrder
 from pyengine.messages.account import BalanceReport
 from pyengine.venues.private import okx
-from pyengine.venues.private.client import OrderReply, PrivateClient, num
+from pyengine.venues.private.client import OrderReply, PrivateClient, limit_terms, num
 from pyengine.venues.private.common import AccountEvent
 from pyengine.venues.private.errors import VenueRequestError
 
@@ -112,18 +112,12 @@ class OkxClient(PrivateClient):
             "sz": num(order.qty),
             "clOrdId": order.client_order_id,
         }
-        kind = order.order_type.lower()
-        if kind == "market":
+        terms = limit_terms(order, _ORD_TYPE)
+        if terms is None:
             body["ordType"] = "market"
-        elif kind in ("limit", "post_only"):
-            ord_type = _ORD_TYPE.get("post_only" if kind == "post_only" else order.tif.lower())
-            if ord_type is None:
-                raise VenueRequestError("unsupported", f"time in force {order.tif!r}")
-            if order.price is None:
-                raise VenueRequestError("unsupported", "a limit order needs a price")
-            body.update(ordType=ord_type, px=num(order.price))
         else:
-            raise VenueRequestError("unsupported", f"order type {order.order_type!r}")
+            ord_type, price = terms
+            body.update(ordType=ord_type, px=num(price))
         if order.reduce_only:
             body["reduceOnly"] = True
         row = self._first(await self.request("POST", "/api/v5/trade/order", body))

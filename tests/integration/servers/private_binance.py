@@ -21,7 +21,7 @@ from aiohttp import web
 
 from tests.integration.servers.private_common import (
     PrivateServer,
-    fixture,
+    fixture_response,
     json_response,
     now_ms,
 )
@@ -159,18 +159,12 @@ class BinancePrivateServer(PrivateServer):
     async def _positions(self, request: web.Request) -> web.Response:
         if (bad := self._check(request)) is not None:
             return bad
-        return web.Response(
-            body=fixture("binance_usdm", "rest_positionRisk_hedge_mode_docs_example.json"),
-            content_type="application/json",
-        )
+        return fixture_response("binance_usdm", "rest_positionRisk_hedge_mode_docs_example.json")
 
     async def _balance(self, request: web.Request) -> web.Response:
         if (bad := self._check(request)) is not None:
             return bad
-        return web.Response(
-            body=fixture("binance_usdm", "rest_balance_docs_example.json"),
-            content_type="application/json",
-        )
+        return fixture_response("binance_usdm", "rest_balance_docs_example.json")
 
     async def on_text(self, conn: Any, text: str) -> None:
         self.counts["client_text"] += 1  # the user stream takes no requests

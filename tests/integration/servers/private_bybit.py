@@ -19,7 +19,7 @@ from aiohttp import web
 from tests.integration.servers.private_common import (
     Conn,
     PrivateServer,
-    fixture,
+    fixture_response,
     json_response,
     now_ms,
 )
@@ -136,17 +136,13 @@ class BybitPrivateServer(PrivateServer):
         bad, _ = await self._check(request)
         if bad is not None:
             return bad
-        return web.Response(
-            body=fixture("bybit", "rest_position_list_docs.json"), content_type="application/json"
-        )
+        return fixture_response("bybit", "rest_position_list_docs.json")
 
     async def _wallet(self, request: web.Request) -> web.Response:
         bad, _ = await self._check(request)
         if bad is not None:
             return bad
-        return web.Response(
-            body=fixture("bybit", "rest_wallet_balance_docs.json"), content_type="application/json"
-        )
+        return fixture_response("bybit", "rest_wallet_balance_docs.json")
 
     async def on_text(self, conn: Conn, text: str) -> None:
         msg = orjson.loads(text)

@@ -30,6 +30,11 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
 
+def fixture_response(venue_dir: str, name: str) -> web.Response:
+    """A real REST answer from tests/data/<venue_dir>/private, served as is."""
+    return web.Response(body=fixture(venue_dir, name), content_type="application/json")
+
+
 @dataclass
 class Conn:
     """One private websocket connection as the server sees it."""

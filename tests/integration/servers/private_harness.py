@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -191,3 +191,18 @@ class Collector:
 
 async def push(server: PrivateServer, p: Push) -> int:
     return await server.push(p.topic, fixture(p.fixture_dir, p.name))
+
+
+@contextlib.asynccontextmanager
+async def running(
+    case: Case, **over: Any
+) -> AsyncIterator[tuple[PrivateServer, PrivateClient, Collector]]:
+    """The case's server, a client against it (config overrides `over`) and a collector on
+    its stream; the collector (and with it the client) and the server stopped after."""
+    server = await server_for(case).start()
+    events = Collector(client_for(case, server, **over))
+    try:
+        yield server, events.client, events
+    finally:
+        await events.stop()
+        await server.stop()

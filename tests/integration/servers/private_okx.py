@@ -22,6 +22,7 @@ from tests.integration.servers.private_common import (
     Conn,
     PrivateServer,
     fixture,
+    fixture_response,
     json_response,
     now_ms,
 )
@@ -165,10 +166,7 @@ class OkxPrivateServer(PrivateServer):
         bad, _ = await self._check(request)
         if bad is not None:
             return bad
-        return web.Response(
-            body=fixture("okx", "http_get_positions_nautilus.json"),
-            content_type="application/json",
-        )
+        return fixture_response("okx", "http_get_positions_nautilus.json")
 
     async def _balance(self, request: web.Request) -> web.Response:
         bad, _ = await self._check(request)
