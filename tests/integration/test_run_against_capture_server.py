@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.messages import BookTop, decode
+from pyengine.messages import BookTop
 from pyengine.replay import replay_file
+from tests.integration.test_embedded_default import journal
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CASES = [
@@ -40,14 +40,7 @@ def cli(*args: str) -> list[str]:
 
 
 def book_tops(db: Path) -> list[BookTop]:
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT payload FROM journal WHERE topic LIKE 'md.book.%' ORDER BY id"
-            ).fetchall()
-    except sqlite3.OperationalError:
-        return []
-    return [m for m in (decode(bytes(r[0])) for r in rows) if isinstance(m, BookTop)]
+    return [m for m in journal(db, "md.book.") if isinstance(m, BookTop)]
 
 
 def config(venue: str, symbols: list[str], urls: dict[str, str]) -> str:

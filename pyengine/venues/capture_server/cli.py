@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import signal
 import sys
 from pathlib import Path
@@ -13,7 +12,6 @@ import orjson
 import uvloop
 
 from pyengine._core import VENUES
-from pyengine.venues.capture_server.server import ReplayServer
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 async def serve(args: argparse.Namespace) -> int:
+    # Imported here: aiohttp and websockets are for this command only (see the package doc).
+    from pyengine.venues.capture_server.server import ReplayServer
+
     server = ReplayServer(args.venue, args.files, category=args.category)
     await server.start(args.host, args.port, args.rest_port)
     # One JSON line tells a person or a script where the venue is.
@@ -53,6 +54,4 @@ def main(args: argparse.Namespace) -> int:
         if not f.is_file():
             print(f"pyengine serve-capture: cannot read {f}", file=sys.stderr)
             return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        return uvloop.run(serve(args))
-    return 130
+    return uvloop.run(serve(args))  # KeyboardInterrupt: 130 from `pyengine.cli.main`

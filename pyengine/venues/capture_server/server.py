@@ -29,7 +29,6 @@ from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from pyengine.replay import bybit_category
 from pyengine.venues.capture_server.rules import book_key, control_reply, subscribed_keys
 from pyengine.venues.recorded import RecordedConfig, load_frames
 
@@ -290,8 +289,3 @@ class ReplayServer:
             read_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await read_task
-
-
-def category_of(url: str | None) -> str:
-    """Bybit category of a recorded connection URL."""
-    return bybit_category(url)
