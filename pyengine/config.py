@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from pyengine.actors.base import ConfigError
 from pyengine.bus.sockets import check_endpoint
+from pyengine.errors import ConfigError
 from pyengine.sim.world import COINM_FILE, USDM_FILE
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -281,7 +281,6 @@ def load_config(path: str | Path | None) -> EngineConfig:
 __all__ = [
     "ActorConfig",
     "BusConfig",
-    "ConfigError",
     "CurveConfig",
     "EngineConfig",
     "StoreConfig",

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import msgspec
 import uvloop
 
-from pyengine.actors.base import ConfigError
 from pyengine.config import EngineConfig, load_config
+from pyengine.errors import ConfigError
 from pyengine.messages import StatusReport
 from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.engine import Engine, default_child_argv

@@ -36,7 +36,8 @@ import msgspec
 
 from pyengine._core import Bbo, BookUpdate, EngineError, Feed, MarkFunding, Trade
 from pyengine._core import BookFault as CoreFault
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     BestBidOffer,
     BookFault,

@@ -30,10 +30,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pyengine.actors.base import Actor, ActorContext, SystemClock
+from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.supervisor import RestartPolicy, Supervisor, SupervisorActor
 from pyengine.bus import Bus, CurveKeys, HighWaterMarks, load_keys
+from pyengine.clock import SystemClock
 from pyengine.messages import (
     ActorStatus,
     Message,

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import msgspec
 
-from pyengine.actors.base import Clock, ConfigError
+from pyengine.clock import Clock
+from pyengine.errors import ConfigError
 from pyengine.sim.clock import RealtimeScheduler
 from pyengine.sim.exchange import SimExchange
 from pyengine.sim.world import World, build_world

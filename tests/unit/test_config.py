@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.config import ConfigError, EngineConfig, load_config, parse_config
+from pyengine.config import EngineConfig, load_config, parse_config
+from pyengine.errors import ConfigError
 
 
 def test_default_is_embedded_inproc_sqlite() -> None:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.actors.base import ConfigError
 from pyengine.config import EngineConfig, parse_config
+from pyengine.errors import ConfigError
 from pyengine.runtime.plan import make_plan, resolve_kind
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mean_reversion.py"

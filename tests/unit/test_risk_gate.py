@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError, ManualClock, SequentialIds
+from pyengine.actors.base import ActorContext
 from pyengine.actors.risk_gate import RiskGate
+from pyengine.clock import ManualClock, SequentialIds
 from pyengine.config import default_risk_options
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
     BookTop,
