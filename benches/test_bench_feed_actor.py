@@ -26,8 +26,8 @@ from pyengine.actors.base import ActorContext
 from pyengine.actors.feed import FeedActor
 from pyengine.bus import Bus
 from pyengine.messages import BookTop, Message, decode, encode
+from pyengine.recorded.source import RecordedConfig, RecordedSource, load_frames
 from pyengine.venues.base import Frame
-from pyengine.venues.recorded import RecordedConfig, RecordedSource, load_frames
 
 CAPTURE = DATA / "binance_usdm" / "l2_capture_btcusdt_perp_20240808_snapshot_plus_diffs.txt"
 PASSES = 20

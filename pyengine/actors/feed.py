@@ -47,9 +47,9 @@ from pyengine.messages import (
     TradePrint,
 )
 from pyengine.messages import MarkFunding as MarkFundingMsg
+from pyengine.recorded.source import RecordedConfig, RecordedSource
 from pyengine.venues.base import Frame, MarketDataSource
 from pyengine.venues.live import LiveFeedConfig, live_source
-from pyengine.venues.recorded import RecordedConfig, RecordedSource
 
 log = logging.getLogger("pyengine.actors.feed")
 

@@ -370,7 +370,7 @@ def default_child_argv(config_path: str, strategies: list[str]) -> Callable[[str
     """How `main` starts another process group of the same engine."""
 
     def argv(group: str) -> list[str]:
-        out = [sys.executable, "-m", "pyengine.engine", "child", group, config_path]
+        out = [sys.executable, "-m", "pyengine.cli", "child", group, config_path]
         for s in strategies:
             out += ["--strategy", s]
         return out
