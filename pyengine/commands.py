@@ -20,6 +20,7 @@ from pyengine.config import EngineConfig, load_config
 from pyengine.errors import ConfigError
 from pyengine.messages import StatusReport
 from pyengine.runtime.control import ControlError, status
+from pyengine.runtime.embedded import embedded_config
 from pyengine.runtime.engine import Engine, default_child_argv
 from pyengine.runtime.plan import make_plan
 
@@ -35,7 +36,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _load(path: str | None) -> EngineConfig:
-    return load_config(path)
+    return embedded_config() if path is None else load_config(path)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -11,7 +11,6 @@ import pytest
 from pyengine.actors.base import ActorContext
 from pyengine.actors.risk_gate import RiskGate
 from pyengine.clock import ManualClock, SequentialIds
-from pyengine.config import default_risk_options
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
@@ -24,6 +23,7 @@ from pyengine.messages import (
     SubmitOrder,
 )
 from pyengine.messages.validity import InstrumentValidity
+from pyengine.runtime.embedded import default_risk_options
 
 VENUE, SYMBOL = "binance-usdm", "BTCUSDT"
 SEC = 1_000_000_000
