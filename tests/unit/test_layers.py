@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# import-linter's command, installed beside this interpreter (the dev dependencies).
 LINT = Path(sys.executable).with_name("lint-imports")
+if not LINT.exists():
+    LINT = Path(shutil.which("lint-imports") or LINT)
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
