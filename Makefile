@@ -38,6 +38,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check pyengine tests benches
 	$(VENV)/bin/ruff check pyengine tests benches
 	$(VENV)/bin/mypy --strict
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m mypy.stubtest pyengine._core --ignore-disjoint-bases --allowlist .ci/stubtest-allowlist.txt
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings

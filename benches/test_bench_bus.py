@@ -19,6 +19,7 @@ import uvloop
 import zmq
 import zmq.asyncio
 
+from benches.conftest import bare_sqlite_rate
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.recorder import Recorder
@@ -309,7 +310,6 @@ def test_one_hop_throughput_inproc(benchmark: Any) -> None:
         f"bare zmq.asyncio recv one per await (no decode): {bare:,.0f} msg/s | "
         f"ratio {ours / bare:.2f}"
     )
-    assert ours >= 100_000
     assert ours >= bare * 1.2
 
 
@@ -351,8 +351,10 @@ def test_recorder_durable_rows_per_second(benchmark: Any, tmp_path: Path) -> Non
 
     rate = benchmark.pedantic(measure, rounds=1, iterations=1)
     benchmark.extra_info.update(rows_per_s=rate)
+    bare = max(bare_sqlite_rate(n, batch, tmp_path / f"bare{k}.db", encode(msgs[0])) for k in "ab")
     print(
         f"\n[sqlite WAL, synchronous=FULL, {batch}/txn] recorder: {rate:,.0f} durable "
-        "messages/s (x2 rows: journal + typed)"
+        f"messages/s (x2 rows: journal + typed) | bare sqlite, same rows: {bare:,.0f}/s | "
+        f"ratio {rate / bare:.2f}"
     )
-    assert rate >= 20_000
+    assert rate >= bare * 0.4  # 0.65-0.96 measured; the disk is shared

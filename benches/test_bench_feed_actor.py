@@ -26,8 +26,8 @@ from pyengine.actors.base import ActorContext
 from pyengine.actors.feed import FeedActor
 from pyengine.bus import Bus
 from pyengine.messages import BookTop, Message, decode, encode
+from pyengine.recorded.source import RecordedConfig, RecordedSource, load_frames
 from pyengine.venues.base import Frame
-from pyengine.venues.recorded import RecordedConfig, RecordedSource, load_frames
 
 CAPTURE = DATA / "binance_usdm" / "l2_capture_btcusdt_perp_20240808_snapshot_plus_diffs.txt"
 PASSES = 20
@@ -135,4 +135,7 @@ def test_feed_actor_frames_to_bus(benchmark: object, batch_size: int) -> None:
     )
     assert tops > 0
     if batch_size >= 16:
-        assert fps >= TARGET_FPS * 1.2, f"{fps:.0f} frames/s < target 50k with 20% margin"
+        # The 50k/s target as a ratio to the raw engine of the same run: 50k against the 409k/s
+        # raw rate issue 11 measured, with a 20% margin.
+        floor = (n / raw) * TARGET_FPS / 409_000 * 1.2
+        assert fps >= floor, f"{fps:.0f} frames/s < {floor:.0f} (raw {n / raw:.0f}/s)"

@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pyengine import __version__, engine, replay
-from pyengine.venues.capture_server import cli as capture_server
+from pyengine import __version__, commands
+from pyengine.recorded import replay, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,10 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pyengine {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    engine.add_run_parser(sub)
-    engine.add_status_parser(sub)
+    commands.add_run_parser(sub)
+    commands.add_status_parser(sub)
+    commands.add_child_parser(sub)
     replay.add_parser(sub)
-    capture_server.add_parser(sub)
+    serve.add_parser(sub)
     return parser
 
 

@@ -1,8 +1,9 @@
 """Engine configuration: TOML, validated by msgspec; every error names the offending key.
 
-With no file, `EngineConfig()` is the embedded default: every actor in one process over
-`inproc://`, SQLite under `./var/`, the control socket on `ipc://./var/run/<name>.control`,
-trading on the simulated world (`default_actors`).
+The defaults are the embedded engine's: every actor in one process over `inproc://`,
+SQLite under `./var/`, the control socket on `ipc://./var/run/<name>.control`. The actors
+come from the file; with no file, `pyengine.runtime.embedded` supplies them (trading on the
+simulated world).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from pyengine.actors.base import ConfigError
 from pyengine.bus.sockets import check_endpoint
-from pyengine.sim.world import COINM_FILE, USDM_FILE
+from pyengine.errors import ConfigError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -76,86 +76,6 @@ class ActorConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     options: dict[str, Any] = {}
 
 
-SIM_WORLD = "sim"
-SIM_VENUES: dict[str, list[str]] = {
-    "binance-usdm": ["BTCUSDT", "ETHUSDT"],
-    "binance-coinm": ["BTCUSD_PERP", "ETHUSD_PERP"],
-}
-"""The venues and instruments of the simulated world (`pyengine.sim.world.build_world`)."""
-
-
-def default_risk_options() -> dict[str, Any]:
-    """Risk gate options of the embedded engine: the simulated venues' instrument files and
-    a conservative limits table (amounts as strings: exact decimals)."""
-    files = {"binance-usdm": USDM_FILE, "binance-coinm": COINM_FILE}
-    return {
-        "instruments": [
-            {"venue": venue, "path": str(files[venue]), "symbols": symbols}
-            for venue, symbols in SIM_VENUES.items()
-        ],
-        # The simulated world starts afresh in each process: positions come from its fills.
-        "recover_positions": False,
-        "limits": {
-            "price_band": "0.02",
-            "max_order_notional_usd": "500000",
-            "max_net_delta_usd": "2000000",
-            "min_margin_headroom_usd": "0",
-            "max_orders_per_window": 20,
-            "rate_window_ms": 1000,
-            "instruments": {
-                "binance-usdm:BTCUSDT": {"max_position": "5"},
-                "binance-usdm:ETHUSDT": {"max_position": "100"},
-                "binance-coinm:BTCUSD_PERP": {"max_position": "3000"},
-                "binance-coinm:ETHUSD_PERP": {"max_position": "30000"},
-            },
-        },
-    }
-
-
-def default_actors() -> list[ActorConfig]:
-    """The embedded engine's actors: the simulated world (two venues and a custodian), a
-    feed and an execution actor per venue, simulated oracles, the validator, pre-trade
-    risk, the recorder and the monitor, all in the main process. Seeded: the same seed
-    gives the same market; time is the wall clock."""
-    world = SIM_WORLD
-    short = {"binance-usdm": "usdm", "binance-coinm": "coinm"}
-    out = [
-        # Besides every critical message: validity verdicts and the venues' account reports.
-        ActorConfig(
-            name="recorder",
-            kind="recorder",
-            options={"record_topics": ["health.gap.", "sup.", "md.validity.", "acct."]},
-        ),
-        ActorConfig(name="monitor", kind="monitor"),
-        ActorConfig(name=world, kind="sim_world", options={"seed": 7}),
-    ]
-    for venue in SIM_VENUES:
-        out.append(
-            ActorConfig(
-                name=f"feed_{short[venue]}",
-                kind="sim_feed",
-                options={"world": world, "venue": venue},
-            )
-        )
-    for venue in SIM_VENUES:
-        out.append(
-            ActorConfig(
-                name=f"exec_{short[venue]}",
-                kind="execution",
-                options={"client": "sim", "world": world, "venue": venue},
-            )
-        )
-    out += [
-        ActorConfig(name="oracles", kind="sim_oracle", options={"world": world}),
-        # A 3 s resume hold (10 s by default) so a newcomer sees valid books sooner.
-        ActorConfig(
-            name="validator", kind="validator", options={"defaults": {"resume_hold_ms": 3000}}
-        ),
-        ActorConfig(name="risk", kind="risk", options=default_risk_options()),
-    ]
-    return out
-
-
 class EngineConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The whole engine."""
 
@@ -166,7 +86,7 @@ class EngineConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     bus: BusConfig = msgspec.field(default_factory=BusConfig)
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)
     supervisor: SupervisorConfig = msgspec.field(default_factory=SupervisorConfig)
-    actors: list[ActorConfig] = msgspec.field(default_factory=default_actors)
+    actors: list[ActorConfig] = msgspec.field(default_factory=list)
 
     @property
     def control_endpoint(self) -> str:
@@ -260,12 +180,13 @@ def _check(cfg: EngineConfig, source: str) -> None:
     url = cfg.store.url
     if "://" in url and not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         fail("store.url", f"{url!r}: expected sqlite:///path or postgresql://...")
+    if not cfg.actors:
+        # A file replaces the embedded actor list; one that lists none would run nothing.
+        fail("actors", "a config file lists its actors ([[actors]]; no file: the embedded engine)")
 
 
-def load_config(path: str | Path | None) -> EngineConfig:
-    """Read and validate a TOML config file (None: the embedded default)."""
-    if path is None:
-        return EngineConfig()
+def load_config(path: str | Path) -> EngineConfig:
+    """Read and validate a TOML config file."""
     p = Path(path)
     try:
         text = p.read_text()
@@ -281,13 +202,10 @@ def load_config(path: str | Path | None) -> EngineConfig:
 __all__ = [
     "ActorConfig",
     "BusConfig",
-    "ConfigError",
     "CurveConfig",
     "EngineConfig",
     "StoreConfig",
     "SupervisorConfig",
-    "default_actors",
-    "default_risk_options",
     "load_config",
     "parse_config",
 ]

@@ -41,7 +41,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     CancelOrder,
     Message,

@@ -82,5 +82,5 @@ def pg_url(pg_server: str) -> Iterator[str]:
 
 
 def engine_cmd(*args: str) -> list[str]:
-    """Command line for `python -m pyengine.engine ...`."""
-    return [sys.executable, "-m", "pyengine.engine", *args]
+    """Command line for `python -m pyengine.cli ...`."""
+    return [sys.executable, "-m", "pyengine.cli", *args]

@@ -34,7 +34,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     CancelOrder,
     Message,

@@ -36,7 +36,8 @@ import msgspec
 
 from pyengine._core import Bbo, BookUpdate, EngineError, Feed, MarkFunding, Trade
 from pyengine._core import BookFault as CoreFault
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     BestBidOffer,
     BookFault,
@@ -46,9 +47,9 @@ from pyengine.messages import (
     TradePrint,
 )
 from pyengine.messages import MarkFunding as MarkFundingMsg
+from pyengine.recorded.source import RecordedConfig, RecordedSource
 from pyengine.venues.base import Frame, MarketDataSource
 from pyengine.venues.live import LiveFeedConfig, live_source
-from pyengine.venues.recorded import RecordedConfig, RecordedSource
 
 log = logging.getLogger("pyengine.actors.feed")
 

@@ -21,7 +21,8 @@ from typing import Literal
 import aiohttp
 import msgspec
 
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.errors import ConfigError
 from pyengine.messages import Health, Message, OraclePrice
 from pyengine.oracles.errors import OracleParseError
 from pyengine.oracles.pyth import PythBatch, PythClient, PythParseError, normalise_id

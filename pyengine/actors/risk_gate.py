@@ -31,8 +31,9 @@ from typing import Any, Literal
 
 import msgspec
 
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
 from pyengine.contracts import HaircutTiers, InstrumentSpec, load_instruments_file
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
     BookTop,

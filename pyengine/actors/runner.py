@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from pyengine.actors.base import Actor, ActorContext, Clock, SequentialIds, SystemClock
+from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.directory import Directory
 from pyengine.bus import (
     ACK,
@@ -32,6 +32,7 @@ from pyengine.bus import (
     SequenceTracker,
     delivery_key,
 )
+from pyengine.clock import Clock, SequentialIds, SystemClock
 from pyengine.messages import DecodeError, GapDetected, Heartbeat, Message, decode, encode
 
 log = logging.getLogger("pyengine.actors")

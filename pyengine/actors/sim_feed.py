@@ -14,8 +14,9 @@ import dataclasses
 
 import msgspec
 
-from pyengine.actors.base import ActorContext, ConfigError
+from pyengine.actors.base import ActorContext
 from pyengine.actors.feed import FeedActor
+from pyengine.errors import ConfigError
 from pyengine.sim.host import SimSource
 
 

@@ -19,7 +19,8 @@ from decimal import Decimal
 
 import msgspec
 
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.errors import ConfigError
 from pyengine.messages import Health, Message, OraclePrice
 from pyengine.sim.host import HostedWorld, find_world
 

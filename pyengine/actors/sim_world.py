@@ -12,7 +12,8 @@ world's task is raised here, so the supervisor restarts the world (its state is 
 
 from __future__ import annotations
 
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.errors import ConfigError
 from pyengine.messages import Message, TransferEvent
 from pyengine.messages.sim import CustodySettled, FundingPaid, FuturesSettled, PositionLiquidated
 from pyengine.sim.host import HostedWorld, WorldOptions, start_world

@@ -15,7 +15,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pyengine.actors.base import Actor, ActorContext, Clock
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.clock import Clock
 from pyengine.messages import (
     ActorRestarted,
     AlertRaised,

@@ -11,12 +11,13 @@ from typing import Any
 
 import msgspec
 
+from pyengine.errors import EngineError
 from pyengine.messages.base import Message, tag_of
 
 _registry: dict[str, type[Message]] = {}
 
 
-class DecodeError(ValueError):
+class DecodeError(EngineError, ValueError):
     """Bytes on a socket that are not a known message."""
 
 

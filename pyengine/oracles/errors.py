@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pyengine.errors import EngineError
 
-class OracleParseError(ValueError):
+
+class OracleParseError(EngineError, ValueError):
     """An oracle response that cannot be parsed at all (one bad item is counted, not raised)."""

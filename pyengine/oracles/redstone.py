@@ -38,6 +38,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
+from pyengine.errors import EngineError
 from pyengine.oracles.errors import OracleParseError
 
 DEFAULT_DECIMALS = 8
@@ -209,7 +210,7 @@ def signable_hash(pkg: DataPackage) -> bytes:
     return keccak(signable_bytes(pkg))
 
 
-class SignatureInvalid(ValueError):
+class SignatureInvalid(EngineError, ValueError):
     """A signature that does not recover to any key (wrong length, bad v, off the curve)."""
 
 

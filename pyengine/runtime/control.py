@@ -7,10 +7,11 @@ import time
 import zmq
 
 from pyengine.bus import Bus
+from pyengine.errors import EngineError
 from pyengine.messages import Message, StatusReport, StatusRequest, decode, encode
 
 
-class ControlError(RuntimeError):
+class ControlError(EngineError, ConnectionError):
     """No answer from the engine's control socket."""
 
 

@@ -10,7 +10,8 @@ Graceful shutdown (SIGINT, SIGTERM, `--duration`, or a `Shutdown` request):
 3. each process waits until no local outbox holds an unacknowledged message (every critical
    message is then durable at its receivers), up to `shutdown_timeout_s`, and reports any
    that remain;
-4. actors flush and close, sockets close, simulated worlds of the process stop.
+4. actors flush and close, then the shutdown hooks the process's parts registered run
+   (`pyengine.shutdown`: the simulated world stops), and the sockets close.
 
 Recovery: before an actor's first life, and again before each restart, it is given the
 journal's critical messages (`RECOVER_PREFIXES`) to rebuild its state from (`Actor.recover`).
@@ -30,10 +31,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pyengine.actors.base import Actor, ActorContext, SystemClock
+from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.supervisor import RestartPolicy, Supervisor, SupervisorActor
 from pyengine.bus import Bus, CurveKeys, HighWaterMarks, load_keys
+from pyengine.clock import SystemClock
 from pyengine.messages import (
     ActorStatus,
     Message,
@@ -44,7 +46,7 @@ from pyengine.messages import (
     encode,
 )
 from pyengine.runtime.plan import EnginePlan, supervisor_name
-from pyengine.sim.host import close_worlds
+from pyengine.shutdown import run_shutdown_hooks
 from pyengine.store import open_store
 
 log = logging.getLogger("pyengine.engine")
@@ -212,7 +214,7 @@ class Engine:
                     await task
             for runner in self.runners.values():
                 await runner.close()
-            await close_worlds()
+            await run_shutdown_hooks()
             bus.close()
 
     async def _life(self, runner: ActorRunner) -> None:
@@ -369,7 +371,7 @@ def default_child_argv(config_path: str, strategies: list[str]) -> Callable[[str
     """How `main` starts another process group of the same engine."""
 
     def argv(group: str) -> list[str]:
-        out = [sys.executable, "-m", "pyengine.engine", "child", group, config_path]
+        out = [sys.executable, "-m", "pyengine.cli", "child", group, config_path]
         for s in strategies:
             out += ["--strategy", s]
         return out

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pyengine.actors.base import Actor, ActorContext, ConfigError
+from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.supervisor import SupervisorActor
 from pyengine.config import ActorConfig, EngineConfig
+from pyengine.errors import ConfigError
 
 KINDS: dict[str, str] = {
     "recorder": "pyengine.actors.recorder:Recorder",

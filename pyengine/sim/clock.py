@@ -15,7 +15,7 @@ import heapq
 import itertools
 from collections.abc import Callable
 
-from pyengine.actors.base import Clock, ManualClock, SystemClock
+from pyengine.clock import Clock, ManualClock, SystemClock
 
 Callback = Callable[[], None]
 

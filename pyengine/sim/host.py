@@ -10,7 +10,8 @@ waiting), then `hosted.exchange(venue)`; a feed actor reads market data through 
 
 Lifetime: one world per (event loop, name). A restarted world actor finds the world it
 started before and keeps it (positions, orders, balances survive, as at a real venue); the
-engine stops every world of its loop when it exits (`close_worlds`). The world lives in the
+engine stops every world of its loop when it exits (`close_worlds`, registered as a
+shutdown hook by `start_world`). The world lives in the
 memory of one process, so every actor that uses it must run in the world actor's process
 group; `pyengine.runtime.plan` refuses a config that splits them. Other process groups
 see the world only through the bus, like any venue.
@@ -28,7 +29,9 @@ from pathlib import Path
 
 import msgspec
 
-from pyengine.actors.base import Clock, ConfigError
+from pyengine.clock import Clock
+from pyengine.errors import ConfigError
+from pyengine.shutdown import on_shutdown
 from pyengine.sim.clock import RealtimeScheduler
 from pyengine.sim.exchange import SimExchange
 from pyengine.sim.world import World, build_world
@@ -199,6 +202,7 @@ def start_world(name: str, options: WorldOptions, clock: Clock | None = None) ->
         ex.reject_rate = options.reject_rate
     hosted = HostedWorld(name, options, world, scheduler)
     _WORLDS[key] = (loop, hosted)
+    on_shutdown(close_worlds)
     hosted.start()
     waiter = _WAITERS.pop(key, None)
     if waiter is not None:

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Protocol
 
 from pyengine._core import Feed, MarkFunding, Trade
-from pyengine.captures import CaptureRecord, RecordKind, read_capture
 from pyengine.contracts import funding_rate, premium_index
+from pyengine.recorded.captures import CaptureRecord, RecordKind, read_capture
 from pyengine.sim.book import Levels
 
 _YEAR_NS = 365 * 24 * 3_600_000_000_000

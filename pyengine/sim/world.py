@@ -1,7 +1,7 @@
 """The simulated world of the embedded default: venues, a custodian and their market.
 
 `build_world` makes a Binance USD-M (linear, USDT) and a Binance COIN-M (inverse, coin)
-simulated exchange from the real instrument files in tests/data/instruments, driven by a
+simulated exchange from the real instrument files shipped in `pyengine.data`, driven by a
 seeded market model (or a looped capture), plus one Copper-like custodian that delegates
 to both. Pass a `VirtualScheduler` for tests and backtests, a `RealtimeScheduler` for
 `pyengine run`.
@@ -14,15 +14,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from pyengine.contracts import InstrumentSpec, load_instruments_file
+from pyengine.data import COINM_INSTRUMENTS, USDM_INSTRUMENTS, data_path
 from pyengine.sim.clock import Scheduler
 from pyengine.sim.custodian import SimCustodian
 from pyengine.sim.exchange import SimExchange
 from pyengine.sim.market import CaptureMarket, MarketModel, SeededMarket, SymbolParams
 from pyengine.sim.profiles import profile
 
-DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
-USDM_FILE = DATA / "instruments/binance_usdm/rest_exchangeInfo_fapi_3_symbols_nautilus.json"
-COINM_FILE = DATA / "instruments/binance_coinm/rest_exchangeInfo_dapi_20210721_full.json"
+USDM_FILE = data_path(USDM_INSTRUMENTS)
+COINM_FILE = data_path(COINM_INSTRUMENTS)
 STARTS = {"BTC": Decimal(60000), "ETH": Decimal(3000)}
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator, Sequence
 
+from pyengine.errors import EngineError
 from pyengine.messages import Message, decode
 from pyengine.store.migrations import latest, statements
 from pyengine.store.records import TABLES, Row, Table, journal_row, typed_row
 
 
-class StoreError(RuntimeError):
+class StoreError(EngineError, OSError):
     """The database refused or failed an operation."""
 
 

@@ -189,8 +189,8 @@ def test_receiver_restart_loses_no_acknowledged_message(apoll: Poll) -> None:
     async def main() -> None:
         import asyncio
 
-        from pyengine.actors.base import SystemClock
         from pyengine.actors.supervisor import RestartPolicy, Supervisor
+        from pyengine.clock import SystemClock
 
         bus = Bus()
         d = peers(("src", ()), ("sink", ("exec.",)))

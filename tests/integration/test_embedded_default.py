@@ -29,7 +29,7 @@ Poll = Callable[..., None]
 
 
 def engine_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pyengine.engine", *args]
+    return [sys.executable, "-m", "pyengine.cli", *args]
 
 
 def status(cwd: Path) -> dict[str, Any] | None:

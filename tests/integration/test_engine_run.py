@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def engine_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pyengine.engine", *args]
+    return [sys.executable, "-m", "pyengine.cli", *args]
 
 
 EXAMPLE = str(ROOT / "examples" / "mean_reversion.py")

@@ -64,7 +64,7 @@ kind = "simactors:Producer"
 
 
 def engine_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pyengine.engine", *args]
+    return [sys.executable, "-m", "pyengine.cli", *args]
 
 
 def count(db: Path, sql: str) -> int:

@@ -23,10 +23,10 @@ import pytest
 from pyengine._core import BookUpdate
 from pyengine.actors.base import ActorContext
 from pyengine.actors.feed import FeedActor
-from pyengine.captures import RecordKind, read_capture
 from pyengine.messages import BookFault, BookTop, Health, Message
-from pyengine.replay import Replayer, replay_file
-from pyengine.venues.capture_server.server import Faults, ReplayServer
+from pyengine.recorded.captures import RecordKind, read_capture
+from pyengine.recorded.replay import Replayer, replay_file
+from pyengine.recorded.server import Faults, ReplayServer
 from pyengine.venues.live import LiveFeedConfig, live_source
 
 DATA = Path(__file__).resolve().parents[1] / "data"

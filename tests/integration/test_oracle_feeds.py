@@ -22,12 +22,13 @@ import aiohttp
 import uvloop
 from aiohttp import web
 
-from pyengine.actors.base import Actor, ActorContext, ManualClock
+from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.oracle import PythOracle, RedstoneOracle
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.validator import Validator
 from pyengine.bus import Bus
+from pyengine.clock import ManualClock
 from pyengine.messages import BookTop, Message, OraclePrice
 from pyengine.messages.validity import InstrumentValidity, RfqLookback
 from pyengine.oracles.pyth import PythBatch, PythClient

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.captures import read_capture
-from pyengine.replay import REPORTED_COUNTERS, Replayer, replay_file
+from pyengine.recorded.captures import read_capture
+from pyengine.recorded.replay import REPORTED_COUNTERS, Replayer, replay_file
 from tests.integration.naive.common import Books, norm
 
 DATA = Path(__file__).resolve().parents[1] / "data"

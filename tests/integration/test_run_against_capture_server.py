@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pyengine.messages import BookTop
-from pyengine.replay import replay_file
+from pyengine.recorded.replay import replay_file
 from tests.integration.test_embedded_default import journal
 
 DATA = Path(__file__).resolve().parents[1] / "data"

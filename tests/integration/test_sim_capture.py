@@ -4,13 +4,14 @@ frames rebuild the same book in the Rust normaliser; market orders fill against 
 from __future__ import annotations
 
 from decimal import Decimal as D
+from pathlib import Path
 
 from pyengine._core import Feed
 from pyengine.messages import OrderFilled, SubmitOrder
 from pyengine.sim import VirtualScheduler, build_world
-from pyengine.sim.world import DATA
 from tests.unit.test_sim_feed import assert_equal_books, pump
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 CAPTURE = DATA / "binance_usdm/l2_capture_btcusdt_perp_20240808_snapshot_plus_diffs.txt"
 SEC = 1_000_000_000
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pyengine.actors.base import ActorContext, ManualClock, SequentialIds
+from pyengine.actors.base import ActorContext
 from pyengine.actors.monitor import Monitor
+from pyengine.clock import ManualClock, SequentialIds
 from pyengine.messages import AlertCleared, AlertRaised, GapDetected, Heartbeat
 
 

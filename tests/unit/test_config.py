@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.config import ConfigError, EngineConfig, load_config, parse_config
+from pyengine.config import load_config, parse_config
+from pyengine.errors import ConfigError
+from pyengine.runtime.embedded import embedded_config
 
 
 def test_default_is_embedded_inproc_sqlite() -> None:
-    cfg = EngineConfig()
+    cfg = embedded_config()
     assert cfg.bus.transport == "inproc"
     assert cfg.store.url.startswith("sqlite:///")
     assert cfg.processes() == ["main"]
@@ -34,6 +36,7 @@ def test_default_is_embedded_inproc_sqlite() -> None:
         ({"store": {"synchronous": "off"}}, "store.synchronous"),
         ({"control": "inproc://x"}, "control"),
         ({"supervisor": {"max_failures": 0}}, "supervisor.max_failures"),
+        ({"name": "e"}, "actors"),
     ],
 )
 def test_errors_name_the_key(doc: dict[str, object], key: str) -> None:
@@ -57,4 +60,3 @@ def test_load_file_and_bad_toml(tmp_path: Path) -> None:
         load_config(bad)
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "missing.toml")
-    assert load_config(None) == EngineConfig()

@@ -4,22 +4,23 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.actors.base import ConfigError
-from pyengine.config import EngineConfig, parse_config
+from pyengine.config import parse_config
+from pyengine.errors import ConfigError
+from pyengine.runtime.embedded import embedded_config
 from pyengine.runtime.plan import make_plan, resolve_kind
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mean_reversion.py"
 
 
 def test_default_plan_one_process_inproc() -> None:
-    plan = make_plan(EngineConfig(), [str(EXAMPLE)])
+    plan = make_plan(embedded_config(), [str(EXAMPLE)])
     names = [a.name for a in plan.actors]
     assert names[0] == "supervisor"
     assert set(names) == {
         "supervisor", "recorder", "monitor", "sim", "feed_usdm", "feed_coinm", "exec_usdm",
         "exec_coinm", "oracles", "validator", "risk", "strategy",
     }  # fmt: skip
-    kinds = {a.kind for a in EngineConfig().actors}
+    kinds = {a.kind for a in embedded_config().actors}
     assert {"sim_world", "sim_feed", "execution", "sim_oracle", "validator", "risk"} <= kinds
     assert {a.process for a in plan.actors} == {"main"}
     assert all(p.pub.startswith("inproc://") for p in plan.directory.peers.values())

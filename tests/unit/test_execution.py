@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError, SequentialIds
+from pyengine.actors.base import ActorContext
 from pyengine.actors.execution import ExecutionActor
+from pyengine.clock import SequentialIds
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
     CancelOrder,

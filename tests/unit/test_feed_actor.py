@@ -9,9 +9,9 @@ from pathlib import Path
 from pyengine.actors.base import ActorContext
 from pyengine.actors.feed import FeedActor
 from pyengine.messages import BookFault, BookTop, Health, Message
+from pyengine.recorded.source import RecordedConfig, RecordedSource, load_frames
 from pyengine.venues.base import Frame
 from pyengine.venues.live import Backoff
-from pyengine.venues.recorded import RecordedConfig, RecordedSource, load_frames
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CAPTURE = DATA / "binance_usdm" / "l2_capture_btcusdt_perp_20240808_snapshot_plus_diffs.txt"

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError, ManualClock
+from pyengine.actors.base import ActorContext
 from pyengine.actors.oracle import IoFailure, PythOracle, RedstoneOracle
+from pyengine.clock import ManualClock
+from pyengine.errors import ConfigError
 from pyengine.messages import Health, Message, OraclePrice
 from pyengine.oracles.pyth import PythParseError, parse_latest
 from pyengine.oracles.redstone import parse_response

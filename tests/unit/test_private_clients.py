@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError
+from pyengine.actors.base import ActorContext
 from pyengine.actors.execution import ExecutionActor
+from pyengine.errors import ConfigError
 from pyengine.messages import SubmitOrder
 from pyengine.venues.private import PrivateClientConfig, private_client
 from pyengine.venues.private.binance_client import BinanceUsdmClient, order_params

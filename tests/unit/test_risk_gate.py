@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError, ManualClock, SequentialIds
+from pyengine.actors.base import ActorContext
 from pyengine.actors.risk_gate import RiskGate
-from pyengine.config import default_risk_options
+from pyengine.clock import ManualClock, SequentialIds
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
     BookTop,
@@ -22,6 +23,7 @@ from pyengine.messages import (
     SubmitOrder,
 )
 from pyengine.messages.validity import InstrumentValidity
+from pyengine.runtime.embedded import default_risk_options
 
 VENUE, SYMBOL = "binance-usdm", "BTCUSDT"
 SEC = 1_000_000_000

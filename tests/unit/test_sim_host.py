@@ -10,11 +10,13 @@ from typing import cast
 
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError, ManualClock, SequentialIds
+from pyengine.actors.base import ActorContext
 from pyengine.actors.sim_feed import SimFeed
 from pyengine.actors.sim_oracle import SimOracle
 from pyengine.actors.sim_world import SimWorld
+from pyengine.clock import ManualClock, SequentialIds
 from pyengine.config import parse_config
+from pyengine.errors import ConfigError
 from pyengine.messages import Health, OraclePrice, TransferConfirmed
 from pyengine.runtime.plan import make_plan
 from pyengine.sim.host import (

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError, ManualClock, SequentialIds
+from pyengine.actors.base import ActorContext
+from pyengine.clock import ManualClock, SequentialIds
+from pyengine.errors import ConfigError
 from pyengine.messages import BookTop, OrderFilled, OrderRejected, SubmitOrder
 from pyengine.strategy import Strategy, StrategyHost, load_strategy_class
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import uvloop
 
-from pyengine.actors.base import ManualClock
 from pyengine.actors.supervisor import RestartPolicy, Supervisor
+from pyengine.clock import ManualClock
 from pyengine.messages import ActorRestarted, AlertRaised, Message, PauseMinting
 
 

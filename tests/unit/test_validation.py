@@ -7,8 +7,10 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from pyengine.actors.base import ActorContext, ConfigError, ManualClock
+from pyengine.actors.base import ActorContext
 from pyengine.actors.validator import Validator
+from pyengine.clock import ManualClock
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     AlertCleared,
     AlertRaised,

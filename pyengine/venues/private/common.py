@@ -9,12 +9,13 @@ from typing import Any
 
 import orjson
 
+from pyengine.errors import EngineError
 from pyengine.messages import BalanceReport, OrderFilled, OrderUpdate, PositionReport
 
 AccountEvent = OrderUpdate | OrderFilled | PositionReport | BalanceReport
 
 
-class PrivateMessageError(ValueError):
+class PrivateMessageError(EngineError, ValueError):
     """A private-stream or account REST payload that cannot be parsed; says which field."""
 
 

@@ -7,17 +7,19 @@ credentials, the request never got an answer, or a reconciliation request was re
 
 from __future__ import annotations
 
+from pyengine.errors import EngineError
 
-class PrivateClientError(RuntimeError):
+
+class PrivateClientError(EngineError, RuntimeError):
     """Base of every private-client failure."""
 
 
-class VenueAuthError(PrivateClientError):
+class VenueAuthError(PrivateClientError, PermissionError):
     """The venue refused the credentials or the signature (wrong key, secret, passphrase,
     permissions, or a timestamp outside the receive window)."""
 
 
-class VenueTransportError(PrivateClientError):
+class VenueTransportError(PrivateClientError, ConnectionError):
     """No usable answer: connection failure, timeout, server error or an unreadable body.
 
     For an order request the order's fate is unknown; reconciliation settles it."""

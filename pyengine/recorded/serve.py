@@ -30,8 +30,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 async def serve(args: argparse.Namespace) -> int:
-    # Imported here: aiohttp and websockets are for this command only (see the package doc).
-    from pyengine.venues.capture_server.server import ReplayServer
+    # Imported here: aiohttp and websockets are for this command only (`pyengine.recorded`).
+    from pyengine.recorded.server import ReplayServer
 
     server = ReplayServer(args.venue, args.files, category=args.category)
     await server.start(args.host, args.port, args.rest_port)

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import orjson
 
 from pyengine._core import VENUES, Feed
-from pyengine.captures import CaptureRecord, RecordKind, read_capture
+from pyengine.recorded.captures import CaptureRecord, RecordKind, read_capture
 
 #: Counters reported by the replay, in output order.
 REPORTED_COUNTERS = (

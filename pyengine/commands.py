@@ -1,9 +1,9 @@
-"""`pyengine run` and `pyengine status`: the engine's command line.
+"""`pyengine run` and `pyengine status`: the engine's two commands.
 
-The lead's `pyengine/cli.py` wires these in with `add_run_parser(subparsers)` and
-`add_status_parser(subparsers)`; each sets `func` on its parser, to be called with the parsed
-`argparse.Namespace` and returning the exit code. `python -m pyengine.engine` runs the same
-commands (and the hidden `child` command the engine uses to start its other processes).
+`pyengine.cli` registers them (`add_run_parser`, `add_status_parser`, and the hidden
+`child` command the engine uses to start its other process groups); each sets `func` on
+its parser, called with the parsed `argparse.Namespace` and returning the exit code. The
+process itself is `pyengine.runtime.engine.Engine`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
 
 import msgspec
 import uvloop
 
-from pyengine.actors.base import ConfigError
 from pyengine.config import EngineConfig, load_config
+from pyengine.errors import ConfigError
 from pyengine.messages import StatusReport
 from pyengine.runtime.control import ControlError, status
+from pyengine.runtime.embedded import embedded_config
 from pyengine.runtime.engine import Engine, default_child_argv
 from pyengine.runtime.plan import make_plan
 
@@ -36,7 +36,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _load(path: str | None) -> EngineConfig:
-    return load_config(path)
+    return embedded_config() if path is None else load_config(path)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -142,27 +142,13 @@ def add_status_parser(
     return p
 
 
-def _add_child_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("child", help=argparse.SUPPRESS)
+def add_child_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the hidden `child` command (`runtime.engine.default_child_argv` starts it)."""
+    # No `help`: argparse then leaves it out of the command list.
+    p = subparsers.add_parser("child")
     p.add_argument("child_group")
     p.add_argument("config")
     p.add_argument("--strategy", action="append")
     p.add_argument("--duration", type=float)
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=run_command)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m pyengine.engine ...`."""
-    parser = argparse.ArgumentParser(prog="pyengine")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_run_parser(sub)
-    add_status_parser(sub)
-    _add_child_parser(sub)
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

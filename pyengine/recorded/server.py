@@ -29,8 +29,8 @@ from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from pyengine.venues.capture_server.rules import book_key, control_reply, subscribed_keys
-from pyengine.venues.recorded import RecordedConfig, load_frames
+from pyengine.recorded.server_rules import book_key, control_reply, subscribed_keys
+from pyengine.recorded.source import RecordedConfig, load_frames
 
 
 @dataclass

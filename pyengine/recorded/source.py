@@ -1,4 +1,4 @@
-"""A `MarketDataSource` that replays capture files (formats in `pyengine.captures`).
+"""A `MarketDataSource` that replays capture files (formats in `pyengine.recorded.captures`).
 
 Records come out as the live client would deliver them: stream messages as "stream"
 frames and REST depth snapshots as "rest" frames naming their symbol. Pacing follows the
@@ -21,7 +21,7 @@ from pathlib import Path
 import msgspec
 import orjson
 
-from pyengine.captures import CaptureRecord, RecordKind, read_capture
+from pyengine.recorded.captures import CaptureRecord, RecordKind, read_capture
 from pyengine.venues.base import Frame
 
 
@@ -66,7 +66,7 @@ def _only_symbol(records: Sequence[CaptureRecord]) -> str | None:
 
 def load_frames(cfg: RecordedConfig) -> list[tuple[Frame, int]]:
     """(frame template, recorded ns) of every record of the files, in order."""
-    from pyengine.replay import bybit_category
+    from pyengine.recorded.replay import bybit_category
 
     out: list[tuple[Frame, int]] = []
     for name in cfg.files:
