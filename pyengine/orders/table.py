@@ -1,0 +1,256 @@
+"""Every order an actor tracks, by client order id, moved only by the wire's events.
+
+Usage (an execution actor, a strategy host, the risk gate)::
+
+    table = OrderTable()
+    table.submit(place_order)           # SubmitOrder or PlaceOrder: the order is in flight
+    try:
+        table.apply(event)              # OrderAccepted / Rejected / Canceled / Filled /
+    except IllegalTransition as exc:    # OrderUpdate / CancelOrder
+        publish(illegal_alert(exc, source=name, now=now))
+    table.open_orders("binance", parent_id="hedge-7")
+
+`apply` answers what it did (`Change`); events of orders it does not know are counted and
+answered `Change.UNKNOWN`, never guessed at. How an `OrderRejected` is read:
+
+1. ambiguous (`outcome.is_ambiguous`: timeout, transport, rate limit, -1006/-1007 ...):
+   the order stays where it is;
+2. a cancel is outstanding and the order is already known to rest at the venue (or has
+   ended): the refusal is the cancel's (the wire has one `OrderRejected` for both), and a
+   PENDING_CANCEL order returns to its previous state;
+3. otherwise it is the order's definitive refusal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from decimal import Decimal
+
+from pyengine.messages import (
+    AlertRaised,
+    CancelOrder,
+    Message,
+    OrderAccepted,
+    OrderCanceled,
+    OrderFilled,
+    OrderRejected,
+    OrderUpdate,
+    PlaceOrder,
+    SubmitOrder,
+)
+from pyengine.orders.outcome import is_ambiguous
+from pyengine.orders.state import (
+    Change,
+    IllegalTransition,
+    Order,
+    OrderError,
+    OrderStatus,
+    Trigger,
+)
+
+OrderEvent = OrderAccepted | OrderRejected | OrderCanceled | OrderFilled | OrderUpdate
+
+_VENUE_STATUS = {
+    "new": Trigger.ACCEPT,
+    # Fills arrive as OrderFilled with their trade ids; a status report of them only says
+    # the venue has the order.
+    "partially_filled": Trigger.ACCEPT,
+    "filled": Trigger.ACCEPT,
+    "canceled": Trigger.CANCEL,
+    "expired": Trigger.EXPIRE,
+    "rejected": Trigger.REJECT,
+}
+
+
+class DuplicateOrderId(OrderError):
+    """A submit reuses a known client order id for a different order."""
+
+
+class OrderTable:
+    """Orders by client order id, and the open ones by venue, symbol and parent."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self._open: dict[str, Order] = {}
+        self.counters: dict[str, int] = dict.fromkeys(
+            (
+                "submitted",
+                "changed",
+                "updated",
+                "unchanged",
+                "duplicate_fills",
+                "unknown",
+                "illegal",
+                "overfills",
+                "late_fills",
+                "ambiguous",
+            ),
+            0,
+        )
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def __contains__(self, client_order_id: object) -> bool:
+        return client_order_id in self.orders
+
+    def get(self, client_order_id: str) -> Order | None:
+        return self.orders.get(client_order_id)
+
+    def submit(self, msg: SubmitOrder | PlaceOrder) -> Order:
+        """Track an order being sent (or sent again: a repeat of a live order is a no-op).
+
+        Raises `DuplicateOrderId` for a different order under a known id, and
+        `IllegalTransition` for a re-submit of an ended one."""
+        o = msg.order if isinstance(msg, PlaceOrder) else msg
+        known = self.orders.get(o.client_order_id)
+        if known is None:
+            known = Order(
+                client_order_id=o.client_order_id,
+                venue=o.venue,
+                symbol=o.symbol,
+                side=o.side,
+                qty=o.qty,
+                price=o.price,
+                parent_id=o.parent_id,
+                strategy=o.strategy,
+            )
+            self.orders[o.client_order_id] = known
+            self.counters["submitted"] += 1
+        elif (known.venue, known.symbol, known.side, known.qty) != (
+            o.venue,
+            o.symbol,
+            o.side,
+            o.qty,
+        ):
+            raise DuplicateOrderId(
+                f"order {o.client_order_id}: already {known.side} {known.qty}"
+                f" {known.venue}:{known.symbol}"
+            )
+        self._run(known, Trigger.SUBMIT)
+        return known
+
+    def apply(self, msg: Message) -> Change | None:
+        """Apply one wire event; None if `msg` is not about an order.
+
+        Raises `IllegalTransition` (the order is unchanged; raise an alert) and
+        `InvalidFill` for a fill that is not a positive quantity at a positive price."""
+        if isinstance(msg, SubmitOrder | PlaceOrder):
+            before = self.counters["submitted"]
+            order = self.submit(msg)
+            return Change.CHANGED if self.counters["submitted"] > before else Change.UNCHANGED
+        if not isinstance(msg, CancelOrder | OrderEvent):
+            return None
+        order = self.orders.get(msg.client_order_id)
+        if order is None or order.venue != msg.venue:
+            self.counters["unknown"] += 1
+            return Change.UNKNOWN
+        if isinstance(msg, OrderFilled):
+            return self._fill(order, msg.fill_id, msg.qty, msg.price)
+        if isinstance(msg, CancelOrder):
+            return self._run(order, Trigger.CANCEL_REQUEST)
+        if isinstance(msg, OrderAccepted):
+            return self._run(order, Trigger.ACCEPT, venue_order_id=msg.venue_order_id)
+        if isinstance(msg, OrderCanceled):
+            trigger = Trigger.EXPIRE if msg.reason == "expired" else Trigger.CANCEL
+            return self._run(order, trigger, reason=msg.reason)
+        if isinstance(msg, OrderRejected):
+            return self._run(
+                order, self._rejection(order, msg), reason=msg.reason, codes=tuple(msg.codes)
+            )
+        trigger = _VENUE_STATUS.get(msg.status)
+        if trigger is None:
+            self.counters["unknown"] += 1
+            return Change.UNKNOWN
+        return self._run(order, trigger, reason=msg.reason, venue_order_id=msg.venue_order_id)
+
+    def open_orders(
+        self, venue: str | None = None, symbol: str | None = None, parent_id: str | None = None
+    ) -> list[Order]:
+        """Orders that may still trade (in flight, accepted, partly filled, cancel in
+        flight), oldest first, optionally of one venue, symbol and parent."""
+        return [
+            o
+            for o in self._open.values()
+            if (venue is None or o.venue == venue)
+            and (symbol is None or o.symbol == symbol)
+            and (parent_id is None or o.parent_id == parent_id)
+        ]
+
+    def children(self, parent_id: str) -> list[Order]:
+        """Every order of one parent, open or not, oldest first."""
+        return [o for o in self.orders.values() if o.parent_id == parent_id]
+
+    def replay(self, journal: Iterable[Message]) -> None:
+        """Rebuild from recorded messages; contradictions are counted, not raised."""
+        for msg in journal:
+            with contextlib.suppress(OrderError):
+                self.apply(msg)
+
+    @staticmethod
+    def _rejection(order: Order, msg: OrderRejected) -> Trigger:
+        if is_ambiguous(msg):
+            return Trigger.AMBIGUOUS
+        if order.cancel_outstanding and msg.stage != "risk":
+            rests = order.status is OrderStatus.PENDING_CANCEL and (
+                order.previous is not OrderStatus.IN_FLIGHT
+            )
+            if rests or order.is_terminal:
+                return Trigger.CANCEL_REJECT
+        return Trigger.REJECT
+
+    def _run(
+        self,
+        order: Order,
+        trigger: Trigger,
+        *,
+        reason: str = "",
+        codes: tuple[str, ...] = (),
+        venue_order_id: str = "",
+    ) -> Change:
+        try:
+            change = order.apply(trigger, reason=reason, codes=codes, venue_order_id=venue_order_id)
+        except IllegalTransition:
+            self.counters["illegal"] += 1
+            raise
+        if trigger is Trigger.AMBIGUOUS and change is Change.UPDATED:
+            self.counters["ambiguous"] += 1
+        return self._count(order, change)
+
+    def _fill(self, order: Order, trade_id: str, qty: Decimal, price: Decimal) -> Change:
+        was_over, late = order.overfilled, order.late_fills
+        try:
+            change = order.fill(trade_id, qty, price)
+        except IllegalTransition:
+            self.counters["illegal"] += 1
+            raise
+        if change is Change.DUPLICATE_FILL:
+            self.counters["duplicate_fills"] += 1
+            return change
+        if order.overfilled and not was_over:
+            self.counters["overfills"] += 1
+        self.counters["late_fills"] += order.late_fills - late
+        return self._count(order, change)
+
+    def _count(self, order: Order, change: Change) -> Change:
+        self.counters[change.value] += 1
+        if order.is_open:
+            self._open[order.client_order_id] = order
+        else:
+            self._open.pop(order.client_order_id, None)
+        return change
+
+
+def illegal_alert(exc: IllegalTransition, *, source: str, now: int) -> AlertRaised:
+    """The alert an actor publishes for an illegal transition (two sources disagree about
+    an order: reconciliation, or a person, must look)."""
+    return AlertRaised(
+        ts_event=now,
+        ts_recv=now,
+        alert_id=f"order-illegal-{exc.client_order_id}",
+        severity="warning",
+        source=source,
+        code="order_illegal_transition",
+        text=str(exc),
+    )
