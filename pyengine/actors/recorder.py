@@ -29,7 +29,9 @@ class RecorderOptions(msgspec.Struct, forbid_unknown_fields=True):
 
     url: str = ""
     synchronous: str = "full"
-    record_topics: list[str] = msgspec.field(default_factory=lambda: [topics.HEALTH_GAP, topics.SUP])
+    record_topics: list[str] = msgspec.field(
+        default_factory=lambda: [topics.HEALTH_GAP, topics.SUP]
+    )
 
 
 class Recorder(Actor):

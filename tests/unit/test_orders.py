@@ -189,7 +189,9 @@ def cancel() -> CancelOrder:
 
 
 def canceled(reason: str = "requested") -> OrderCanceled:
-    return OrderCanceled(ts_event=6, ts_recv=6, client_order_id="c1", venue="binance", reason=reason)
+    return OrderCanceled(
+        ts_event=6, ts_recv=6, client_order_id="c1", venue="binance", reason=reason
+    )
 
 
 def table_with(*msgs: object) -> OrderTable:
@@ -393,9 +395,7 @@ def test_unknown_orders_other_venues_and_bad_fills() -> None:
 
 def test_replay_rebuilds_and_counts_contradictions() -> None:
     t = OrderTable()
-    t.replay(
-        [submit(), accepted(), filled("f1", "1"), filled("f1", "1"), rejected("-2019: x")]
-    )
+    t.replay([submit(), accepted(), filled("f1", "1"), filled("f1", "1"), rejected("-2019: x")])
     o = t.orders["c1"]
     assert o.status is S.PARTIALLY_FILLED and o.filled_qty == 1
     assert t.counters["duplicate_fills"] == 1 and t.counters["illegal"] == 1
