@@ -29,6 +29,11 @@ Ambiguous:
   The three venues' code ranges do not overlap (negative, 10xxx/110xxx, 5xxxx), so one set
   serves all.
 
+A refusal of a duplicate client order id (risk's `duplicate_client_order_id`, Binance
+-4116, Bybit 110072, OKX 51016, the codes the private clients already know) is about a
+second submit under a known id, not about the order that holds the id: `is_duplicate_submit`
+lets the order table leave that order alone.
+
 Definitive: a risk refusal (`stage="risk"`, the order never left), and any other venue
 answer (bad price, insufficient margin, post-only would cross ...).
 """
@@ -64,6 +69,8 @@ VENUE_AMBIGUOUS_CODES = frozenset(
     }
 )
 
+DUPLICATE_SUBMIT_CODES = frozenset({"duplicate_client_order_id", "-4116", "110072", "51016"})
+
 CLIENT_ERROR = "client_error:"
 
 
@@ -84,3 +91,10 @@ def is_ambiguous(msg: OrderRejected) -> bool:
     if msg.stage == "execution" and msg.reason.startswith(CLIENT_ERROR):
         return True
     return venue_code(msg.reason) in VENUE_AMBIGUOUS_CODES
+
+
+def is_duplicate_submit(msg: OrderRejected) -> bool:
+    """True when `msg` refuses a second submit under an id that is already in use."""
+    if set(msg.codes) & DUPLICATE_SUBMIT_CODES:
+        return True
+    return venue_code(msg.reason) in DUPLICATE_SUBMIT_CODES

@@ -13,12 +13,14 @@ Usage (an execution actor, a strategy host, the risk gate)::
 `apply` answers what it did (`Change`); events of orders it does not know are counted and
 answered `Change.UNKNOWN`, never guessed at. How an `OrderRejected` is read:
 
-1. ambiguous (`outcome.is_ambiguous`: timeout, transport, rate limit, -1006/-1007 ...):
+1. a refusal of a duplicate id (`outcome.is_duplicate_submit`) is about a second submit,
+   not this order: counted (`duplicate_submits`), nothing changes;
+2. ambiguous (`outcome.is_ambiguous`: timeout, transport, rate limit, -1006/-1007 ...):
    the order stays where it is;
-2. a cancel is outstanding and the order is already known to rest at the venue (or has
+3. a cancel is outstanding and the order is already known to rest at the venue (or has
    ended): the refusal is the cancel's (the wire has one `OrderRejected` for both), and a
    PENDING_CANCEL order returns to its previous state;
-3. otherwise it is the order's definitive refusal.
+4. otherwise it is the order's definitive refusal.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pyengine.messages import (
     PlaceOrder,
     SubmitOrder,
 )
-from pyengine.orders.outcome import is_ambiguous
+from pyengine.orders.outcome import is_ambiguous, is_duplicate_submit
 from pyengine.orders.state import (
     Change,
     IllegalTransition,
@@ -51,7 +53,7 @@ from pyengine.orders.state import (
 
 OrderEvent = OrderAccepted | OrderRejected | OrderCanceled | OrderFilled | OrderUpdate
 
-_VENUE_STATUS = {
+_VENUE_STATUS: dict[str, Trigger] = {
     "new": Trigger.ACCEPT,
     # Fills arrive as OrderFilled with their trade ids; a status report of them only says
     # the venue has the order.
@@ -80,6 +82,7 @@ class OrderTable:
                 "updated",
                 "unchanged",
                 "duplicate_fills",
+                "duplicate_submits",
                 "unknown",
                 "illegal",
                 "overfills",
@@ -138,7 +141,7 @@ class OrderTable:
         `InvalidFill` for a fill that is not a positive quantity at a positive price."""
         if isinstance(msg, SubmitOrder | PlaceOrder):
             before = self.counters["submitted"]
-            order = self.submit(msg)
+            self.submit(msg)
             return Change.CHANGED if self.counters["submitted"] > before else Change.UNCHANGED
         if not isinstance(msg, CancelOrder | OrderEvent):
             return None
@@ -156,14 +159,17 @@ class OrderTable:
             trigger = Trigger.EXPIRE if msg.reason == "expired" else Trigger.CANCEL
             return self._run(order, trigger, reason=msg.reason)
         if isinstance(msg, OrderRejected):
+            if is_duplicate_submit(msg):
+                self.counters["duplicate_submits"] += 1
+                return Change.UNCHANGED
             return self._run(
                 order, self._rejection(order, msg), reason=msg.reason, codes=tuple(msg.codes)
             )
-        trigger = _VENUE_STATUS.get(msg.status)
-        if trigger is None:
+        reported = _VENUE_STATUS.get(msg.status)
+        if reported is None:  # only a message built in-process can carry another status
             self.counters["unknown"] += 1
             return Change.UNKNOWN
-        return self._run(order, trigger, reason=msg.reason, venue_order_id=msg.venue_order_id)
+        return self._run(order, reported, reason=msg.reason, venue_order_id=msg.venue_order_id)
 
     def open_orders(
         self, venue: str | None = None, symbol: str | None = None, parent_id: str | None = None

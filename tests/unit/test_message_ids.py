@@ -23,8 +23,6 @@ from pyengine.messages import (
 )
 from pyengine.messages.critical import journal_prefixes, recover_prefixes
 
-IDS = {"parent_id": "hedge-9", "correlation_id": "req-3"}
-
 
 def _submit(**kw: object) -> SubmitOrder:
     return SubmitOrder(
@@ -41,10 +39,30 @@ def _submit(**kw: object) -> SubmitOrder:
 
 
 EVENTS = [
-    _submit(**IDS),
-    CancelOrder(ts_event=1, ts_recv=1, client_order_id="c", venue="okx", **IDS),
-    PlaceOrder(ts_event=1, ts_recv=1, order=_submit(**IDS), **IDS),
-    OrderAccepted(ts_event=1, ts_recv=1, client_order_id="c", venue="okx", **IDS),
+    _submit(parent_id="hedge-9", correlation_id="req-3"),
+    CancelOrder(
+        ts_event=1,
+        ts_recv=1,
+        client_order_id="c",
+        venue="okx",
+        parent_id="hedge-9",
+        correlation_id="req-3",
+    ),
+    PlaceOrder(
+        ts_event=1,
+        ts_recv=1,
+        order=_submit(parent_id="hedge-9", correlation_id="req-3"),
+        parent_id="hedge-9",
+        correlation_id="req-3",
+    ),
+    OrderAccepted(
+        ts_event=1,
+        ts_recv=1,
+        client_order_id="c",
+        venue="okx",
+        parent_id="hedge-9",
+        correlation_id="req-3",
+    ),
     OrderRejected(
         ts_event=1,
         ts_recv=1,
@@ -53,9 +71,17 @@ EVENTS = [
         reason="notional_limit: 1 > 0; price_band: far",
         stage="risk",
         codes=["notional_limit", "price_band"],
-        **IDS,
+        parent_id="hedge-9",
+        correlation_id="req-3",
     ),
-    OrderCanceled(ts_event=1, ts_recv=1, client_order_id="c", venue="okx", **IDS),
+    OrderCanceled(
+        ts_event=1,
+        ts_recv=1,
+        client_order_id="c",
+        venue="okx",
+        parent_id="hedge-9",
+        correlation_id="req-3",
+    ),
     OrderFilled(
         ts_event=1,
         ts_recv=1,
@@ -66,7 +92,8 @@ EVENTS = [
         fill_id="t1",
         qty=Decimal("1"),
         price=Decimal("2"),
-        **IDS,
+        parent_id="hedge-9",
+        correlation_id="req-3",
     ),
     OrderUpdate(
         ts_event=1,
@@ -77,7 +104,8 @@ EVENTS = [
         status="partially_filled",
         side="buy",
         qty=Decimal("1"),
-        **IDS,
+        parent_id="hedge-9",
+        correlation_id="req-3",
     ),
 ]
 
@@ -86,8 +114,8 @@ EVENTS = [
 def test_new_fields_round_trip(msg: object) -> None:
     back = decode(encode(msg))
     assert back == msg
-    assert getattr(back, "parent_id") == "hedge-9"
-    assert getattr(back, "correlation_id") == "req-3"
+    ids = msgspec.structs.asdict(back)
+    assert (ids["parent_id"], ids["correlation_id"]) == ("hedge-9", "req-3")
 
 
 @pytest.mark.parametrize("msg", EVENTS, ids=lambda m: type(m).__name__)
@@ -100,7 +128,8 @@ def test_old_payloads_without_the_new_fields_still_decode(msg: object) -> None:
         old["order"] = {k: v for k, v in old["order"].items() if k not in new}
     back = decode(msgspec.msgpack.encode(old))
     assert type(back) is type(msg)
-    assert getattr(back, "parent_id") == "" and getattr(back, "correlation_id") == ""
+    ids = msgspec.structs.asdict(back)
+    assert (ids["parent_id"], ids["correlation_id"]) == ("", "")
     if isinstance(back, OrderRejected):
         assert back.codes == []
 
@@ -175,5 +204,5 @@ def test_the_recorder_and_the_runtime_use_the_derived_lists() -> None:
     from pyengine.actors.recorder import CRITICAL_PREFIXES
     from pyengine.runtime.engine import RECOVER_PREFIXES
 
-    assert CRITICAL_PREFIXES == journal_prefixes()
-    assert RECOVER_PREFIXES == recover_prefixes()
+    assert journal_prefixes() == CRITICAL_PREFIXES
+    assert recover_prefixes() == RECOVER_PREFIXES

@@ -21,6 +21,7 @@ from pyengine.messages import (
     PositionReport,
     SubmitOrder,
 )
+from pyengine.messages.execution import Side
 from pyengine.messages.validity import InstrumentValidity
 
 VENUE, SYMBOL = "binance-usdm", "BTCUSDT"
@@ -66,7 +67,7 @@ def ready(g: RiskGate, venue: str = VENUE, symbol: str = SYMBOL) -> RiskGate:
 
 
 def order(
-    coid: str, qty: str = "0.01", price: str | None = "60000.0", side: str = "buy"
+    coid: str, qty: str = "0.01", price: str | None = "60000.0", side: Side = "buy"
 ) -> SubmitOrder:
     return SubmitOrder(
         ts_event=1,
@@ -81,7 +82,7 @@ def order(
     )
 
 
-def fill(coid: str, qty: str, fill_id: str = "F1", side: str = "buy") -> OrderFilled:
+def fill(coid: str, qty: str, fill_id: str = "F1", side: Side = "buy") -> OrderFilled:
     return OrderFilled(
         ts_event=1,
         ts_recv=1,
@@ -282,7 +283,8 @@ def test_the_order_table_follows_events_and_a_refused_cancel_is_not_a_rejection(
     o = g.orders.get("o1")
     assert o is not None and o.status is OrderStatus.ACCEPTED
     g.handle(fill("o1", "0.01"))
-    assert o.status is OrderStatus.FILLED and g.stats()["orders_open"] == 0
+    assert o.status is OrderStatus.FILLED  # type: ignore[comparison-overlap]
+    assert g.stats()["orders_open"] == 0
     assert g.stats()["orders_illegal"] == 0
 
 
