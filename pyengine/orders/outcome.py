@@ -85,8 +85,7 @@ def is_ambiguous(msg: OrderRejected) -> bool:
     """True when `msg` does not prove that the venue did not take the order."""
     if msg.stage == "risk":
         return False
-    codes = set(msg.codes)
-    if codes & AMBIGUOUS_CODES or codes & VENUE_AMBIGUOUS_CODES:
+    if any(c in AMBIGUOUS_CODES or c in VENUE_AMBIGUOUS_CODES for c in msg.codes):
         return True
     if msg.stage == "execution" and msg.reason.startswith(CLIENT_ERROR):
         return True
@@ -95,6 +94,6 @@ def is_ambiguous(msg: OrderRejected) -> bool:
 
 def is_duplicate_submit(msg: OrderRejected) -> bool:
     """True when `msg` refuses a second submit under an id that is already in use."""
-    if set(msg.codes) & DUPLICATE_SUBMIT_CODES:
+    if any(c in DUPLICATE_SUBMIT_CODES for c in msg.codes):
         return True
-    return venue_code(msg.reason) in DUPLICATE_SUBMIT_CODES
+    return msg.stage != "risk" and venue_code(msg.reason) in DUPLICATE_SUBMIT_CODES

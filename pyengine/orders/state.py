@@ -52,7 +52,13 @@ class InvalidFill(OrderError):
     """A fill with a quantity or price that is not a positive finite number."""
 
 
-class OrderStatus(enum.Enum):
+class _Enum(enum.Enum):
+    # Members are singletons: identity hashing is exact and, unlike `Enum.__hash__`
+    # (a Python-level hash of the name), costs no call on every table lookup.
+    __hash__ = object.__hash__
+
+
+class OrderStatus(_Enum):
     NEW = "new"
     """Known here, not yet sent anywhere."""
     IN_FLIGHT = "in_flight"
@@ -67,7 +73,7 @@ class OrderStatus(enum.Enum):
     EXPIRED = "expired"
 
 
-class Trigger(enum.Enum):
+class Trigger(_Enum):
     SUBMIT = "submit"
     ACCEPT = "accept"
     REJECT = "reject"
@@ -95,7 +101,7 @@ OPEN = frozenset(
 """Orders that may still trade: what `OrderTable.open_orders` answers."""
 
 
-class Rule(enum.Enum):
+class Rule(_Enum):
     """A target that depends on more than the (state, trigger) pair."""
 
     KEEP = "keep"
@@ -192,7 +198,7 @@ FILL on a REJECTED order (the refusal was wrong: reconciliation must look); CANC
 EXPIRE on a FILLED one; CANCEL_REJECT without a cancel in flight."""
 
 
-class Change(enum.Enum):
+class Change(_Enum):
     """What applying one event did."""
 
     CHANGED = "changed"
@@ -205,6 +211,30 @@ class Change(enum.Enum):
     """A fill whose trade id was already applied: dropped."""
     UNKNOWN = "unknown"
     """No such order here (another actor's, or one it never saw)."""
+
+
+# Members bound once: reading an Enum class attribute costs several plain lookups, and
+# these are read on every event.
+_C_CHANGED = Change.CHANGED
+_C_DUPLICATE_FILL = Change.DUPLICATE_FILL
+_C_UNCHANGED = Change.UNCHANGED
+_C_UPDATED = Change.UPDATED
+_R_PREVIOUS = Rule.PREVIOUS
+_S_ACCEPTED = OrderStatus.ACCEPTED
+_S_CANCELED = OrderStatus.CANCELED
+_S_EXPIRED = OrderStatus.EXPIRED
+_S_FILLED = OrderStatus.FILLED
+_S_IN_FLIGHT = OrderStatus.IN_FLIGHT
+_S_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_S_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+_T_ACCEPT = Trigger.ACCEPT
+_T_AMBIGUOUS = Trigger.AMBIGUOUS
+_T_CANCEL = Trigger.CANCEL
+_T_CANCEL_REJECT = Trigger.CANCEL_REJECT
+_T_CANCEL_REQUEST = Trigger.CANCEL_REQUEST
+_T_EXPIRE = Trigger.EXPIRE
+_T_FILL = Trigger.FILL
+_T_REJECT = Trigger.REJECT
 
 
 @dataclass(slots=True)
@@ -261,7 +291,7 @@ class Order:
     def target(self, trigger: Trigger) -> Target:
         """The table's target for `trigger` now; raises `IllegalTransition`."""
         found = TRANSITIONS.get((self.status, trigger))
-        if found is None or (trigger is Trigger.REJECT and self.filled_qty > 0):
+        if found is None or (trigger is _T_REJECT and self.filled_qty > 0):
             raise IllegalTransition(self.client_order_id, self.status, trigger)
         return found
 
@@ -274,64 +304,71 @@ class Order:
         venue_order_id: str = "",
     ) -> Change:
         """Apply one non-fill event; raises `IllegalTransition` (then nothing changed)."""
-        if trigger is Trigger.FILL:
+        if trigger is _T_FILL:
             raise TypeError("use fill() for fills")
         target = self.target(trigger)
-        before = (self.status, self.previous, self.cancel_outstanding, self.venue_order_id)
-        if trigger is Trigger.AMBIGUOUS:
-            if self.status not in (OrderStatus.IN_FLIGHT, OrderStatus.PENDING_CANCEL):
-                return Change.UNCHANGED
+        status = self.status
+        if trigger is _T_AMBIGUOUS:
+            if status is not _S_IN_FLIGHT and status is not _S_PENDING_CANCEL:
+                return _C_UNCHANGED
             self.ambiguous += 1
             self._note(reason, codes)
-            return Change.UPDATED
-        if venue_order_id:
+            return _C_UPDATED
+        updated = False
+        if venue_order_id and venue_order_id != self.venue_order_id:
             self.venue_order_id = venue_order_id
-        if trigger is Trigger.CANCEL_REQUEST:
+            updated = True
+        if trigger is _T_CANCEL_REQUEST:
+            updated = updated or not self.cancel_outstanding
             self.cancel_outstanding = True
-            if target is OrderStatus.PENDING_CANCEL:
-                self.previous = self.status
-        elif trigger in (Trigger.CANCEL_REJECT, Trigger.CANCEL, Trigger.EXPIRE):
+            if target is _S_PENDING_CANCEL:
+                self.previous = status
+        elif trigger in (_T_CANCEL_REJECT, _T_CANCEL, _T_EXPIRE):
+            updated = updated or self.cancel_outstanding
             self.cancel_outstanding = False
-        elif trigger is Trigger.ACCEPT and self.previous is OrderStatus.IN_FLIGHT:
+        elif trigger is _T_ACCEPT and self.previous is _S_IN_FLIGHT:
             # The order reached the venue; a refused cancel now returns it to ACCEPTED.
-            self.previous = OrderStatus.ACCEPTED
+            self.previous = _S_ACCEPTED
+            updated = True
         if isinstance(target, OrderStatus):
-            self.status = target
-        elif target is Rule.PREVIOUS:
-            self.status = self.previous or OrderStatus.ACCEPTED
-        if self.status is not OrderStatus.PENDING_CANCEL:
+            new = target
+        elif target is _R_PREVIOUS:
+            new = self.previous or _S_ACCEPTED
+        else:
+            new = status
+        if new is status:
+            return _C_UPDATED if updated else _C_UNCHANGED
+        self.status = new
+        if new is not _S_PENDING_CANCEL:
             self.previous = None
-        if self.status is not before[0]:
-            self._note(reason, codes)
-            return Change.CHANGED
-        after = (self.status, self.previous, self.cancel_outstanding, self.venue_order_id)
-        return Change.UPDATED if after != before else Change.UNCHANGED
+        self._note(reason, codes)
+        return _C_CHANGED
 
     def fill(self, trade_id: str, qty: Decimal, price: Decimal) -> Change:
         """Apply one fill; a trade id seen before is dropped before anything changes."""
         if trade_id in self.trade_ids:
-            return Change.DUPLICATE_FILL
+            return _C_DUPLICATE_FILL
         if not (qty.is_finite() and qty > 0 and price.is_finite() and price > 0):
             raise InvalidFill(f"order {self.client_order_id}: fill {trade_id} {qty} @ {price}")
-        self.target(Trigger.FILL)
+        self.target(_T_FILL)
         before = self.status
         self.trade_ids.add(trade_id)
         self.filled_qty += qty
         self.notional += qty * price
         self.overfill = max(self.filled_qty - self.qty, Decimal(0))
-        if self.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
+        if self.status in (_S_CANCELED, _S_EXPIRED):
             self.late_fills += 1
-        elif self.status is not OrderStatus.FILLED:
+        elif self.status is not _S_FILLED:
             if self.filled_qty >= self.qty:
                 # A cancel still in flight stays outstanding: its refusal ("already
                 # filled") must be read as the cancel's, not the order's.
-                self.status = OrderStatus.FILLED
+                self.status = _S_FILLED
                 self.previous = None
-            elif self.status is OrderStatus.PENDING_CANCEL:
-                self.previous = OrderStatus.PARTIALLY_FILLED
+            elif self.status is _S_PENDING_CANCEL:
+                self.previous = _S_PARTIALLY_FILLED
             else:
-                self.status = OrderStatus.PARTIALLY_FILLED
-        return Change.CHANGED if self.status is not before else Change.UPDATED
+                self.status = _S_PARTIALLY_FILLED
+        return _C_CHANGED if self.status is not before else _C_UPDATED
 
     def _note(self, reason: str, codes: tuple[str, ...]) -> None:
         if reason:

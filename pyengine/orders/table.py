@@ -65,6 +65,30 @@ _VENUE_STATUS: dict[str, Trigger] = {
 }
 
 
+_COUNTER = {c: c.value for c in Change}
+# Tuples, not `X | Y`: an isinstance over a union built at each call costs more than the rest.
+_SUBMITS = (SubmitOrder, PlaceOrder)
+_EVENTS = (CancelOrder, OrderAccepted, OrderRejected, OrderCanceled, OrderFilled, OrderUpdate)
+
+
+# Members bound once (see state.py).
+_C_CHANGED = Change.CHANGED
+_C_DUPLICATE_FILL = Change.DUPLICATE_FILL
+_C_UNCHANGED = Change.UNCHANGED
+_C_UNKNOWN = Change.UNKNOWN
+_C_UPDATED = Change.UPDATED
+_S_IN_FLIGHT = OrderStatus.IN_FLIGHT
+_S_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+_T_ACCEPT = Trigger.ACCEPT
+_T_AMBIGUOUS = Trigger.AMBIGUOUS
+_T_CANCEL = Trigger.CANCEL
+_T_CANCEL_REJECT = Trigger.CANCEL_REJECT
+_T_CANCEL_REQUEST = Trigger.CANCEL_REQUEST
+_T_EXPIRE = Trigger.EXPIRE
+_T_REJECT = Trigger.REJECT
+_T_SUBMIT = Trigger.SUBMIT
+
+
 class DuplicateOrderId(OrderError):
     """A submit reuses a known client order id for a different order."""
 
@@ -131,7 +155,7 @@ class OrderTable:
                 f"order {o.client_order_id}: already {known.side} {known.qty}"
                 f" {known.venue}:{known.symbol}"
             )
-        self._run(known, Trigger.SUBMIT)
+        self._run(known, _T_SUBMIT)
         return known
 
     def apply(self, msg: Message) -> Change | None:
@@ -139,36 +163,36 @@ class OrderTable:
 
         Raises `IllegalTransition` (the order is unchanged; raise an alert) and
         `InvalidFill` for a fill that is not a positive quantity at a positive price."""
-        if isinstance(msg, SubmitOrder | PlaceOrder):
+        if isinstance(msg, _SUBMITS):
             before = self.counters["submitted"]
             self.submit(msg)
-            return Change.CHANGED if self.counters["submitted"] > before else Change.UNCHANGED
-        if not isinstance(msg, CancelOrder | OrderEvent):
+            return _C_CHANGED if self.counters["submitted"] > before else _C_UNCHANGED
+        if not isinstance(msg, _EVENTS):
             return None
         order = self.orders.get(msg.client_order_id)
         if order is None or order.venue != msg.venue:
             self.counters["unknown"] += 1
-            return Change.UNKNOWN
+            return _C_UNKNOWN
         if isinstance(msg, OrderFilled):
             return self._fill(order, msg.fill_id, msg.qty, msg.price)
         if isinstance(msg, CancelOrder):
-            return self._run(order, Trigger.CANCEL_REQUEST)
+            return self._run(order, _T_CANCEL_REQUEST)
         if isinstance(msg, OrderAccepted):
-            return self._run(order, Trigger.ACCEPT, venue_order_id=msg.venue_order_id)
+            return self._run(order, _T_ACCEPT, venue_order_id=msg.venue_order_id)
         if isinstance(msg, OrderCanceled):
-            trigger = Trigger.EXPIRE if msg.reason == "expired" else Trigger.CANCEL
+            trigger = _T_EXPIRE if msg.reason == "expired" else _T_CANCEL
             return self._run(order, trigger, reason=msg.reason)
         if isinstance(msg, OrderRejected):
             if is_duplicate_submit(msg):
                 self.counters["duplicate_submits"] += 1
-                return Change.UNCHANGED
+                return _C_UNCHANGED
             return self._run(
                 order, self._rejection(order, msg), reason=msg.reason, codes=tuple(msg.codes)
             )
         reported = _VENUE_STATUS.get(msg.status)
         if reported is None:  # only a message built in-process can carry another status
             self.counters["unknown"] += 1
-            return Change.UNKNOWN
+            return _C_UNKNOWN
         return self._run(order, reported, reason=msg.reason, venue_order_id=msg.venue_order_id)
 
     def open_orders(
@@ -196,15 +220,15 @@ class OrderTable:
 
     @staticmethod
     def _rejection(order: Order, msg: OrderRejected) -> Trigger:
+        if msg.stage == "risk":  # never left the engine: the order's definitive refusal
+            return _T_REJECT
         if is_ambiguous(msg):
-            return Trigger.AMBIGUOUS
-        if order.cancel_outstanding and msg.stage != "risk":
-            rests = order.status is OrderStatus.PENDING_CANCEL and (
-                order.previous is not OrderStatus.IN_FLIGHT
-            )
+            return _T_AMBIGUOUS
+        if order.cancel_outstanding:
+            rests = order.status is _S_PENDING_CANCEL and (order.previous is not _S_IN_FLIGHT)
             if rests or order.is_terminal:
-                return Trigger.CANCEL_REJECT
-        return Trigger.REJECT
+                return _T_CANCEL_REJECT
+        return _T_REJECT
 
     def _run(
         self,
@@ -220,7 +244,7 @@ class OrderTable:
         except IllegalTransition:
             self.counters["illegal"] += 1
             raise
-        if trigger is Trigger.AMBIGUOUS and change is Change.UPDATED:
+        if trigger is _T_AMBIGUOUS and change is _C_UPDATED:
             self.counters["ambiguous"] += 1
         return self._count(order, change)
 
@@ -231,7 +255,7 @@ class OrderTable:
         except IllegalTransition:
             self.counters["illegal"] += 1
             raise
-        if change is Change.DUPLICATE_FILL:
+        if change is _C_DUPLICATE_FILL:
             self.counters["duplicate_fills"] += 1
             return change
         if order.overfilled and not was_over:
@@ -240,7 +264,7 @@ class OrderTable:
         return self._count(order, change)
 
     def _count(self, order: Order, change: Change) -> Change:
-        self.counters[change.value] += 1
+        self.counters[_COUNTER[change]] += 1
         if order.is_open:
             self._open[order.client_order_id] = order
         else:
