@@ -467,3 +467,25 @@ def _applied(events: list[str | tuple[str, int]], o: Order) -> list[tuple[str, i
         if isinstance(ev, tuple) and ev[0] in o.trade_ids and ev[0] not in seen:
             seen[ev[0]] = ev
     return list(seen.values())
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        rejected("duplicate client_order_id", "risk", ["duplicate_client_order_id"]),
+        rejected("-4116: ClientOrderId is duplicated."),
+        rejected("duplicated", codes=["51016"]),
+    ],
+    ids=["risk", "binance-4116", "okx-51016"],
+)
+def test_a_refused_duplicate_submit_leaves_the_order_under_the_id_alone(
+    msg: OrderRejected,
+) -> None:
+    t = table_with(accepted())
+    assert t.apply(msg) is Change.UNCHANGED
+    assert t.orders["c1"].status is S.ACCEPTED and t.counters["duplicate_submits"] == 1
+
+
+def test_venue_codes_count_from_the_codes_field_too() -> None:
+    assert is_ambiguous(rejected("Timeout waiting for response", codes=["-1007"]))
+    assert not is_ambiguous(rejected("Margin is insufficient.", codes=["-2019"]))

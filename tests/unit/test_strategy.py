@@ -209,3 +209,14 @@ def test_recover_ignores_other_strategies_orders(tmp_path: Path) -> None:
     )
     h.recover([theirs])
     assert "x-1" not in h.orders
+
+
+def test_another_order_under_a_used_child_id_is_a_typed_error(tmp_path: Path) -> None:
+    from pyengine.orders import DuplicateOrderId
+
+    path = tmp_path / "hedger.py"
+    path.write_text(PARENT)
+    h = host(path)
+    h.on_start()
+    with pytest.raises(DuplicateOrderId, match="hedge-7-0"):
+        h.strategy.submit("binance-usdm", "BTCUSDT", "buy", Decimal(1), parent_id="hedge-7")
