@@ -31,6 +31,8 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pyengine.messages.execution import Side
+
 
 class OrderError(ValueError):
     """Base of the order package's errors."""
@@ -244,7 +246,7 @@ class Order:
     client_order_id: str
     venue: str
     symbol: str
-    side: str
+    side: Side
     qty: Decimal
     price: Decimal | None = None
     parent_id: str = ""
