@@ -71,6 +71,8 @@ VENUE_AMBIGUOUS_CODES = frozenset(
 
 DUPLICATE_SUBMIT_CODES = frozenset({"duplicate_client_order_id", "-4116", "110072", "51016"})
 
+_AMBIGUOUS = AMBIGUOUS_CODES | VENUE_AMBIGUOUS_CODES
+
 CLIENT_ERROR = "client_error:"
 
 
@@ -85,7 +87,7 @@ def is_ambiguous(msg: OrderRejected) -> bool:
     """True when `msg` does not prove that the venue did not take the order."""
     if msg.stage == "risk":
         return False
-    if any(c in AMBIGUOUS_CODES or c in VENUE_AMBIGUOUS_CODES for c in msg.codes):
+    if msg.codes and not (_AMBIGUOUS.isdisjoint(msg.codes)):
         return True
     if msg.stage == "execution" and msg.reason.startswith(CLIENT_ERROR):
         return True
@@ -94,6 +96,6 @@ def is_ambiguous(msg: OrderRejected) -> bool:
 
 def is_duplicate_submit(msg: OrderRejected) -> bool:
     """True when `msg` refuses a second submit under an id that is already in use."""
-    if any(c in DUPLICATE_SUBMIT_CODES for c in msg.codes):
+    if msg.codes and not DUPLICATE_SUBMIT_CODES.isdisjoint(msg.codes):
         return True
     return msg.stage != "risk" and venue_code(msg.reason) in DUPLICATE_SUBMIT_CODES
