@@ -60,7 +60,14 @@ from pyengine.messages import (
     SubmitOrder,
     topics,
 )
-from pyengine.messages.execution import OrderType, Side, TimeInForce
+from pyengine.messages.execution import (
+    ORDER_TYPES,
+    SIDES,
+    TIMES_IN_FORCE,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 from pyengine.orders import (
     DuplicateOrderId,
     IllegalTransition,
@@ -112,6 +119,15 @@ class Strategy:
         strategy re-deriving the decision names the same orders. An id this host already
         tracks (from this life or the journal) is not sent again. Without a parent, a fresh
         id of this actor's life."""
+        # The schema refuses these on decode, so a bad one would never reach risk and the
+        # order would wait for an answer forever: refuse it here, to the author.
+        for name, value, allowed in (
+            ("side", side, SIDES),
+            ("order_type", order_type, ORDER_TYPES),
+            ("tif", tif, TIMES_IN_FORCE),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} {value!r} is not one of {', '.join(allowed)}")
         host = self._host
         if parent_id:
             coid = child_order_id(parent_id, child, venue)

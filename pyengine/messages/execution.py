@@ -10,7 +10,7 @@ every event about it.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from pyengine.messages import topics
 from pyengine.messages.base import Message
@@ -21,6 +21,9 @@ OrderType = Literal["limit", "market", "post_only"]
 TimeInForce = Literal["gtc", "ioc", "fok", "post_only", "gtx", "po"]
 """`post_only`, `gtx` and `po` are the venues' names of one thing: rest, never take."""
 RejectStage = Literal["risk", "execution", "venue"]
+SIDES: tuple[str, ...] = get_args(Side)
+ORDER_TYPES: tuple[str, ...] = get_args(OrderType)
+TIMES_IN_FORCE: tuple[str, ...] = get_args(TimeInForce)
 
 
 def parse_side(value: str) -> Side:

@@ -220,3 +220,15 @@ def test_another_order_under_a_used_child_id_is_a_typed_error(tmp_path: Path) ->
     h.on_start()
     with pytest.raises(DuplicateOrderId, match="hedge-7-0"):
         h.strategy.submit("binance-usdm", "BTCUSDT", "buy", Decimal(1), parent_id="hedge-7")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("side", "BUY"), ("order_type", "stop"), ("tif", "day")]
+)
+def test_a_value_the_schema_refuses_is_refused_at_submit(field: str, value: str) -> None:
+    h = host(EXAMPLE)
+    kwargs: dict[str, object] = {field: value} if field != "side" else {}
+    side = value if field == "side" else "buy"
+    with pytest.raises(ValueError, match=field):
+        h.strategy.submit("binance-usdm", "BTCUSDT", side, Decimal(1), **kwargs)  # type: ignore[arg-type]
+    assert h.outbox == [] and len(h.orders) == 0
