@@ -131,9 +131,9 @@ class Strategy:
         host = self._host
         if parent_id:
             coid = child_order_id(parent_id, child, venue)
-            known = host.orders.get(coid)
-            if known is not None:
-                if (known.venue, known.symbol, known.side, known.qty) != (
+            if coid in host.orders:
+                known = host.orders.get(coid)
+                if known is not None and (known.venue, known.symbol, known.side, known.qty) != (
                     venue,
                     symbol,
                     side,

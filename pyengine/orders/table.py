@@ -21,11 +21,15 @@ answered `Change.UNKNOWN`, never guessed at. How an `OrderRejected` is read:
    ended): the refusal is the cancel's (the wire has one `OrderRejected` for both), and a
    PENDING_CANCEL order returns to its previous state;
 4. otherwise it is the order's definitive refusal.
+
+Ended orders are kept whole up to `keep_closed` (oldest forgotten first); a forgotten
+order's id stays spent: `in` still answers True and a submit under it is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -96,9 +100,14 @@ class DuplicateOrderId(OrderError):
 class OrderTable:
     """Orders by client order id, and the open ones by venue, symbol and parent."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_closed: int = 100_000) -> None:
+        """`keep_closed`: how many ended orders to keep whole; older ones are forgotten
+        but their ids stay known, so an id is still never used twice."""
         self.orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}
+        self.keep_closed = keep_closed
+        self._closed: deque[str] = deque()
+        self._forgotten: set[str] = set()
         self.counters: dict[str, int] = dict.fromkeys(
             (
                 "submitted",
@@ -112,6 +121,7 @@ class OrderTable:
                 "overfills",
                 "late_fills",
                 "ambiguous",
+                "forgotten",
             ),
             0,
         )
@@ -120,7 +130,8 @@ class OrderTable:
         return len(self.orders)
 
     def __contains__(self, client_order_id: object) -> bool:
-        return client_order_id in self.orders
+        """Whether the id was ever used here (an order kept, or an ended one forgotten)."""
+        return client_order_id in self.orders or client_order_id in self._forgotten
 
     def get(self, client_order_id: str) -> Order | None:
         return self.orders.get(client_order_id)
@@ -132,6 +143,8 @@ class OrderTable:
         `IllegalTransition` for a re-submit of an ended one."""
         o = msg.order if isinstance(msg, PlaceOrder) else msg
         known = self.orders.get(o.client_order_id)
+        if known is None and o.client_order_id in self._forgotten:
+            raise DuplicateOrderId(f"order {o.client_order_id}: ended long ago, its id is spent")
         if known is None:
             known = Order(
                 client_order_id=o.client_order_id,
@@ -265,10 +278,19 @@ class OrderTable:
 
     def _count(self, order: Order, change: Change) -> Change:
         self.counters[_COUNTER[change]] += 1
+        coid = order.client_order_id
         if order.is_open:
-            self._open[order.client_order_id] = order
+            self._open[coid] = order
         else:
-            self._open.pop(order.client_order_id, None)
+            self._open.pop(coid, None)
+            # Terminal states are absorbing: a change into one happens once per order.
+            if change is _C_CHANGED and order.is_terminal:
+                self._closed.append(coid)
+                if len(self._closed) > self.keep_closed:
+                    old = self._closed.popleft()
+                    del self.orders[old]
+                    self._forgotten.add(old)
+                    self.counters["forgotten"] += 1
         return change
 
 

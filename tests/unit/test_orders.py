@@ -489,3 +489,17 @@ def test_a_refused_duplicate_submit_leaves_the_order_under_the_id_alone(
 def test_venue_codes_count_from_the_codes_field_too() -> None:
     assert is_ambiguous(rejected("Timeout waiting for response", codes=["-1007"]))
     assert not is_ambiguous(rejected("Margin is insufficient.", codes=["-2019"]))
+
+
+def test_old_ended_orders_are_forgotten_but_their_ids_stay_spent() -> None:
+    t = OrderTable(keep_closed=2)
+    for coid in ("a", "b", "c"):
+        t.submit(submit(client_order_id=coid))
+        t.apply(filled(f"f-{coid}", "3", coid=coid))
+    t.submit(submit(client_order_id="d"))  # open: never forgotten
+    assert "a" in t and t.get("a") is None and t.counters["forgotten"] == 1
+    assert [o.client_order_id for o in t.open_orders()] == ["d"]
+    assert t.get("b") is not None and t.get("c") is not None
+    with pytest.raises(DuplicateOrderId, match="spent"):
+        t.submit(submit(client_order_id="a"))
+    assert t.apply(filled("f-late", "1", coid="a")) is Change.UNKNOWN
