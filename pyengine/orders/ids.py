@@ -4,7 +4,8 @@ A restarted engine that re-derives its child orders from the journal (a hedge re
 quote) sends them under the ids it used before, so the venue's idempotency on the client
 order id turns a resend into a duplicate it refuses or answers with the existing order,
 never into a second order (NautilusTrader #3176: random ids duplicated orders on every
-restart; its child ids are likewise `{parent}-E{n}`, docs/concepts/execution.md).
+restart; its child ids are likewise `{parent}-E{n}`,
+nautilus_trader/docs/concepts/execution.md).
 
 Venue limits (the id must satisfy all of these for the venue it is sent to):
 

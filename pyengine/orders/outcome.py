@@ -4,8 +4,9 @@ Only a definitive refusal may make an order REJECTED: a strategy or router that 
 live order was refused re-submits it, and the venue then holds two (NautilusTrader #4215,
 Hummingbot #493). Everything else leaves the order in flight until the venue's own answer
 (its private stream, a query) or reconciliation settles it. The policy is
-NautilusTrader's (docs/concepts/live.md, "definitive vs ambiguous outcomes"), with rate
-limits counted as ambiguous too: the caller cannot tell a queued request from a dropped one.
+NautilusTrader's (nautilus_trader/docs/concepts/live.md, "definitive vs ambiguous"), with
+rate limits counted as ambiguous too: the caller cannot tell a queued request from a
+dropped one.
 
 Ambiguous:
 

@@ -19,7 +19,7 @@ see /work/shared/notes/execution-ops-anchors.md A.1), reduced to the states this
 
 Ambiguous outcomes (timeout, disconnect, rate limit, Binance -1006/-1007) are their own
 trigger and never change the state: only a definitive refusal rejects an order
-(NautilusTrader docs/concepts/live.md, "definitive vs ambiguous outcomes").
+(nautilus_trader/docs/concepts/live.md, "definitive vs ambiguous outcomes").
 
 Quantities are exact `Decimal`s. A duplicate fill (same trade id) is dropped before any
 change; an overfill is recorded in `overfill`, never clamped.
