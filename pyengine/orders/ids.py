@@ -36,8 +36,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from pyengine.orders.state import OrderError
 
-class OrderIdError(ValueError):
+
+class OrderIdError(OrderError):
     """No id can be made (a negative index, an empty parent, an index too long)."""
 
 

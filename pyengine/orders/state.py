@@ -35,7 +35,8 @@ from pyengine.messages.execution import Side
 
 
 class OrderError(ValueError):
-    """Base of the order package's errors."""
+    """Base of the order package's errors (to derive from `pyengine.errors.EngineError` as
+    well once that root lands: then every error here is an engine error)."""
 
 
 class IllegalTransition(OrderError):
