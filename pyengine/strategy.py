@@ -20,9 +20,14 @@ Run it with `pyengine run --strategy path/to/file.py` (or an `[[actors]]` entry 
 - `subscribe`: dotted topic prefixes; every matching message arrives, typed, in `on_message`.
 - `submit(...)` sends a `SubmitOrder` through pre-trade risk (never straight to a venue) and
   returns its client order id; `cancel(...)` asks to cancel. Both are acknowledged messages:
-  they are not lost if an actor restarts.
+  they are not lost if an actor restarts. Give `parent_id` (the decision an order serves)
+  and the id is derived from it and a child index (`pyengine.orders.ids`), so a restarted
+  strategy that re-derives the same decision sends the same id and the venue dedups it.
 - `on_order(msg)` receives this strategy's order events: `OrderAccepted`, `OrderRejected`
-  (`stage="risk"` when risk refused it), `OrderFilled`, `OrderCanceled`.
+  (`stage="risk"` when risk refused it; `codes` says why), `OrderFilled`, `OrderCanceled`.
+- `self.order(id)` and `self.open_orders(...)` answer the state of its orders
+  (`pyengine.orders.Order`: status, filled and average price), kept by the host from those
+  events; an event that contradicts what is known raises an alert.
 - `on_timer(now_ns)` runs every `timer_interval` seconds if you set one.
 - `self.now()` is the engine clock (ns) and `self.options` the config options: use them,
   not `time.time()`, so a replay is deterministic.
@@ -32,9 +37,12 @@ Run it with `pyengine run --strategy path/to/file.py` (or an `[[actors]]` entry 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
+import logging
 import sys
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -51,7 +59,27 @@ from pyengine.messages import (
     OrderFilled,
     OrderRejected,
     SubmitOrder,
+    topics,
 )
+from pyengine.messages.execution import (
+    ORDER_TYPES,
+    SIDES,
+    TIMES_IN_FORCE,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from pyengine.orders import (
+    DuplicateOrderId,
+    IllegalTransition,
+    Order,
+    OrderError,
+    OrderTable,
+    child_order_id,
+    illegal_alert,
+)
+
+log = logging.getLogger("pyengine.strategy")
 
 OrderEvent = OrderAccepted | OrderRejected | OrderFilled | OrderCanceled
 
@@ -75,42 +103,93 @@ class Strategy:
         self,
         venue: str,
         symbol: str,
-        side: str,
+        side: Side,
         qty: Decimal,
         *,
         price: Decimal | None = None,
-        order_type: str = "limit",
-        tif: str = "gtc",
+        order_type: OrderType = "limit",
+        tif: TimeInForce = "gtc",
         reduce_only: bool = False,
+        parent_id: str = "",
+        child: int = 0,
     ) -> str:
-        """Send an order through risk; returns its client order id."""
-        coid = self._host.ids.next_id("o-")
+        """Send an order through risk; returns its client order id.
+
+        With `parent_id` the id is child number `child` of that parent: state the index
+        from the decision itself (the first leg 0, the second 1 ...), so that a restarted
+        strategy re-deriving the decision names the same orders. An id this host already
+        tracks (from this life or the journal) is not sent again. Without a parent, a fresh
+        id of this actor's life."""
+        # The schema refuses these on decode, so a bad one would never reach risk and the
+        # order would wait for an answer forever: refuse it here, to the author.
+        for name, value, allowed in (
+            ("side", side, SIDES),
+            ("order_type", order_type, ORDER_TYPES),
+            ("tif", tif, TIMES_IN_FORCE),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} {value!r} is not one of {', '.join(allowed)}")
+        host = self._host
+        if parent_id:
+            coid = child_order_id(parent_id, child, venue)
+            if coid in host.orders:
+                known = host.orders.get(coid)
+                if known is not None and (known.venue, known.symbol, known.side, known.qty) != (
+                    venue,
+                    symbol,
+                    side,
+                    Decimal(qty),
+                ):
+                    raise DuplicateOrderId(
+                        f"{coid} (child {child} of {parent_id}) is already another order"
+                    )
+                log.info("%s: order %s was sent already: not again", self.name, coid)
+                return coid
+        else:
+            coid = host.ids.next_id("o-")
         now = self.now()
-        self._host.outbox.append(
-            SubmitOrder(
-                ts_event=now,
-                ts_recv=now,
-                client_order_id=coid,
-                venue=venue,
-                symbol=symbol,
-                side=side,
-                qty=Decimal(qty),
-                price=None if price is None else Decimal(price),
-                order_type=order_type,
-                tif=tif,
-                reduce_only=reduce_only,
-                strategy=self.name,
-            )
+        msg = SubmitOrder(
+            ts_event=now,
+            ts_recv=now,
+            client_order_id=coid,
+            venue=venue,
+            symbol=symbol,
+            side=side,
+            qty=Decimal(qty),
+            price=None if price is None else Decimal(price),
+            order_type=order_type,
+            tif=tif,
+            reduce_only=reduce_only,
+            strategy=self.name,
+            parent_id=parent_id,
         )
-        self._host.mine.add(coid)
+        host.track(msg)
+        host.outbox.append(msg)
         return coid
 
     def cancel(self, venue: str, client_order_id: str) -> None:
         """Ask to cancel one of this strategy's orders."""
         now = self.now()
-        self._host.outbox.append(
-            CancelOrder(ts_event=now, ts_recv=now, client_order_id=client_order_id, venue=venue)
+        known = self._host.orders.get(client_order_id)
+        msg = CancelOrder(
+            ts_event=now,
+            ts_recv=now,
+            client_order_id=client_order_id,
+            venue=venue,
+            parent_id=known.parent_id if known is not None else "",
         )
+        self._host.track(msg)
+        self._host.outbox.append(msg)
+
+    def order(self, client_order_id: str) -> Order | None:
+        """What is known of one of this strategy's orders (None: not one of its own)."""
+        return self._host.orders.get(client_order_id)
+
+    def open_orders(
+        self, venue: str | None = None, symbol: str | None = None, parent_id: str | None = None
+    ) -> list[Order]:
+        """This strategy's orders that may still trade, oldest first."""
+        return self._host.orders.open_orders(venue, symbol, parent_id)
 
     def publish(self, msg: Message) -> None:
         """Publish any other message (e.g. an `AlertRaised`)."""
@@ -177,15 +256,39 @@ def load_strategy_class(path: str, class_name: str = "") -> type[Strategy]:
 class StrategyHost(Actor):
     """Runs one user strategy as an actor."""
 
-    reliable = ("exec.order.", "exec.fill.")
+    reliable = (topics.EXEC_ORDER, topics.EXEC_FILL)
 
     def __init__(self, ctx: ActorContext) -> None:
         super().__init__(ctx)
         opts = ctx.options_as(StrategyOptions)
         self.cls = load_strategy_class(opts.path, opts.class_name)
         self.outbox: list[Message] = []
-        self.mine: set[str] = set()
+        self.orders = OrderTable()
+        """This strategy's orders (the journal's, after a restart, and those it sends)."""
         self.strategy = self.cls(self)
+
+    def recover(self, journal: Iterable[Message]) -> None:
+        """Rebuild the order table: this strategy's submits, and events of those orders."""
+        for msg in journal:
+            if isinstance(msg, SubmitOrder):
+                mine = msg.strategy == self.name
+            else:
+                mine = isinstance(msg, CancelOrder | OrderEvent) and (
+                    msg.client_order_id in self.orders
+                )
+            if mine:
+                with contextlib.suppress(OrderError):
+                    self.orders.apply(msg)
+
+    def track(self, msg: Message) -> None:
+        """Apply an order command or event; a contradiction becomes an alert."""
+        try:
+            self.orders.apply(msg)
+        except IllegalTransition as exc:
+            log.warning("%s: %s", self.name, exc)
+            self.outbox.append(illegal_alert(exc, source=self.name, now=self.now()))
+        except OrderError as exc:
+            log.warning("%s: %s", self.name, exc)
 
     def timer_period(self) -> float | None:
         return self.cls.timer_interval
@@ -203,9 +306,11 @@ class StrategyHost(Actor):
 
     def handle(self, msg: Message) -> list[Message]:
         if isinstance(msg, OrderAccepted | OrderRejected | OrderFilled | OrderCanceled):
-            if msg.client_order_id in self.mine or msg.client_order_id.startswith(
-                f"o-{self.name}-"
-            ):
+            if msg.client_order_id in self.orders:
+                self.track(msg)
+                self.strategy.on_order(msg)
+            elif msg.client_order_id.startswith(f"o-{self.name}-"):
+                # One of an earlier life's orders the journal did not give back.
                 self.strategy.on_order(msg)
         else:
             self.strategy.on_message(msg)

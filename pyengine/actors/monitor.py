@@ -16,6 +16,7 @@ from pyengine.messages import (
     Health,
     Heartbeat,
     Message,
+    topics,
 )
 
 
@@ -34,7 +35,14 @@ log = logging.getLogger("pyengine.monitor")
 class Monitor(Actor):
     """Alerts on stale heartbeats (and clears them), sequence gaps and components going down."""
 
-    subscribe = ("hb.", "health.", "sup.", "md.validity.", "exec.", "alert.")
+    subscribe = (
+        topics.HEARTBEAT,
+        topics.HEALTH,
+        topics.SUP,
+        topics.MD_VALIDITY,
+        topics.EXEC,
+        topics.ALERT,
+    )
     timer_interval = 0.5
 
     def __init__(self, ctx: ActorContext) -> None:

@@ -14,21 +14,14 @@ import logging
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
-from pyengine.messages import Message
+from pyengine.messages import Message, topics
+from pyengine.messages.critical import journal_prefixes
 from pyengine.store import Store, open_store
 
 log = logging.getLogger("pyengine.recorder")
 
-CRITICAL_PREFIXES = (
-    "quote.",
-    "cmd.order.",
-    "cmd.venue.",
-    "cmd.transfer.",
-    "exec.",
-    "collateral.transfer.",
-    "alert.",
-    "ctl.mint.",
-)
+CRITICAL_PREFIXES = journal_prefixes()
+"""Every critical message that is not a snapshot (`Message.CRITICAL` / `SNAPSHOT`)."""
 
 
 class RecorderOptions(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,7 +29,9 @@ class RecorderOptions(msgspec.Struct, forbid_unknown_fields=True):
 
     url: str = ""
     synchronous: str = "full"
-    record_topics: list[str] = msgspec.field(default_factory=lambda: ["health.gap.", "sup."])
+    record_topics: list[str] = msgspec.field(
+        default_factory=lambda: [topics.HEALTH_GAP, topics.SUP]
+    )
 
 
 class Recorder(Actor):

@@ -14,6 +14,9 @@ What the engine is fed:
   responses, loaded by `pyengine.contracts`);
 - marks and index prices from `MarkFunding`; a book's mid stands in for the mark of an
   instrument with no mark stream; the book's touch prices a market order;
+- the orders it approved or refused, and their events (`exec.*`, `cmd.order.cancel`), in an
+  `OrderTable` (`pyengine.orders`): a client order id is used once, and the table answers
+  which orders are open;
 - positions from fills (`exec.fill.*`, acknowledged, each fill once), rebuilt from the
   journal on restart (unless `recover_positions` is off). A venue `PositionReport` that
   disagrees with them for longer than `reconcile_after_s`, with no fill in between,
@@ -37,15 +40,20 @@ from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
     BookTop,
+    CancelOrder,
     MarkFunding,
     Message,
+    OrderAccepted,
+    OrderCanceled,
     OrderFilled,
     OrderRejected,
     PlaceOrder,
     PositionReport,
     SubmitOrder,
+    topics,
 )
 from pyengine.messages.validity import VALID, InstrumentValidity
+from pyengine.orders import OrderError, OrderTable
 from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_from_toml
 
 log = logging.getLogger("pyengine.actors.risk")
@@ -87,8 +95,14 @@ Side = Literal["buy", "sell"]
 class RiskGate(Actor):
     """Approves or refuses orders with the Rust `RiskEngine`."""
 
-    subscribe = ("md.book.", "md.funding.", "md.validity.", "acct.position.", "acct.balance.")
-    reliable = ("cmd.order.submit", "exec.")
+    subscribe = (
+        topics.MD_BOOK,
+        topics.MD_FUNDING,
+        topics.MD_VALIDITY,
+        topics.ACCT_POSITION,
+        topics.ACCT_BALANCE,
+    )
+    reliable = (topics.CMD_ORDER_SUBMIT, topics.CMD_ORDER_CANCEL, topics.EXEC)
 
     def __init__(self, ctx: ActorContext) -> None:
         super().__init__(ctx)
@@ -109,7 +123,7 @@ class RiskGate(Actor):
         for i, f in enumerate(opts.instruments):
             self._load(f, f"{key}.instruments[{i}]")
         self.stables = set(opts.stablecoins)
-        self.seen_orders: set[str] = set()
+        self.orders = OrderTable()
         self.seen_fills: set[tuple[str, str, str]] = set()
         self.touch: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
         self.has_mark: set[tuple[str, str]] = set()
@@ -139,10 +153,17 @@ class RiskGate(Actor):
 
     def recover(self, journal: Iterable[Message]) -> None:
         for msg in journal:
-            if isinstance(msg, PlaceOrder):
-                self.seen_orders.add(msg.order.client_order_id)
-            elif isinstance(msg, OrderFilled) and self.opts.recover_positions:
+            self._track(msg)
+            if isinstance(msg, OrderFilled) and self.opts.recover_positions:
                 self._fill(msg)
+
+    def _track(self, msg: Message) -> None:
+        """Apply an order command or event to the table; a contradiction is logged and
+        counted (`orders_illegal`), the strategy host that owns the order alerts."""
+        try:
+            self.orders.apply(msg)
+        except OrderError as exc:
+            log.warning("%s: %s", self.name, exc)
 
     def _bad(self, what: str, msg: Message) -> None:
         self.counters["bad_input"] += 1
@@ -168,62 +189,63 @@ class RiskGate(Actor):
         self.last_fill_ns[(msg.venue, msg.symbol)] = self.now()
         self.mismatch.pop((msg.venue, msg.symbol), None)
 
-    def _reason(self, order: SubmitOrder) -> tuple[list[str], Decimal | None]:
-        """Every reason to refuse `order` (empty: approved), and the price checked."""
+    def _reason(self, order: SubmitOrder) -> tuple[list[str], list[str], Decimal | None]:
+        """Every code and reason to refuse `order` (empty: approved), and the price checked.
+
+        Codes are the Rust `Refusal` codes plus the checks made here:
+        `duplicate_client_order_id`, `bad_side`, `market_data`."""
         pair = (order.venue, order.symbol)
+        codes: list[str] = []
         reasons: list[str] = []
-        if order.client_order_id in self.seen_orders:
+
+        def refuse(code: str, reason: str) -> tuple[list[str], list[str], None]:
+            return [*codes, code], [*reasons, reason], None
+
+        if order.client_order_id in self.orders:
+            codes.append("duplicate_client_order_id")
             reasons.append("duplicate client_order_id")
         inst = self.inst_ids.get(pair)
         if inst is None:
-            return [*reasons, f"unknown_instrument: {order.venue}:{order.symbol}"], None
+            return refuse("unknown_instrument", f"unknown_instrument: {order.venue}:{order.symbol}")
         if order.side not in ("buy", "sell"):
-            return [*reasons, f"bad side {order.side!r}"], None
+            return refuse("bad_side", f"bad side {order.side!r}")
         if not order.qty.is_finite() or order.qty <= 0:
-            return [*reasons, f"qty {order.qty} must be positive"], None
+            return refuse("bad_quantity", f"qty {order.qty} must be positive")
         price = order.price
         if price is None:
             bid, ask = self.touch.get(pair, (None, None))
             price = ask if order.side == "buy" else bid
             if price is None:
-                return [*reasons, "no_reference_price: no book to price a market order"], None
+                return refuse(
+                    "no_reference_price", "no_reference_price: no book to price a market order"
+                )
         elif not price.is_finite() or price <= 0:
-            return [*reasons, f"price {price} must be positive"], None
+            return refuse("bad_price", f"price {price} must be positive")
         if self.opts.require_valid:
             v = self.validity.get(pair)
             if v is None:
+                codes.append("market_data")
                 reasons.append("market_data: no validity from the validator yet")
             elif v.state != VALID:
+                codes.append("market_data")
                 reasons.append(f"market_data: {v.state} ({', '.join(v.reasons)})")
         side: Side = "buy" if order.side == "buy" else "sell"
         verdict = self.engine.check(inst, side, order.qty, price, self.now() // 1_000_000)
+        codes.extend(verdict.codes)
         reasons.extend(verdict.reasons)
-        return reasons, price
+        return codes, reasons, price
 
     def check(self, order: SubmitOrder) -> str:
         """Empty string if the order passes, else every reason, joined."""
-        return "; ".join(self._reason(order)[0])
+        return "; ".join(self._reason(order)[1])
 
     def handle(self, msg: Message) -> list[Message]:
         if isinstance(msg, SubmitOrder):
-            now = self.now()
-            reason = self.check(msg)
-            self.seen_orders.add(msg.client_order_id)
-            if reason:
-                self.counters["refused"] += 1
-                return [
-                    OrderRejected(
-                        ts_event=now,
-                        ts_recv=now,
-                        client_order_id=msg.client_order_id,
-                        venue=msg.venue,
-                        reason=reason,
-                        stage="risk",
-                    )
-                ]
-            self.counters["approved"] += 1
-            return [PlaceOrder(ts_event=now, ts_recv=now, order=msg, approved_by=self.name)]
-        if isinstance(msg, OrderFilled):
+            return [self._decide(msg)]
+        if isinstance(msg, CancelOrder | OrderAccepted | OrderRejected | OrderCanceled):
+            self._track(msg)
+        elif isinstance(msg, OrderFilled):
+            self._track(msg)
             self._fill(msg)
         elif isinstance(msg, BookTop):
             self._book(msg)
@@ -309,5 +331,41 @@ class RiskGate(Actor):
         except EngineError as exc:
             self._bad(f"balance ({exc})", msg)
 
+    def _decide(self, msg: SubmitOrder) -> PlaceOrder | OrderRejected:
+        now = self.now()
+        codes, reasons, _ = self._reason(msg)
+        duplicate = msg.client_order_id in self.orders
+        if not duplicate:
+            self.orders.submit(msg)
+        if not reasons:
+            self.counters["approved"] += 1
+            return PlaceOrder(
+                ts_event=now,
+                ts_recv=now,
+                order=msg,
+                approved_by=self.name,
+                parent_id=msg.parent_id,
+                correlation_id=msg.correlation_id,
+            )
+        self.counters["refused"] += 1
+        refusal = OrderRejected(
+            ts_event=now,
+            ts_recv=now,
+            client_order_id=msg.client_order_id,
+            venue=msg.venue,
+            reason="; ".join(reasons),
+            stage="risk",
+            parent_id=msg.parent_id,
+            correlation_id=msg.correlation_id,
+            codes=codes,
+        )
+        if not duplicate:  # the known order under that id is another one: leave it be
+            self._track(refusal)
+        return refusal
+
     def stats(self) -> dict[str, int]:
-        return dict(self.counters)
+        return {
+            **self.counters,
+            "orders_open": len(self.orders.open_orders()),
+            "orders_illegal": self.orders.counters["illegal"],
+        }

@@ -25,6 +25,7 @@ from pyengine.messages import (
     Message,
     PauseMinting,
     ResumeMinting,
+    topics,
 )
 
 log = logging.getLogger("pyengine.supervisor")
@@ -128,7 +129,7 @@ class Supervisor:
 class SupervisorActor(Actor):
     """The engine's own actor: publishes for the supervisor, collects heartbeats for status."""
 
-    subscribe = ("hb.", "sup.", "health.gap.", "ctl.mint.")
+    subscribe = (topics.HEARTBEAT, topics.SUP, topics.HEALTH_GAP, topics.CTL_MINT)
 
     def __init__(self, ctx: ActorContext) -> None:
         super().__init__(ctx)

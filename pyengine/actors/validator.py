@@ -10,14 +10,14 @@ acceptance window adds `md.rfq_lookback`. All logic is in `pyengine.validation`.
 from __future__ import annotations
 
 from pyengine.actors.base import Actor, ActorContext
-from pyengine.messages import Message
+from pyengine.messages import Message, topics
 from pyengine.validation import MarketValidator, ValidatorConfig
 
 
 class Validator(Actor):
     """Thin wrapper over `MarketValidator` with the injected clock."""
 
-    subscribe = ("md.book.", "md.bbo.", "md.fault.", "oracle.")
+    subscribe = (topics.MD_BOOK, topics.MD_BBO, topics.MD_FAULT, topics.ORACLE)
 
     def __init__(self, ctx: ActorContext) -> None:
         super().__init__(ctx)

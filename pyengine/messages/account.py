@@ -9,13 +9,16 @@ REST reports; consumed by execution, portfolio/risk and the reconciler. Fills us
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal, get_args
 
+from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
+from pyengine.messages.execution import Side
 
-#: Order states, as every adapter reports them.
-ORDER_STATUSES = ("new", "partially_filled", "filled", "canceled", "rejected", "expired")
+VenueOrderStatus = Literal["new", "partially_filled", "filled", "canceled", "rejected", "expired"]
+"""Order states, as every adapter reports them (the venues' names mapped onto these)."""
+ORDER_STATUSES: tuple[str, ...] = get_args(VenueOrderStatus)
 
 
 @register_message
@@ -26,19 +29,25 @@ class OrderUpdate(Message, frozen=True, kw_only=True, tag="acct.order"):
     symbol: str
     client_order_id: str
     venue_order_id: str = ""
-    status: str
-    side: str
+    status: VenueOrderStatus
+    side: Side
     order_type: str = "limit"
+    """The venue's own type name, lower case: it reports types this engine never sends
+    (stop_market, liquidation ...), so this is not `OrderType`."""
     qty: Decimal
     price: Decimal | None = None
     filled_qty: Decimal = Decimal(0)
     avg_price: Decimal | None = None
     reduce_only: bool = False
     reason: str = ""
+    parent_id: str = ""
+    correlation_id: str = ""
     CRITICAL: ClassVar[bool] = True
+    SNAPSHOT: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.ACCT_ORDER
 
     def topic(self) -> str:
-        return f"acct.order.{self.venue}"
+        return f"{self.TOPIC}{self.venue}"
 
 
 @register_message
@@ -53,9 +62,10 @@ class PositionReport(Message, frozen=True, kw_only=True, tag="acct.position"):
     unrealised_pnl: Decimal = Decimal(0)
     settle_ccy: str = ""
     liquidation_price: Decimal | None = None
+    TOPIC: ClassVar[str] = topics.ACCT_POSITION
 
     def topic(self) -> str:
-        return f"acct.position.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -68,6 +78,7 @@ class BalanceReport(Message, frozen=True, kw_only=True, tag="acct.balance"):
     available: Decimal
     unrealised_pnl: Decimal = Decimal(0)
     equity: Decimal | None = None
+    TOPIC: ClassVar[str] = topics.ACCT_BALANCE
 
     def topic(self) -> str:
-        return f"acct.balance.{self.venue}.{self.asset}"
+        return f"{self.TOPIC}{self.venue}.{self.asset}"

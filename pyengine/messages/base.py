@@ -20,7 +20,13 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 
     `CRITICAL` messages (orders, fills, transfers, firm quotes, alerts, controls) are also
     delivered point to point with acknowledgement and resend to every actor that declares a
-    reliable subscription for their topic; they are never dropped silently.
+    reliable subscription for their topic; they are never dropped silently. The recorder
+    journals every critical message except `SNAPSHOT`s (a state report the next one on its
+    topic replaces, e.g. instrument validity: record those with `record_topics`), and the
+    runtime hands actors the journaled `RECOVER` ones to rebuild their state from on
+    restart (`pyengine.messages.critical`).
+
+    `TOPIC` is the static head of `topic()` (a constant of `pyengine.messages.topics`).
     """
 
     ts_event: int
@@ -30,6 +36,9 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     seq: int = 0
 
     CRITICAL: ClassVar[bool] = False
+    SNAPSHOT: ClassVar[bool] = False
+    RECOVER: ClassVar[bool] = False
+    TOPIC: ClassVar[str] = ""
 
     def topic(self) -> str:
         """The dotted topic this message is published on, most general part first."""

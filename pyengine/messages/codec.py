@@ -28,6 +28,8 @@ def register_message(cls: type[Message]) -> type[Message]:
         raise TypeError(
             f"{cls.__name__}: give it an explicit tag=, a rename must not change the wire"
         )
+    if cls.CRITICAL and not cls.TOPIC:
+        raise TypeError(f"{cls.__name__}: a critical message names its topic head in TOPIC")
     known = _registry.get(tag)
     if known is not None and known is not cls:
         raise TypeError(f"tag {tag!r} is already used by {known.__name__}: tags are never reused")

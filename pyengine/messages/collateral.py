@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
 
@@ -21,9 +22,11 @@ class RequestTransfer(Message, frozen=True, kw_only=True, tag="cmd.transfer.requ
     asset: str
     amount: Decimal
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.CMD_TRANSFER_REQUEST
 
     def topic(self) -> str:
-        return "cmd.transfer.request"
+        return self.TOPIC
 
 
 class TransferEvent(Message, frozen=True, kw_only=True, tag="collateral.transfer.event"):
@@ -32,9 +35,11 @@ class TransferEvent(Message, frozen=True, kw_only=True, tag="collateral.transfer
     transfer_id: str
     custodian: str
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.COLLATERAL_TRANSFER
 
     def topic(self) -> str:
-        return f"collateral.transfer.{self.custodian}"
+        return f"{self.TOPIC}{self.custodian}"
 
 
 @register_message

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import msgspec
 
+from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
 
@@ -22,9 +23,10 @@ class Heartbeat(Message, frozen=True, kw_only=True, tag="hb"):
     gaps: int = 0
     rejected: int = 0
     outbox: int = 0
+    TOPIC: ClassVar[str] = topics.HEARTBEAT
 
     def topic(self) -> str:
-        return f"hb.{self.actor}"
+        return f"{self.TOPIC}{self.actor}"
 
 
 @register_message
@@ -34,9 +36,10 @@ class Health(Message, frozen=True, kw_only=True, tag="health.status"):
     component: str
     status: str
     detail: str = ""
+    TOPIC: ClassVar[str] = topics.HEALTH
 
     def topic(self) -> str:
-        return f"health.{self.component}"
+        return f"{self.TOPIC}{self.component}"
 
 
 @register_message
@@ -49,9 +52,10 @@ class GapDetected(Message, frozen=True, kw_only=True, tag="health.gap"):
     expected: int
     received: int
     missing: int
+    TOPIC: ClassVar[str] = topics.HEALTH_GAP
 
     def topic(self) -> str:
-        return f"health.gap.{self.actor}"
+        return f"{self.TOPIC}{self.actor}"
 
 
 @register_message
@@ -62,9 +66,10 @@ class ActorRestarted(Message, frozen=True, kw_only=True, tag="sup.restarted"):
     attempt: int
     error: str
     backoff_s: float
+    TOPIC: ClassVar[str] = topics.SUP_RESTARTED
 
     def topic(self) -> str:
-        return f"sup.restarted.{self.actor}"
+        return f"{self.TOPIC}{self.actor}"
 
 
 @register_message
@@ -77,9 +82,10 @@ class AlertRaised(Message, frozen=True, kw_only=True, tag="alert.raised"):
     code: str
     text: str
     CRITICAL: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.ALERT
 
     def topic(self) -> str:
-        return f"alert.{self.severity}.{self.source}"
+        return f"{self.TOPIC}{self.severity}.{self.source}"
 
 
 @register_message
@@ -89,9 +95,10 @@ class AlertCleared(Message, frozen=True, kw_only=True, tag="alert.cleared"):
     alert_id: str
     source: str
     CRITICAL: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.ALERT_CLEARED
 
     def topic(self) -> str:
-        return f"alert.cleared.{self.source}"
+        return f"{self.TOPIC}{self.source}"
 
 
 @register_message
@@ -101,9 +108,11 @@ class PauseMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.pause"):
     reason: str
     by: str
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.CTL_MINT_PAUSE
 
     def topic(self) -> str:
-        return "ctl.mint.pause"
+        return self.TOPIC
 
 
 @register_message
@@ -113,9 +122,11 @@ class ResumeMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.resume"):
     reason: str
     by: str
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.CTL_MINT_RESUME
 
     def topic(self) -> str:
-        return "ctl.mint.resume"
+        return self.TOPIC
 
 
 class ActorStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,8 +151,10 @@ class ActorStatus(msgspec.Struct, frozen=True, kw_only=True):
 class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"):
     """Ask a running engine for its status (request/reply on the control socket)."""
 
+    TOPIC: ClassVar[str] = topics.CTL_STATUS_REQUEST
+
     def topic(self) -> str:
-        return "ctl.status.request"
+        return self.TOPIC
 
 
 @register_message
@@ -153,9 +166,10 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     started_ns: int
     minting_paused: bool
     actors: list[ActorStatus]
+    TOPIC: ClassVar[str] = topics.CTL_STATUS_REPORT
 
     def topic(self) -> str:
-        return "ctl.status.report"
+        return self.TOPIC
 
 
 @register_message
@@ -163,6 +177,7 @@ class Shutdown(Message, frozen=True, kw_only=True, tag="ctl.shutdown"):
     """Ask a running engine to stop gracefully (control socket)."""
 
     reason: str = ""
+    TOPIC: ClassVar[str] = topics.CTL_SHUTDOWN
 
     def topic(self) -> str:
-        return "ctl.shutdown"
+        return self.TOPIC

@@ -1,12 +1,42 @@
-"""Orders and fills: commands are imperative, events past tense; amounts are `Decimal`."""
+"""Orders and fills: commands are imperative, events past tense; amounts are `Decimal`.
+
+Ids that tie an order to what it serves (appended with defaults, schema rule 2):
+`parent_id` is the hedge request, quote or strategy decision an order is a child of (its
+client order id is derived from it, `pyengine.orders.ids`), and `correlation_id` ties a
+reply to the request it answers. Producers that know them copy both from the order onto
+every event about it.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal, get_args
 
+from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
+
+Side = Literal["buy", "sell"]
+OrderType = Literal["limit", "market", "post_only"]
+TimeInForce = Literal["gtc", "ioc", "fok", "post_only", "gtx", "po"]
+"""`post_only`, `gtx` and `po` are the venues' names of one thing: rest, never take."""
+RejectStage = Literal["risk", "execution", "venue"]
+SIDES: tuple[str, ...] = get_args(Side)
+ORDER_TYPES: tuple[str, ...] = get_args(OrderType)
+TIMES_IN_FORCE: tuple[str, ...] = get_args(TimeInForce)
+
+
+def parse_side(value: str) -> Side:
+    """`value` as a `Side`; `ValueError` otherwise.
+
+    Building a message does not check its `Literal` fields, decoding it does: a producer
+    of venue data narrows with this first, so a bad value fails where it came in and not
+    in every receiver."""
+    if value == "buy":
+        return "buy"
+    if value == "sell":
+        return "sell"
+    raise ValueError(f"side {value!r} is neither buy nor sell")
 
 
 @register_message
@@ -21,9 +51,10 @@ class QuoteIssued(Message, frozen=True, kw_only=True, tag="quote.issued"):
     price: Decimal
     expires_ns: int
     CRITICAL: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.QUOTE_ISSUED
 
     def topic(self) -> str:
-        return f"quote.issued.{self.asset}"
+        return f"{self.TOPIC}{self.asset}"
 
 
 @register_message
@@ -33,17 +64,21 @@ class SubmitOrder(Message, frozen=True, kw_only=True, tag="cmd.order.submit"):
     client_order_id: str
     venue: str
     symbol: str
-    side: str
+    side: Side
     qty: Decimal
     price: Decimal | None = None
-    order_type: str = "limit"
-    tif: str = "gtc"
+    order_type: OrderType = "limit"
+    tif: TimeInForce = "gtc"
     reduce_only: bool = False
     strategy: str = ""
+    parent_id: str = ""
+    correlation_id: str = ""
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.CMD_ORDER_SUBMIT
 
     def topic(self) -> str:
-        return "cmd.order.submit"
+        return self.TOPIC
 
 
 @register_message
@@ -52,10 +87,14 @@ class CancelOrder(Message, frozen=True, kw_only=True, tag="cmd.order.cancel"):
 
     client_order_id: str
     venue: str
+    parent_id: str = ""
+    correlation_id: str = ""
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.CMD_ORDER_CANCEL
 
     def topic(self) -> str:
-        return "cmd.order.cancel"
+        return self.TOPIC
 
 
 @register_message
@@ -64,10 +103,14 @@ class PlaceOrder(Message, frozen=True, kw_only=True, tag="cmd.venue.place"):
 
     order: SubmitOrder
     approved_by: str = "risk"
+    parent_id: str = ""
+    correlation_id: str = ""
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.CMD_VENUE
 
     def topic(self) -> str:
-        return f"cmd.venue.{self.order.venue}.place"
+        return topics.venue_place(self.order.venue)
 
 
 @register_message
@@ -77,37 +120,54 @@ class OrderAccepted(Message, frozen=True, kw_only=True, tag="exec.order.accepted
     client_order_id: str
     venue: str
     venue_order_id: str = ""
+    parent_id: str = ""
+    correlation_id: str = ""
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.EXEC_ORDER
 
     def topic(self) -> str:
-        return f"exec.order.{self.venue}"
+        return f"{self.TOPIC}{self.venue}"
 
 
 @register_message
 class OrderRejected(Message, frozen=True, kw_only=True, tag="exec.order.rejected"):
-    """Risk or the venue refused an order; `stage` says which."""
+    """Risk or the venue refused an order (or a cancel of it); `stage` says which.
+
+    `reason` is for people; `codes` for programs: the risk verdict's codes (`stage="risk"`),
+    or the venue's error code. Whether a refusal is definitive or its outcome unknown is
+    `pyengine.orders.outcome.is_ambiguous`."""
 
     client_order_id: str
     venue: str
     reason: str
-    stage: str = "venue"
+    stage: RejectStage = "venue"
+    parent_id: str = ""
+    correlation_id: str = ""
+    codes: list[str] = []
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.EXEC_ORDER
 
     def topic(self) -> str:
-        return f"exec.order.{self.venue}"
+        return f"{self.TOPIC}{self.venue}"
 
 
 @register_message
 class OrderCanceled(Message, frozen=True, kw_only=True, tag="exec.order.canceled"):
-    """An order is no longer working."""
+    """An order is no longer working (`reason="expired"`: the venue ended it)."""
 
     client_order_id: str
     venue: str
     reason: str = ""
+    parent_id: str = ""
+    correlation_id: str = ""
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.EXEC_ORDER
 
     def topic(self) -> str:
-        return f"exec.order.{self.venue}"
+        return f"{self.TOPIC}{self.venue}"
 
 
 @register_message
@@ -117,14 +177,18 @@ class OrderFilled(Message, frozen=True, kw_only=True, tag="exec.fill"):
     client_order_id: str
     venue: str
     symbol: str
-    side: str
+    side: Side
     fill_id: str
     qty: Decimal
     price: Decimal
     fee: Decimal = Decimal(0)
     fee_ccy: str = ""
     liquidity: str = "taker"
+    parent_id: str = ""
+    correlation_id: str = ""
     CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.EXEC_FILL
 
     def topic(self) -> str:
-        return f"exec.fill.{self.venue}"
+        return f"{self.TOPIC}{self.venue}"

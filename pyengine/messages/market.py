@@ -6,6 +6,9 @@ no float); `decimal.Decimal(s)` gives the exact value where arithmetic is needed
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
 
@@ -23,9 +26,10 @@ class BookTop(Message, frozen=True, kw_only=True, tag="md.book_top"):
     asks: list[Level]
     valid: bool = True
     book_seq: int = 0
+    TOPIC: ClassVar[str] = topics.MD_BOOK
 
     def topic(self) -> str:
-        return f"md.book.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -35,9 +39,10 @@ class BookFault(Message, frozen=True, kw_only=True, tag="md.book_fault"):
     venue: str
     symbol: str
     reason: str
+    TOPIC: ClassVar[str] = topics.MD_FAULT
 
     def topic(self) -> str:
-        return f"md.fault.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -50,9 +55,10 @@ class TradePrint(Message, frozen=True, kw_only=True, tag="md.trade"):
     size: str
     side: str
     trade_id: str = ""
+    TOPIC: ClassVar[str] = topics.MD_TRADE
 
     def topic(self) -> str:
-        return f"md.trade.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -65,9 +71,10 @@ class BestBidOffer(Message, frozen=True, kw_only=True, tag="md.bbo"):
     bid_sz: str
     ask_px: str
     ask_sz: str
+    TOPIC: ClassVar[str] = topics.MD_BBO
 
     def topic(self) -> str:
-        return f"md.bbo.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -80,9 +87,10 @@ class MarkFunding(Message, frozen=True, kw_only=True, tag="md.mark_funding"):
     index_px: str = ""
     funding_rate: str = "0"
     next_funding_ns: int = 0
+    TOPIC: ClassVar[str] = topics.MD_FUNDING
 
     def topic(self) -> str:
-        return f"md.funding.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -94,9 +102,10 @@ class OraclePrice(Message, frozen=True, kw_only=True, tag="oracle.price"):
     price: str
     conf: str = "0"
     publish_ns: int = 0
+    TOPIC: ClassVar[str] = topics.ORACLE
 
     def topic(self) -> str:
-        return f"oracle.{self.source}.{self.symbol}"
+        return f"{self.TOPIC}{self.source}.{self.symbol}"
 
 
 @register_message
@@ -106,6 +115,7 @@ class IndicativePrice(Message, frozen=True, kw_only=True, tag="price.indicative"
     asset: str
     mint_px: str
     redeem_px: str
+    TOPIC: ClassVar[str] = topics.PRICE_INDICATIVE
 
     def topic(self) -> str:
-        return f"price.indicative.{self.asset}"
+        return f"{self.TOPIC}{self.asset}"

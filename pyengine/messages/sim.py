@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
+from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
 
@@ -19,9 +21,10 @@ class FundingPaid(Message, frozen=True, kw_only=True, tag="sim.funding"):
     rate: Decimal
     amount: Decimal
     asset: str
+    TOPIC: ClassVar[str] = topics.SIM_FUNDING
 
     def topic(self) -> str:
-        return f"sim.funding.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -34,9 +37,10 @@ class FuturesSettled(Message, frozen=True, kw_only=True, tag="sim.expiry"):
     price: Decimal
     realised: Decimal
     asset: str
+    TOPIC: ClassVar[str] = topics.SIM_EXPIRY
 
     def topic(self) -> str:
-        return f"sim.expiry.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -49,9 +53,10 @@ class PositionLiquidated(Message, frozen=True, kw_only=True, tag="sim.liquidatio
     price: Decimal
     equity_usd: Decimal
     maintenance_usd: Decimal
+    TOPIC: ClassVar[str] = topics.SIM_LIQUIDATION
 
     def topic(self) -> str:
-        return f"sim.liquidation.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 @register_message
@@ -64,6 +69,7 @@ class CustodySettled(Message, frozen=True, kw_only=True, tag="sim.custody.settle
     asset: str
     amount: Decimal
     status: str
+    TOPIC: ClassVar[str] = topics.SIM_CUSTODY
 
     def topic(self) -> str:
-        return f"sim.custody.{self.custodian}.{self.venue}"
+        return f"{self.TOPIC}{self.custodian}.{self.venue}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
 
@@ -37,9 +38,11 @@ class InstrumentValidity(Message, frozen=True, kw_only=True, tag="md.validity"):
     mid: str = ""
     oracle_px: str = ""
     CRITICAL: ClassVar[bool] = True
+    SNAPSHOT: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.MD_VALIDITY
 
     def topic(self) -> str:
-        return f"md.validity.{self.venue}.{self.symbol}"
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"
 
 
 class RfqLookback(Message, frozen=True, kw_only=True, tag="md.rfq_lookback"):
@@ -50,9 +53,11 @@ class RfqLookback(Message, frozen=True, kw_only=True, tag="md.rfq_lookback"):
     drift_ms: int = 0
     worst_venue: str = ""
     CRITICAL: ClassVar[bool] = True
+    SNAPSHOT: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.MD_RFQ_LOOKBACK
 
     def topic(self) -> str:
-        return "md.rfq_lookback"
+        return self.TOPIC
 
 
 register_message(InstrumentValidity)

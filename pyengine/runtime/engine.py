@@ -45,20 +45,15 @@ from pyengine.messages import (
     decode,
     encode,
 )
+from pyengine.messages.critical import recover_prefixes
 from pyengine.runtime.plan import EnginePlan, supervisor_name
 from pyengine.shutdown import run_shutdown_hooks
 from pyengine.store import open_store
 
 log = logging.getLogger("pyengine.engine")
 
-RECOVER_PREFIXES = (
-    "cmd.order.",
-    "cmd.venue.",
-    "exec.",
-    "collateral.transfer.",
-    "cmd.transfer.",
-    "ctl.mint.",
-)
+RECOVER_PREFIXES = recover_prefixes()
+"""The journaled messages marked `Message.RECOVER` (orders, fills, transfers, minting)."""
 
 
 def curve_keys(plan: EnginePlan) -> CurveKeys | None:

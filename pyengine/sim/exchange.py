@@ -36,6 +36,7 @@ from pyengine.messages import (
     SubmitOrder,
     encode,
 )
+from pyengine.messages.execution import parse_side
 from pyengine.sim.clock import Scheduler
 from pyengine.sim.market import MarketModel
 from pyengine.sim.profiles import VenueProfile
@@ -307,7 +308,7 @@ class SimExchange:
                         client_order_id=o.client_order_id,
                         venue_order_id=o.venue_order_id,
                         status=o.status,
-                        side=o.side,
+                        side=parse_side(o.side),
                         order_type=o.order_type,
                         qty=o.qty,
                         price=o.price,

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from pyengine.contracts import InstrumentSpec, notional
 from pyengine.messages import SubmitOrder
+from pyengine.messages.account import VenueOrderStatus
 
 POST_ONLY_TIFS = frozenset({"post_only", "gtx", "po"})
 TIFS = frozenset({"gtc", "ioc", "fok"}) | POST_ONLY_TIFS
@@ -34,7 +35,7 @@ class SimOrder:
     reduce_only: bool
     filled: Decimal = Decimal(0)
     filled_value: Decimal = Decimal(0)
-    status: str = "new"
+    status: VenueOrderStatus = "new"
 
     @property
     def remaining(self) -> Decimal:

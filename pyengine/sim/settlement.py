@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pyengine.messages import AlertCleared, AlertRaised, OrderFilled, OrderUpdate
+from pyengine.messages.execution import Side
 from pyengine.messages.sim import FundingPaid, FuturesSettled, PositionLiquidated
 from pyengine.sim.book import diff_levels
 from pyengine.sim.market import MarketUpdate
@@ -171,7 +172,7 @@ def liquidate(v: SimVenue, ts: int, equity: Decimal, maint: Decimal) -> None:
         qty, mark = acct.qty(sym), acct.marks.get(sym)
         if qty == 0 or mark is None:
             continue
-        side = "sell" if qty > 0 else "buy"
+        side: Side = "sell" if qty > 0 else "buy"
         coid = v._id("autoclose-")
         acct.apply_fill(sym, -qty, mark, Decimal(0))
         v._emit(

@@ -23,6 +23,7 @@ from pyengine.messages import (
     PositionReport,
     SubmitOrder,
 )
+from pyengine.messages.execution import parse_side
 from pyengine.sim.accounts import Account
 from pyengine.sim.book import SimBook
 from pyengine.sim.matching import take
@@ -88,7 +89,7 @@ class SimVenue:
                 client_order_id=o.client_order_id,
                 venue_order_id=o.venue_order_id,
                 status=o.status,
-                side=o.side,
+                side=parse_side(o.side),
                 order_type=o.order_type,
                 qty=o.qty,
                 price=o.price,
@@ -148,7 +149,7 @@ class SimVenue:
                     client_order_id=o.client_order_id,
                     venue=self.name,
                     symbol=o.symbol,
-                    side=o.side,
+                    side=parse_side(o.side),
                     fill_id=self._id("F"),
                     qty=qty,
                     price=price,

@@ -16,6 +16,7 @@ from typing import Any
 
 from pyengine.messages import OrderRejected, decode
 from pyengine.messages.validity import InstrumentValidity
+from pyengine.orders import OrderTable
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "examples" / "mean_reversion.py")
@@ -116,6 +117,17 @@ def test_embedded_default_trades_on_the_simulated_world(tmp_path: Path, poll: Po
     assert submits == placed + len(refused)  # every order passed risk or was refused by it
     accepted = count(db, "SELECT count(*) FROM orders WHERE type = 'exec.order.accepted'")
     assert 1 <= accepted <= placed
+    # the recorded lifecycle of every order replays through the state machine without a
+    # contradiction: each order ended filled, refused or still working, none lost
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT payload FROM journal WHERE topic LIKE 'cmd.%' OR topic LIKE 'exec.%'"
+            " ORDER BY id"
+        ).fetchall()
+    table = OrderTable()
+    table.replay(decode(bytes(r[0])) for r in rows)
+    assert len(table) == submits and table.counters["illegal"] == 0
+    assert table.counters["overfills"] == 0
     # the fills are the simulated venue's: its ids, its fees, in the settle currency
     with sqlite3.connect(db) as conn:
         fill_id, fee_ccy = conn.execute("SELECT fill_id, fee_ccy FROM fills LIMIT 1").fetchone()

@@ -124,6 +124,7 @@ async def test_order_entry_round_trips(case: Case) -> None:
         assert isinstance(refused, OrderRejected) and refused.stage == "venue"
         code = {"binance-usdm": "-2019", "bybit": "110007", "okx": "51008"}[case.venue]
         assert refused.reason.startswith(f"{code}: ") and len(refused.reason) > len(code) + 4
+        assert refused.codes == [code]
         bad_amend = await client.amend("nope", case.symbol, qty=Decimal(1))
         assert isinstance(bad_amend, OrderRejected)
     finally:

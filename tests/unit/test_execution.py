@@ -27,6 +27,7 @@ from pyengine.messages import (
     PositionReport,
     SubmitOrder,
 )
+from pyengine.messages.execution import Side, TimeInForce
 from pyengine.sim import SimExchange, VirtualScheduler, build_world
 
 VENUE = "binance-usdm"
@@ -50,7 +51,9 @@ def actor(sched: VirtualScheduler, ex: SimExchange) -> ExecutionActor:
     return ExecutionActor(ctx, client=ex)
 
 
-def place(coid: str, side: str, price: D | None, tif: str = "gtc", qty: str = "0.01") -> PlaceOrder:
+def place(
+    coid: str, side: Side, price: D | None, tif: TimeInForce = "gtc", qty: str = "0.01"
+) -> PlaceOrder:
     return PlaceOrder(
         ts_event=1,
         ts_recv=1,

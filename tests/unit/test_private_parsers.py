@@ -186,6 +186,18 @@ def test_floats_are_refused() -> None:
         bybit.parse_private(orjson.dumps(msg))
 
 
+def test_a_side_that_is_neither_buy_nor_sell_is_refused_at_the_parser() -> None:
+    # The schema would refuse it on decode, in every receiver; the parser names the field.
+    msg = orjson.loads(raw("binance_usdm", "user_ORDER_TRADE_UPDATE_new_docs_example.json"))
+    msg["o"]["S"] = "BOTH"
+    with pytest.raises(PrivateMessageError, match="S: expected buy or sell"):
+        binance.parse_user_event(orjson.dumps(msg), 7)
+    msg = orjson.loads(raw("bybit", "ws_private_execution_docs.json"))
+    msg["data"][0]["side"] = "None"
+    with pytest.raises(PrivateMessageError, match="side"):
+        bybit.parse_private(orjson.dumps(msg))
+
+
 def test_signatures_follow_the_documented_recipes() -> None:
     # Binance's documented example (signed endpoint security, HMAC SHA256).
     secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"

@@ -22,6 +22,7 @@ from pyengine.messages import (
     PositionReport,
     SubmitOrder,
 )
+from pyengine.messages.execution import Side
 from pyengine.messages.validity import InstrumentValidity
 from pyengine.runtime.embedded import default_risk_options
 
@@ -68,7 +69,7 @@ def ready(g: RiskGate, venue: str = VENUE, symbol: str = SYMBOL) -> RiskGate:
 
 
 def order(
-    coid: str, qty: str = "0.01", price: str | None = "60000.0", side: str = "buy"
+    coid: str, qty: str = "0.01", price: str | None = "60000.0", side: Side = "buy"
 ) -> SubmitOrder:
     return SubmitOrder(
         ts_event=1,
@@ -83,7 +84,7 @@ def order(
     )
 
 
-def fill(coid: str, qty: str, fill_id: str = "F1", side: str = "buy") -> OrderFilled:
+def fill(coid: str, qty: str, fill_id: str = "F1", side: Side = "buy") -> OrderFilled:
     return OrderFilled(
         ts_event=1,
         ts_recv=1,
@@ -234,3 +235,64 @@ def test_options_errors_name_the_key() -> None:
                 }
             ]
         )
+
+
+def test_refusal_codes_and_order_ids_reach_the_wire() -> None:
+    g = gate()
+    msg = refused(g.handle(order("o0")))
+    assert msg.codes[0] == "market_data" and len(msg.codes) == len(msg.reason.split("; "))
+    ready(g)
+    bad = refused(g.handle(order("o2", qty="0.0105", price="60000.05")))
+    assert {"price_tick", "qty_lot"} <= set(bad.codes)
+    assert len(bad.codes) == len(bad.reason.split("; "))
+    dup = refused(g.handle(order("o2")))
+    assert dup.codes[0] == "duplicate_client_order_id"
+    linked = SubmitOrder(
+        ts_event=1,
+        ts_recv=1,
+        client_order_id="h-1-0",
+        venue=VENUE,
+        symbol=SYMBOL,
+        side="buy",
+        qty=D("0.01"),
+        price=D("60000.0"),
+        parent_id="h-1",
+        correlation_id="rq-5",
+    )
+    (placed,) = g.handle(linked)
+    assert isinstance(placed, PlaceOrder)
+    assert (placed.parent_id, placed.correlation_id) == ("h-1", "rq-5")
+    assert [o.client_order_id for o in g.orders.open_orders(VENUE, parent_id="h-1")] == ["h-1-0"]
+
+
+def test_the_order_table_follows_events_and_a_refused_cancel_is_not_a_rejection() -> None:
+    from pyengine.messages import CancelOrder, OrderAccepted
+    from pyengine.orders import OrderStatus
+
+    g = ready(gate())
+    g.handle(order("o1"))
+    g.handle(OrderAccepted(ts_event=2, ts_recv=2, client_order_id="o1", venue=VENUE))
+    g.handle(CancelOrder(ts_event=3, ts_recv=3, client_order_id="o1", venue=VENUE))
+    g.handle(
+        OrderRejected(
+            ts_event=4,
+            ts_recv=4,
+            client_order_id="o1",
+            venue=VENUE,
+            reason="-2011: Unknown order sent.",
+        )
+    )
+    o = g.orders.get("o1")
+    assert o is not None and o.status is OrderStatus.ACCEPTED
+    g.handle(fill("o1", "0.01"))
+    assert o.status is OrderStatus.FILLED  # type: ignore[comparison-overlap]
+    assert g.stats()["orders_open"] == 0
+    assert g.stats()["orders_illegal"] == 0
+
+
+def test_a_refused_order_of_the_journal_is_a_duplicate_after_restart() -> None:
+    first = gate()
+    journal = [order("o1"), *first.handle(order("o1"))]  # refused: no validity yet
+    second = ready(gate())
+    second.recover(journal)
+    assert refused(second.handle(order("o1"))).codes[0] == "duplicate_client_order_id"

@@ -7,6 +7,7 @@ import asyncio
 from decimal import Decimal as D
 
 from pyengine.messages import SubmitOrder, TransferConfirmed, TransferRequested
+from pyengine.messages.execution import Side
 from pyengine.sim import SimCustodian, SimExchange, VirtualScheduler, profile
 from pyengine.sim.market import MarketUpdate, ScriptedMarket
 from pyengine.sim.world import USDM_FILE, specs_from
@@ -48,7 +49,7 @@ def book(px: str) -> MarketUpdate:
     )
 
 
-def trade(ex: SimExchange, coid: str, side: str, qty: str) -> None:
+def trade(ex: SimExchange, coid: str, side: Side, qty: str) -> None:
     ex.place_now(
         SubmitOrder(
             ts_event=0,

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from pyengine.messages import OrderAccepted, OrderFilled, OrderRejected, SubmitOrder
+from pyengine.messages.execution import Side
 from pyengine.sim import SimExchange, VirtualScheduler, profile
 from pyengine.sim.market import MarketTrade, MarketUpdate, ScriptedMarket
 from pyengine.sim.world import USDM_FILE, specs_from
@@ -15,7 +16,7 @@ from pyengine.sim.world import USDM_FILE, specs_from
 SEC = 1_000_000_000
 
 
-def order(coid: str, side: str, qty: str, price: str | None = None, **kw: object) -> SubmitOrder:
+def order(coid: str, side: Side, qty: str, price: str | None = None, **kw: object) -> SubmitOrder:
     return SubmitOrder(
         ts_event=0,
         ts_recv=0,
@@ -25,7 +26,8 @@ def order(coid: str, side: str, qty: str, price: str | None = None, **kw: object
         side=side,
         qty=D(qty),
         price=D(price) if price else None,
-        order_type=str(kw.pop("order_type", "limit" if price else "market")),
+        # Any text on purpose: the venue's own entry check ("stop") is under test.
+        order_type=str(kw.pop("order_type", "limit" if price else "market")),  # type: ignore[arg-type]
         **kw,  # type: ignore[arg-type]
     )
 

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 from pyengine._core import Feed
 from pyengine.messages import SubmitOrder
+from pyengine.messages.execution import Side
 from pyengine.sim import SimExchange, VirtualScheduler, build_world
 from pyengine.venues.base import ExecutionClient, MarketDataSource, VenueAdapter
 
@@ -117,7 +118,7 @@ def run_once(seed: int) -> str:
     asyncio.run(w.custodian.delegate("d1", ex.venue, "USDT", D(500_000)))
     for i in range(10):
         sched.step_until(sched.now_ns() + SEC)
-        side = "buy" if i % 2 else "sell"
+        side: Side = "buy" if i % 2 else "sell"
         ex.place_now(
             SubmitOrder(
                 ts_event=0,

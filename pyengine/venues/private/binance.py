@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pyengine.messages import BalanceReport, OrderFilled, OrderUpdate, PositionReport
+from pyengine.messages.account import VenueOrderStatus
 from pyengine.venues.private.common import (
     AccountEvent,
     PrivateMessageError,
@@ -22,12 +23,13 @@ from pyengine.venues.private.common import (
     loads,
     ms_ns,
     opt_dec,
+    side_of,
     text,
 )
 
 VENUE = "binance-usdm"
 
-_STATUS = {
+_STATUS: dict[str, VenueOrderStatus] = {
     "NEW": "new",
     "PARTIALLY_FILLED": "partially_filled",
     "FILLED": "filled",
@@ -71,7 +73,7 @@ def parse_user_event(raw: bytes, ts_recv: int = 0) -> list[AccountEvent]:
                 client_order_id=text(msg, "c"),
                 venue=VENUE,
                 symbol=text(msg, "s"),
-                side=text(msg, "S").lower(),
+                side=side_of(msg, "S"),
                 fill_id=text(msg, "t"),
                 qty=dec(msg, "l"),
                 price=dec(msg, "L"),
@@ -124,7 +126,7 @@ def _order(o: dict[str, Any], ts: int, ts_recv: int) -> list[AccountEvent]:
         client_order_id=text(o, "c"),
         venue_order_id=text(o, "i"),
         status=status,
-        side=text(o, "S").lower(),
+        side=side_of(o, "S"),
         order_type=text(o, "o").lower(),
         qty=dec(o, "q"),
         price=price,
@@ -226,7 +228,7 @@ def parse_open_orders(raw: bytes, ts_recv: int = 0) -> list[OrderUpdate]:
                 client_order_id=text(o, "clientOrderId"),
                 venue_order_id=text(o, "orderId"),
                 status=status,
-                side=text(o, "side").lower(),
+                side=side_of(o, "side"),
                 order_type=text(o, "type").lower(),
                 qty=dec(o, "origQty"),
                 price=opt_dec(o, "price", zero_is_none=True),

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from pyengine.messages import BalanceReport, OrderFilled, OrderUpdate, PositionReport
+from pyengine.messages.account import VenueOrderStatus
 from pyengine.venues.private.common import (
     AccountEvent,
     PrivateMessageError,
@@ -24,12 +25,13 @@ from pyengine.venues.private.common import (
     ms_ns,
     opt_dec,
     rows,
+    side_of,
     text,
 )
 
 VENUE = "bybit"
 
-_STATUS = {
+_STATUS: dict[str, VenueOrderStatus] = {
     "New": "new",
     "Created": "new",
     "Untriggered": "new",
@@ -75,7 +77,7 @@ def _order(r: dict[str, Any], ts_recv: int, category: str | None = None) -> Orde
         client_order_id=str(r.get("orderLinkId") or r.get("orderId") or ""),
         venue_order_id=text(r, "orderId"),
         status=status,
-        side=text(r, "side").lower(),
+        side=side_of(r, "side"),
         order_type=text(r, "orderType").lower(),
         qty=dec(r, "qty"),
         price=opt_dec(r, "price", zero_is_none=True),
@@ -142,7 +144,7 @@ def parse_private(raw: bytes, ts_recv: int = 0) -> list[AccountEvent]:
                 client_order_id=str(r.get("orderLinkId") or r.get("orderId") or ""),
                 venue=VENUE,
                 symbol=_sym(r, None),
-                side=text(r, "side").lower(),
+                side=side_of(r, "side"),
                 fill_id=text(r, "execId"),
                 qty=dec(r, "execQty"),
                 price=dec(r, "execPrice"),

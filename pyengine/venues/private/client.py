@@ -180,6 +180,7 @@ class PrivateClient:
             client_order_id=coid,
             venue=self.venue,
             reason=f"{exc.code}: {exc.message}",
+            codes=[exc.code],
         )
 
     def accepted(self, coid: str, venue_order_id: object, ts_event: int = 0) -> OrderAccepted:

@@ -11,6 +11,7 @@ import orjson
 
 from pyengine.errors import EngineError
 from pyengine.messages import BalanceReport, OrderFilled, OrderUpdate, PositionReport
+from pyengine.messages.execution import Side, parse_side
 
 AccountEvent = OrderUpdate | OrderFilled | PositionReport | BalanceReport
 
@@ -71,6 +72,14 @@ def text(obj: dict[str, Any], key: str) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise PrivateMessageError(f"{key}: expected text, got {value!r}")
     return str(value)
+
+
+def side_of(obj: dict[str, Any], key: str) -> Side:
+    """An order side in any case ("BUY", "Sell", "buy")."""
+    try:
+        return parse_side(text(obj, key).lower())
+    except ValueError:
+        raise PrivateMessageError(f"{key}: expected buy or sell, got {obj.get(key)!r}") from None
 
 
 def ms_ns(value: object) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from pyengine.messages import BalanceReport, OrderFilled, OrderUpdate, PositionReport
+from pyengine.messages.account import VenueOrderStatus
 from pyengine.venues.private.common import (
     AccountEvent,
     PrivateMessageError,
@@ -26,12 +27,13 @@ from pyengine.venues.private.common import (
     ms_ns,
     opt_dec,
     rows,
+    side_of,
     text,
 )
 
 VENUE = "okx"
 
-_STATUS = {
+_STATUS: dict[str, VenueOrderStatus] = {
     "live": "new",
     "partially_filled": "partially_filled",
     "filled": "filled",
@@ -69,7 +71,7 @@ def _order(r: dict[str, Any], ts_recv: int) -> list[AccountEvent]:
         client_order_id=str(r.get("clOrdId") or r.get("ordId") or ""),
         venue_order_id=text(r, "ordId"),
         status=status,
-        side=text(r, "side"),
+        side=side_of(r, "side"),
         order_type=text(r, "ordType"),
         qty=dec(r, "sz"),
         price=opt_dec(r, "px"),
