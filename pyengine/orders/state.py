@@ -31,10 +31,11 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pyengine.errors import EngineError
 from pyengine.messages.execution import Side
 
 
-class OrderError(ValueError):
+class OrderError(EngineError, ValueError):
     """Base of the order package's errors (to derive from `pyengine.errors.EngineError` as
     well once that root lands: then every error here is an engine error)."""
 
