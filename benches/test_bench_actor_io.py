@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
+
+import pytest
 
 from benches.conftest import best_of, report
 from benches.test_bench_feed_actor import FRAMES, raw_engine
@@ -34,6 +37,7 @@ from pyengine.messages import (
     SubmitOrder,
     decode,
 )
+from pyengine.venues.base import Frame, MarketDataSource
 from pyengine.venues.recorded import RecordedConfig, RecordedSource
 from tests.integration.servers.private_harness import CASES, client_for, server_for
 
@@ -51,14 +55,43 @@ def expected_tops() -> int:
     )
 
 
-async def feed_through_runner(want: int) -> tuple[float, list[int]]:
+class Trickle:
+    """A connection with one frame ready per turn of the event loop (a live socket at
+    full speed): every frame lets the rest of the loop run, the subscriber included."""
+
+    venue = "binance-usdm"
+    category = None
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        for f in FRAMES:
+            await asyncio.sleep(0)
+            yield Frame(f.data, time.time_ns(), f.kind, f.symbol)
+
+    def drain_ready(self, limit: int) -> list[Frame]:
+        return []
+
+    async def resync(self, symbol: str) -> None:
+        """The recording resyncs itself from its snapshot."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def make_source(kind: str) -> MarketDataSource:
+    if kind == "trickle":
+        return Trickle()
+    # "burst": the recording as fast as it goes (it lets the loop run every 256 frames)
+    cfg = RecordedConfig(venue="binance-usdm", files=[], loop=False)
+    return RecordedSource(cfg, frames=[(f, 0) for f in FRAMES])
+
+
+async def feed_through_runner(want: int, kind: str) -> tuple[float, list[int]]:
     """(seconds from start to the last valid BookTop received, per-top latencies ns)."""
     bus = Bus()
     d = Directory([PeerAddress("feed", "inproc://io.feed.pub", "inproc://io.feed.box", ())])
 
     def factory(ctx: ActorContext) -> Actor:
-        cfg = RecordedConfig(venue="binance-usdm", files=[], loop=False)
-        source = RecordedSource(cfg, frames=[(f, 0) for f in FRAMES])
+        source = make_source(kind)
         return FeedActor(
             ActorContext(name=ctx.name, clock=ctx.clock, ids=ctx.ids, epoch=ctx.epoch,
                          options={"depth": 10, "max_batch": 1}),
@@ -93,21 +126,22 @@ async def feed_through_runner(want: int) -> tuple[float, list[int]]:
     return last - t0, lat
 
 
-def test_feed_actor_one_frame_per_batch_through_the_runner(benchmark: object) -> None:
+@pytest.mark.parametrize("kind", ["trickle", "burst"])
+def test_feed_actor_one_frame_per_batch_through_the_runner(benchmark: object, kind: str) -> None:
     n = len(FRAMES)
     want = expected_tops()
     raw = best_of(raw_engine, 3)
     results: list[tuple[float, list[int]]] = []
 
     def run() -> None:
-        results.append(asyncio.run(feed_through_runner(want)))
+        results.append(asyncio.run(feed_through_runner(want, kind)))
 
     benchmark.pedantic(run, rounds=3, iterations=1)  # type: ignore[attr-defined]
     elapsed, lat = min(results, key=lambda r: r[0])
     fps = n / elapsed
     s = sorted(lat)
     report(
-        "feed actor under the runner, 1 frame per batch",
+        f"feed actor under the runner, 1 frame per batch, {kind} source",
         frames=n,
         frames_per_s=fps,
         raw_engine_frames_per_s=n / raw,
@@ -238,4 +272,3 @@ def test_private_client_round_trip_through_the_runner() -> None:
         added_p50_us=p50(actor) - p50(bare),
     )
     assert len(actor) == ROUNDS
-
