@@ -6,7 +6,7 @@ engine makes is timed: the source, `handle`, the runner's stamp + encode + publi
 the round trip) the acknowledged mailbox both ways and a private client talking HTTP to the
 local Bybit test server.
 
-Baselines, same run: the raw engine (`Feed.on_messages` over the same frames) and the bare
+On uvloop, as `pyengine run` is. Baselines, same run: the raw engine (`Feed.on_messages` over the same frames) and the bare
 client call (`await client.place(order)`, no actor, no bus). Ratios are asserted; absolute
 numbers are printed.
 """
@@ -18,7 +18,9 @@ import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+import msgspec
 import pytest
+import uvloop
 
 from benches.conftest import best_of, report
 from benches.test_bench_feed_actor import FRAMES, raw_engine
@@ -36,6 +38,7 @@ from pyengine.messages import (
     PlaceOrder,
     SubmitOrder,
     decode,
+    encode,
 )
 from pyengine.venues.base import Frame, MarketDataSource
 from pyengine.venues.recorded import RecordedConfig, RecordedSource
@@ -85,6 +88,34 @@ def make_source(kind: str) -> MarketDataSource:
     return RecordedSource(cfg, frames=[(f, 0) for f in FRAMES])
 
 
+async def bare_hop(n: int) -> list[int]:
+    """Latencies (ns) of a `BookTop`'s bytes over a bare inproc PUB/SUB, one per loop turn:
+    the floor under the feed actor's (the same hop, no source, no actor, no encode)."""
+    bus = Bus()
+    pub = bus.pub("inproc://io.bare.pub")
+    sub = bus.sub(["inproc://io.bare.pub"], ["md."])
+    await asyncio.sleep(0.05)
+    top = BookTop(ts_event=1, ts_recv=1, venue="binance-usdm", symbol="BTCUSDT",
+                  bids=[("1", "1")] * 10, asks=[("2", "1")] * 10)  # fmt: skip
+    lat: list[int] = []
+
+    async def send() -> None:
+        for _ in range(n):
+            await asyncio.sleep(0)
+            stamped = msgspec.structs.replace(top, ts_recv=time.time_ns())
+            pub.send((b"md.book.binance-usdm.BTCUSDT", encode(stamped)))
+
+    task = asyncio.get_running_loop().create_task(send())
+    while len(lat) < n:
+        for fr in await asyncio.wait_for(sub.recv_batch(4096), 10):
+            lat.append(time.time_ns() - decode(fr[1]).ts_recv)
+    await task
+    sub.close()
+    pub.close()
+    bus.close()
+    return lat
+
+
 async def feed_through_runner(want: int, kind: str) -> tuple[float, list[int]]:
     """(seconds from start to the last valid BookTop received, per-top latencies ns)."""
     bus = Bus()
@@ -131,15 +162,17 @@ def test_feed_actor_one_frame_per_batch_through_the_runner(benchmark: object, ki
     n = len(FRAMES)
     want = expected_tops()
     raw = best_of(raw_engine, 3)
+    bare = sorted(uvloop.run(bare_hop(5000)))
     results: list[tuple[float, list[int]]] = []
 
     def run() -> None:
-        results.append(asyncio.run(feed_through_runner(want, kind)))
+        results.append(uvloop.run(feed_through_runner(want, kind)))
 
     benchmark.pedantic(run, rounds=3, iterations=1)  # type: ignore[attr-defined]
     elapsed, lat = min(results, key=lambda r: r[0])
     fps = n / elapsed
     s = sorted(lat)
+    p50, bare50 = s[len(s) // 2], bare[len(bare) // 2]
     report(
         f"feed actor under the runner, 1 frame per batch, {kind} source",
         frames=n,
@@ -147,10 +180,19 @@ def test_feed_actor_one_frame_per_batch_through_the_runner(benchmark: object, ki
         raw_engine_frames_per_s=n / raw,
         actor_vs_raw=(n / raw) / fps,
         book_tops=len(lat),
-        p50_us=s[len(s) // 2] / 1e3,
+        p50_us=p50 / 1e3,
         p99_us=s[min(len(s) - 1, int(len(s) * 0.99))] / 1e3,
+        bare_hop_p50_us=bare50 / 1e3,
+        p50_vs_bare_hop=p50 / bare50,
     )
     assert len(lat) == want
+    # Same-run ratios. Throughput: within the 8x of raw the issue asks (50k/s against 409k/s)
+    # with room for a loaded box. Latency: a frame's top is one hop away, not a timer tick
+    # (before the seam: 2 ms, 30-100x the bare hop); a burst source holds the loop for 256
+    # frames at a time, so only the trickle one says anything about latency.
+    assert (n / raw) / fps <= 16
+    if kind == "trickle":
+        assert p50 <= 20 * bare50
 
 
 class Pinger(Actor):
@@ -253,7 +295,7 @@ async def round_trips() -> tuple[list[int], list[int]]:
 
 
 def test_private_client_round_trip_through_the_runner() -> None:
-    bare, actor = asyncio.run(round_trips())
+    bare, actor = uvloop.run(round_trips())
 
     def p50(xs: list[int]) -> float:
         return sorted(xs)[len(xs) // 2] / 1e3
@@ -272,3 +314,5 @@ def test_private_client_round_trip_through_the_runner() -> None:
         added_p50_us=p50(actor) - p50(bare),
     )
     assert len(actor) == ROUNDS
+    # Before the seam the answer waited for the 2 ms timer: 17-19x the bare call.
+    assert p50(actor) <= 6 * p50(bare)

@@ -113,6 +113,9 @@ class FeedActor(Actor):
         self._detail = "connecting"
         self._health_ns = 0
         self._connected = False
+        self._health_dirty = True
+        """Connection or validity changed since health was last worked out."""
+        self._health_every = int(self.opts.health_interval_s * 1e9)
         self._rejected_seen = 0
         self._log_budget = 20
         self.counters: dict[str, int] = dict.fromkeys(
@@ -168,7 +171,7 @@ class FeedActor(Actor):
                 self._reconnected(ts_recv, out, changed)
         if raws:
             if not self._connected:
-                self._connected = True
+                self._connected = self._health_dirty = True
             self._events(feed.on_messages(raws, stamps), out, changed)
         self.counters["frames"] += len(frames)
         self.counters["batches"] += 1
@@ -256,7 +259,9 @@ class FeedActor(Actor):
         valid = view.valid
         if not valid and self._valid.get(sym) is False:
             return None  # already published as invalid
-        self._valid[sym] = valid
+        if self._valid.get(sym) is not valid:
+            self._valid[sym] = valid
+            self._health_dirty = True
         self.counters["book_tops"] += 1
         if valid:
             self._unsynced_since.pop(sym, None)
@@ -285,6 +290,7 @@ class FeedActor(Actor):
     def _reconnected(self, ts_recv: int, out: list[Message], changed: dict[str, None]) -> None:
         self.counters["reconnects"] += 1
         self._connected = False
+        self._health_dirty = True
         self.feed.on_reconnect()
         for sym in self.feed.symbols():
             changed[sym] = None
@@ -320,6 +326,9 @@ class FeedActor(Actor):
         return due
 
     def _health(self, now_ns: int, out: list[Message]) -> None:
+        if not self._health_dirty and now_ns - self._health_ns < self._health_every:
+            return  # nothing it depends on changed, and it is not due
+        self._health_dirty = False
         if not self._connected:
             status, detail = "down", "reconnecting" if self.counters["reconnects"] else "connecting"
         else:
@@ -327,7 +336,7 @@ class FeedActor(Actor):
             status = "degraded" if bad else "ok"
             detail = f"invalid: {', '.join(bad[:10])}" if bad else ""
         if (status, detail) != (self._status, self._detail) or (
-            now_ns - self._health_ns >= int(self.opts.health_interval_s * 1e9)
+            now_ns - self._health_ns >= self._health_every
         ):
             self._status, self._detail = status, detail
             self._publish_health(now_ns, out)
@@ -370,13 +379,13 @@ class FeedActor(Actor):
             )
         ]
 
-    def handle(self, msg: Message) -> list[Output]:
+    def handle(self, msg: Message) -> Sequence[Output]:
         if type(msg) is Received:
             frames: list[Frame] = msg.item  # type: ignore[assignment]
-            out: list[Output] = list(self.on_frames(frames))
+            published = self.on_frames(frames)
             if self._faulted or self._unsynced_since:
-                out.extend(self._resyncs(self.now()))
-            return out
+                return [*published, *self._resyncs(self.now())]
+            return published
         if type(msg) is Failed and msg.correlation_id.startswith("resync:"):
             self.counters["resync_errors"] += 1
             log.warning("%s: %s failed: %s", self.name, msg.correlation_id, msg.error)
