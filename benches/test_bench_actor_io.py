@@ -6,9 +6,10 @@ engine makes is timed: the source, `handle`, the runner's stamp + encode + publi
 the round trip) the acknowledged mailbox both ways and a private client talking HTTP to the
 local Bybit test server.
 
-On uvloop, as `pyengine run` is. Baselines, same run: the raw engine (`Feed.on_messages` over the same frames) and the bare
-client call (`await client.place(order)`, no actor, no bus). Ratios are asserted; absolute
-numbers are printed.
+On uvloop, as `pyengine run` is. Baselines, same run: the raw engine (`Feed.on_messages` over
+the same frames), a bare inproc PUB/SUB hop of the same bytes, and the bare client call
+(`await client.place(order)`, no actor, no bus). Ratios are asserted; absolute numbers are
+printed.
 """
 
 from __future__ import annotations
