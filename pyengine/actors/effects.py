@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,12 +87,9 @@ class Effects:
         self.clock = clock
         self.deliver = deliver
         self.sources: list[asyncio.Task[None]] = []
-        self.started = 0
-        self.in_flight = 0
 
     def start(self, effect: Effect) -> None:
         """Run one effect; its replies go to `deliver`."""
-        self.started += 1
         if type(effect) is Call:
             self.tg.create_task(self._call(effect), name=f"{self.name}.{effect.correlation_id}")
         else:
@@ -111,7 +108,6 @@ class Effects:
             task.cancel()
 
     async def _call(self, call: Call) -> None:
-        self.in_flight += 1
         delay = None
         if call.deadline_ns:
             delay = max(0.0, (call.deadline_ns - self.clock.now_ns()) / 1e9)
@@ -136,33 +132,49 @@ class Effects:
             )
         else:
             reply = Replied(correlation_id=call.correlation_id, value=value)
-        finally:
-            self.in_flight -= 1
         # Outside the try: an exception out of `handle` is the actor's failure, not the call's.
         self.deliver(reply)
 
     async def _stream(self, stream: Stream) -> None:
         cid = stream.correlation_id
-        it = stream.start().__aiter__()
         deliver = self.deliver
-        while True:
-            try:
-                item = await anext(it)
-            except StopAsyncIteration:
-                end = Failed(correlation_id=cid, reason="ended")
-                break
-            except Exception as exc:
-                end = Failed(correlation_id=cid, reason="error", error=describe(exc), exception=exc)
-                break
-            deliver(Replied(correlation_id=cid, value=item))
+        it: AsyncIterator[object] | None = None
+        try:
+            while True:
+                try:
+                    if it is None:
+                        it = stream.start().__aiter__()
+                    item = await anext(it)
+                except StopAsyncIteration:
+                    end = Failed(correlation_id=cid, reason="ended")
+                    break
+                except Exception as exc:
+                    end = Failed(
+                        correlation_id=cid, reason="error", error=describe(exc), exception=exc
+                    )
+                    break
+                deliver(Replied(correlation_id=cid, value=item))
+        finally:
+            await _close(it)
         deliver(end)
 
     async def _source(self, src: Source) -> None:
         deliver = self.deliver
         name = src.name
-        async for item in src.open():
-            if isinstance(item, Message):
-                deliver(item)
-            else:
-                deliver(Received(source=name, item=item))
+        it = src.open()
+        try:
+            async for item in it:
+                if isinstance(item, Message):
+                    deliver(item)
+                else:
+                    deliver(Received(source=name, item=item))
+        finally:
+            await _close(it)
         log.info("%s: source %s ended", self.name, name)
+
+
+async def _close(it: AsyncIterator[object] | None) -> None:
+    """Finish an async generator now (its `finally` blocks release what it held), not
+    whenever the garbage collector gets to it."""
+    if isinstance(it, AsyncGenerator):
+        await it.aclose()
