@@ -3,8 +3,10 @@ clock, cancellation and error policy (`pyengine.actors.effects`)."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -233,3 +235,22 @@ def test_draining_stops_the_sources_and_a_new_life_gets_no_old_reply() -> None:
         await r.close()
 
     run(main)
+
+
+def test_no_actor_module_runs_its_own_io() -> None:
+    """Actors declare sources and return effects; only the runner (and the supervisor that
+    runs runners) touch the event loop. A new pump in an actor module fails here."""
+    actors = Path(__file__).resolve().parents[2] / "pyengine" / "actors"
+    loop_owners = {"runner.py", "effects.py", "supervisor.py"}
+    offenders: list[str] = []
+    for path in sorted(actors.glob("*.py")):
+        if path.name in loop_owners:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import) and any(a.name == "asyncio" for a in node.names):
+                offenders.append(f"{path.name}: import asyncio")
+            elif isinstance(node, ast.ImportFrom) and node.module == "asyncio":
+                offenders.append(f"{path.name}: from asyncio import ...")
+            elif isinstance(node, ast.Attribute) and node.attr in ("create_task", "ensure_future"):
+                offenders.append(f"{path.name}: {node.attr}")
+    assert offenders == []
