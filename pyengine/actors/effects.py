@@ -34,7 +34,7 @@ from pyengine.messages import Message
 from pyengine.messages.effects import Failed, FailReason, Received, Replied
 
 if TYPE_CHECKING:
-    from pyengine.actors.base import Clock
+    from pyengine.actors.base import Actor, Clock
 
 log = logging.getLogger("pyengine.actors")
 
@@ -178,3 +178,19 @@ async def _close(it: AsyncIterator[object] | None) -> None:
     whenever the garbage collector gets to it."""
     if isinstance(it, AsyncGenerator):
         await it.aclose()
+
+
+async def release(name: str, actor: Actor, timeout_s: float) -> None:
+    """Await an ended life's `cleanups`, each bounded by `timeout_s`; a failing one is logged
+    (the next life must start regardless)."""
+    try:
+        cleanups = list(actor.cleanups())
+    except Exception:
+        log.exception("%s: cleanups() failed", name)
+        return
+    for cleanup in cleanups:
+        try:
+            async with asyncio.timeout(timeout_s):
+                await cleanup()
+        except (Exception, asyncio.CancelledError):
+            log.warning("%s: a cleanup did not finish", name, exc_info=True)

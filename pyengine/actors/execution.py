@@ -48,6 +48,7 @@ from pyengine.messages import (
     OrderRejected,
     OrderUpdate,
     PlaceOrder,
+    SubmitOrder,
 )
 from pyengine.messages.effects import Failed, Replied
 from pyengine.venues.base import ExecutionClient
@@ -105,11 +106,7 @@ class ExecutionActor(Actor):
         """Requests that came before the client was open."""
         self._resend: list[PlaceOrder] = []
         self._reports: set[str] = set()
-        # Per-order bookkeeping, all of it: which orders were sent, answered and ended.
-        self.symbols: dict[str, str] = {}
-        """client order id -> symbol, of every order sent (cancels need it)."""
-        self.answered: set[str] = set()
-        self.ended: set[str] = set()
+        self.orders = SentOrders()
         self._unanswered: dict[str, PlaceOrder] = {}
         self.counters: dict[str, int] = dict.fromkeys(
             ("placed", "canceled", "events", "fills", "client_errors", "ignored"), 0
@@ -126,16 +123,7 @@ class ExecutionActor(Actor):
         return self._kind.colocated_with(self.spec) if self._kind is not None else ()
 
     def recover(self, journal: Iterable[Message]) -> None:
-        placed: dict[str, PlaceOrder] = {}
-        for msg in journal:
-            if isinstance(msg, PlaceOrder) and msg.order.venue == self.venue:
-                placed[msg.order.client_order_id] = msg
-                self.symbols[msg.order.client_order_id] = msg.order.symbol
-            elif isinstance(msg, OrderAccepted | OrderRejected) and msg.venue == self.venue:
-                self.answered.add(msg.client_order_id)
-            elif isinstance(msg, OrderCanceled) and msg.venue == self.venue:
-                self.ended.add(msg.client_order_id)
-        self._unanswered = {c: p for c, p in placed.items() if c not in self.answered}
+        self._unanswered = self.orders.recover(journal, self.venue)
 
     def on_start(self) -> list[Output]:
         now = self.now()
@@ -198,15 +186,14 @@ class ExecutionActor(Actor):
             if order.venue != self.venue:
                 self.counters["ignored"] += 1
                 log.warning("%s: PlaceOrder for venue %r ignored", self.name, order.venue)
-            elif order.client_order_id not in self.symbols:
-                self.symbols[order.client_order_id] = order.symbol
+            elif self.orders.send(order):
                 if self._client is None:
                     self._waiting.append(msg)
                     return []
                 return [self._place(self._client, msg)]
         elif isinstance(msg, CancelOrder) and msg.venue == self.venue:
             coid = msg.client_order_id
-            symbol = self.symbols.get(coid)
+            symbol = self.orders.symbol(coid)
             if symbol is None:
                 why = "unknown_order: cancel of an order never sent to this venue"
                 return [self._rejected(coid, why)]
@@ -237,15 +224,13 @@ class ExecutionActor(Actor):
         value = msg.value
         if what == "place":
             self.counters["placed"] += 1
-            self.answered.add(coid)
+            self.orders.answer(coid)
             return [_message(value, msg.correlation_id)]
         if what == "cancel":
             self.counters["canceled"] += 1
             reply = _message(value, msg.correlation_id)
-            if isinstance(reply, OrderCanceled):
-                if coid in self.ended:
-                    return []
-                self.ended.add(coid)
+            if isinstance(reply, OrderCanceled) and not self.orders.end(coid):
+                return []
             return [reply]
         if what == "account":
             return self.on_account(_message(value, msg.correlation_id))
@@ -267,7 +252,7 @@ class ExecutionActor(Actor):
             log.warning("%s: %s %s failed: %s", self.name, what, coid, error)
             if what == "place":
                 self.counters["placed"] += 1
-                self.answered.add(coid)
+                self.orders.answer(coid)
             return [self._rejected(coid, f"client_error: {error}")]
         if what in ("positions", "balances"):
             self._reports.discard(what)
@@ -290,9 +275,8 @@ class ExecutionActor(Actor):
         elif (
             isinstance(ev, OrderUpdate)
             and ev.status in _ENDED
-            and ev.client_order_id not in self.ended
+            and self.orders.end(ev.client_order_id)
         ):
-            self.ended.add(ev.client_order_id)
             out.append(
                 OrderCanceled(
                     ts_event=ev.ts_event,
@@ -317,6 +301,50 @@ class ExecutionActor(Actor):
 
     def stats(self) -> dict[str, int]:
         return dict(self.counters)
+
+
+class SentOrders:
+    """All the per-order state execution keeps, by client order id: sent (with its symbol,
+    which a cancel needs), answered, ended. One place, so an order state machine can take
+    its place."""
+
+    def __init__(self) -> None:
+        self.symbols: dict[str, str] = {}
+        self.answered: set[str] = set()
+        self.ended: set[str] = set()
+
+    def send(self, order: SubmitOrder) -> bool:
+        """Record an order to send; False if it was sent before (a redelivery)."""
+        if order.client_order_id in self.symbols:
+            return False
+        self.symbols[order.client_order_id] = order.symbol
+        return True
+
+    def symbol(self, coid: str) -> str | None:
+        return self.symbols.get(coid)
+
+    def answer(self, coid: str) -> None:
+        self.answered.add(coid)
+
+    def end(self, coid: str) -> bool:
+        """Record that an order ended; True the first time (announce it once)."""
+        if coid in self.ended:
+            return False
+        self.ended.add(coid)
+        return True
+
+    def recover(self, journal: Iterable[Message], venue: str) -> dict[str, PlaceOrder]:
+        """Rebuild from the journal; the orders of `venue` that never got an answer."""
+        placed: dict[str, PlaceOrder] = {}
+        for msg in journal:
+            if isinstance(msg, PlaceOrder) and msg.order.venue == venue:
+                placed[msg.order.client_order_id] = msg
+                self.symbols[msg.order.client_order_id] = msg.order.symbol
+            elif isinstance(msg, OrderAccepted | OrderRejected) and msg.venue == venue:
+                self.answered.add(msg.client_order_id)
+            elif isinstance(msg, OrderCanceled) and msg.venue == venue:
+                self.ended.add(msg.client_order_id)
+        return {c: p for c, p in placed.items() if c not in self.answered}
 
 
 def _message(value: object, correlation_id: str) -> Message:

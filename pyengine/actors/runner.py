@@ -25,7 +25,7 @@ import msgspec
 
 from pyengine.actors.base import Actor, ActorContext, Clock, SequentialIds, SystemClock
 from pyengine.actors.directory import Directory
-from pyengine.actors.effects import Call, Effects, Output, Stream
+from pyengine.actors.effects import Call, Effects, Output, Stream, release
 from pyengine.bus import (
     ACK,
     MSG,
@@ -198,18 +198,7 @@ class ActorRunner:
             await self._cleanup(actor)
 
     async def _cleanup(self, actor: Actor) -> None:
-        """Await the actor's async releases, each bounded; a failing one is logged."""
-        try:
-            cleanups = list(actor.cleanups())
-        except Exception:
-            log.exception("%s: cleanups() failed", self.name)
-            return
-        for release in cleanups:
-            try:
-                async with asyncio.timeout(self.settings.cleanup_timeout_s):
-                    await release()
-            except (Exception, asyncio.CancelledError):
-                log.warning("%s: a cleanup did not finish", self.name, exc_info=True)
+        await release(self.name, actor, self.settings.cleanup_timeout_s)
 
     def _deliver(self, actor: Actor, msg: Message) -> None:
         """One reply or source item to `handle`, as the SUB loop does for one message."""
