@@ -166,7 +166,7 @@ class ExecutionActor(Actor):
         for what, fetch in (("positions", client.positions), ("balances", client.balances)):
             if what not in self._reports:
                 self._reports.add(what)
-                out.append(Call(fetch, what))
+                out.append(Call(fetch, what, self._deadline()))
         return out
 
     def _deadline(self) -> int:
