@@ -2,17 +2,21 @@
 
 An actor never touches a socket, a clock or a random source of its own: it gets messages
 through `handle`, time and ids through its `ActorContext`, and returns the messages it wants
-published. Tests call `handle` directly; a replay with a `ManualClock` is deterministic.
+published. Its own I/O (a venue connection, an HTTP request) is declared, not run: sources
+it reads and effects it returns, which its runner runs and answers through `handle`
+(`pyengine.actors.effects`). Tests call `handle` directly; a replay with a `ManualClock` is
+deterministic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
+from pyengine.actors.effects import Output, Source
 from pyengine.clock import Clock, IdSource, SequentialIds, SystemClock
 from pyengine.errors import ConfigError
 from pyengine.messages import Message
@@ -52,7 +56,13 @@ class Actor:
     - `timer_interval`: seconds between `on_timer` calls (None: no timer).
 
     Errors: bad input is logged, counted and dropped by the actor itself; an exception out of
-    `handle` means a broken invariant, and the supervisor restarts the actor from scratch.
+    `handle` (or out of one of its `sources`) means a broken invariant, and the supervisor
+    restarts the actor from scratch.
+
+    Construction has no side effects (no socket, session, task, file or thread): the plan
+    builds each actor once to check its options and read its wiring (`topics`,
+    `colocated_with`) before anything runs. What a life opens, it opens in `on_start` or
+    through its effects, and releases in `close` / `cleanups`.
     """
 
     subscribe: ClassVar[tuple[str, ...]] = ()
@@ -77,6 +87,20 @@ class Actor:
         """Seconds between `on_timer` calls of this instance (default: `timer_interval`)."""
         return type(self).timer_interval
 
+    def colocated_with(self) -> tuple[str, ...]:
+        """Actors whose in-process state this one reads, so they must share its process
+        group (a simulated venue's feed reads its `sim_world`); the plan checks it."""
+        return ()
+
+    def sources(self) -> Sequence[Source]:
+        """This life's own inputs, read by the runner once `on_start` returned; each item
+        goes to `handle` (`pyengine.actors.effects`)."""
+        return ()
+
+    def cleanups(self) -> Sequence[Callable[[], Awaitable[object]]]:
+        """Async releases (connections, sessions) the runner awaits after `close`."""
+        return ()
+
     def recover(self, journal: Iterable[Message]) -> None:
         """Rebuild state from recorded messages (oldest first) before the first `handle`."""
 
@@ -84,22 +108,23 @@ class Actor:
         """(src, topic, epoch, seq) to resume gap detection from after a process restart."""
         return []
 
-    def on_start(self) -> list[Message]:
+    def on_start(self) -> Sequence[Output]:
         """Called once the actor's sockets are up; may return messages to publish."""
         return []
 
-    def handle(self, msg: Message) -> list[Message]:
-        """React to one message; return the messages to publish (commands and events)."""
+    def handle(self, msg: Message) -> Sequence[Output]:
+        """React to one message; return the messages to publish (commands and events) and
+        the effects to run (`Call`, `Stream`: their replies come back here)."""
         return []
 
-    def on_timer(self, now_ns: int) -> list[Message]:
+    def on_timer(self, now_ns: int) -> Sequence[Output]:
         """Called every `timer_interval` seconds while the engine runs (not while draining)."""
         return []
 
     def flush(self) -> None:
         """Make everything handled so far durable; acknowledgements follow it."""
 
-    def on_stop(self) -> list[Message]:
+    def on_stop(self) -> Sequence[Output]:
         """Called at graceful shutdown, after the last message; may return final messages."""
         return []
 

@@ -1,9 +1,10 @@
 """The execution actor: one venue account's order entry and private stream on the bus.
 
-It drives any `ExecutionClient` (`pyengine.venues.base`): live, or a simulated exchange of
-this process (`client = "sim"`). `client = "binance-usdm" | "bybit" | "okx"` builds the
-venue's authenticated client (`pyengine.venues.private`) from `live` (URLs, and the names of
-the environment variables holding the keys; keys are never config values).
+It drives any `ExecutionClient` (`pyengine.venues.base`), named by `client` and built by
+the client registry (`pyengine.venues.clients`): "sim" (a simulated exchange of this
+process's `world`) or a venue's authenticated client ("binance-usdm", "bybit", "okx"; `live`
+holds its URLs and the names of the environment variables holding the keys; keys are never
+config values).
 
 - In (acknowledged): `PlaceOrder` on `cmd.venue.<venue>.place` (orders that passed risk)
   and `CancelOrder` on `cmd.order.cancel` (for this venue; a cancel needs no risk check).
@@ -15,26 +16,29 @@ the environment variables holding the keys; keys are never config values).
   once. Positions and balances are re-published from the venue's REST view every
   `report_interval_s`, so late joiners (risk, reconciliation) learn them.
 
-The synchronous half (`handle`, `on_timer`) decides; the client calls run as tasks whose
-results `on_timer` (every `poll_interval_s`) and `handle` hand to the runtime, as the
-oracle and feed actors do. A client error on `place` is answered with `OrderRejected`
+Everything is decided in `handle`; the I/O is effects the runner runs: opening the client
+(`Call`, correlation "client"), its private stream (`Stream`, "account"), each request
+(`Call`, "place:<coid>" / "cancel:<coid>", with a deadline of `request_timeout_s`) and the
+reports. Their answers come back to `handle` as `Replied` / `Failed` the moment they exist.
+A client error or a missed deadline on `place` is answered with `OrderRejected`
 (`stage="execution"`, reason `client_error: ...`): with a live venue the order may still
-exist, which reconciliation settles. On restart, orders of the journal that never got an
-answer and are younger than `replace_window_s` are sent again; clients are idempotent on
-`client_order_id`, so an order that did reach the venue gets its first answer again.
+exist, which reconciliation settles. The private stream ending, or the client failing to
+open, fails the actor (the supervisor restarts it). On restart, orders of the journal that
+never got an answer and are younger than `replace_window_s` are sent again; clients are
+idempotent on `client_order_id`, so an order that did reach the venue gets its first
+answer again.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Coroutine, Iterable
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.effects import Call, Output, Stream
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     CancelOrder,
@@ -47,17 +51,14 @@ from pyengine.messages import (
     PlaceOrder,
     SubmitOrder,
 )
-from pyengine.sim.host import WORLD_VENUES, HostedWorld, wait_world
+from pyengine.messages.effects import Failed, Replied
 from pyengine.venues.base import ExecutionClient
-from pyengine.venues.private import PrivateClientConfig, private_client
-from pyengine.venues.private.client import PrivateClient
-from pyengine.venues.private.errors import PrivateClientError
+from pyengine.venues.clients import ClientKind, ClientSpec, client_kind
+from pyengine.venues.private.config import PrivateClientConfig
 
 log = logging.getLogger("pyengine.actors.execution")
 
 _ENDED = ("canceled", "expired")
-_CLOSING: set[asyncio.Task[None]] = set()
-"""Live clients being closed (a task must be referenced until it ends)."""
 
 
 class ExecutionOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -65,16 +66,20 @@ class ExecutionOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     venue: str
     """The venue name in topics and messages (`cmd.venue.<venue>.place`)."""
-    client: Literal["sim", "binance-usdm", "bybit", "okx"] = "sim"
-    """Which client: "sim" (a simulated exchange of this process's `world`) or a venue's
-    live authenticated client."""
+    client: str = "sim"
+    """A name of the client registry (`pyengine.venues.clients.CLIENTS`): "sim" (a simulated
+    exchange of this process's `world`) or a venue's live authenticated client."""
     live: PrivateClientConfig | None = None
     """The live client's account (default: production URLs, `<VENUE>_API_*` variables)."""
     world: str = "sim"
     """The `sim_world` actor whose exchange `venue` this actor trades on."""
     report_interval_s: float = 2.0
     poll_interval_s: float = 0.002
+    """Deprecated, unused: replies reach the actor as they arrive (kept so configs load)."""
     replace_window_s: float = 30.0
+    request_timeout_s: float = 30.0
+    """Deadline of one place or cancel request; past it the request is answered
+    `OrderRejected` (`client_error: ...`) and left to reconciliation."""
 
 
 class ExecutionActor(Actor):
@@ -82,90 +87,52 @@ class ExecutionActor(Actor):
 
     def __init__(self, ctx: ActorContext, client: ExecutionClient | None = None) -> None:
         super().__init__(ctx)
-        self.opts = ctx.options_as(ExecutionOptions)
-        o = self.opts
-        if o.report_interval_s <= 0 or o.poll_interval_s <= 0 or o.replace_window_s < 0:
+        self.opts = o = ctx.options_as(ExecutionOptions)
+        if o.report_interval_s <= 0 or o.request_timeout_s <= 0 or o.replace_window_s < 0:
             raise ConfigError(f"actors.{self.name}.options: intervals must be positive")
-        self._live: PrivateClient | None = None
-        if client is None and o.client != "sim":
-            client = self._live = self._live_client(o)
-        if client is None and o.client == "sim" and o.venue not in WORLD_VENUES:
-            raise ConfigError(
-                f"actors.{self.name}.options.venue: {o.venue!r} is not a simulated venue"
-                f" (known: {', '.join(WORLD_VENUES)})"
-            )
-        if client is not None and client.venue != o.venue:
+        self.spec = ClientSpec(client=o.client, venue=o.venue, world=o.world, live=o.live)
+        # The kind is checked now (the plan builds each actor once) and opened in on_start.
+        self._kind: ClientKind | None = None
+        if client is None:
+            try:
+                self._kind = client_kind(o.client)
+                self._kind.check(self.spec)
+            except ConfigError as exc:
+                raise ConfigError(f"actors.{self.name}.options.{exc}") from None
+        elif client.venue != o.venue:
             raise ConfigError(f"actors.{self.name}.options.venue: the client is {client.venue!r}")
         self.venue = o.venue
         self._client = client
-        self._hosted: HostedWorld | None = None
-        self._pending: list[Message] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._pump: asyncio.Task[None] | None = None
-        self.symbols: dict[str, str] = {}
-        """client order id -> symbol, of every order sent (cancels need it)."""
-        self.answered: set[str] = set()
-        self.ended: set[str] = set()
+        self._waiting: list[PlaceOrder | CancelOrder] = []
+        """Requests that came before the client was open."""
+        self._resend: list[PlaceOrder] = []
+        self._reports: set[str] = set()
+        self.orders = SentOrders()
         self._unanswered: dict[str, PlaceOrder] = {}
         self.counters: dict[str, int] = dict.fromkeys(
             ("placed", "canceled", "events", "fills", "client_errors", "ignored"), 0
         )
 
-    def _live_client(self, o: ExecutionOptions) -> PrivateClient:
-        cfg = o.live or PrivateClientConfig(venue=o.client)
-        if cfg.venue != o.client:
-            raise ConfigError(f"actors.{self.name}.options.live.venue: not {o.client!r}")
-        try:
-            return private_client(cfg)
-        except (PrivateClientError, ValueError) as exc:
-            raise ConfigError(f"actors.{self.name}.options.live: {exc}") from None
-
     def topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), (f"cmd.venue.{self.venue}.", "cmd.order.cancel")
 
     def timer_period(self) -> float | None:
-        return self.opts.poll_interval_s
+        return self.opts.report_interval_s
 
     def colocated_with(self) -> tuple[str, ...]:
         """Actors that must run in this actor's process (the simulated world it trades on)."""
-        return (self.opts.world,) if self._client is None and self.opts.client == "sim" else ()
-
-    async def client(self) -> ExecutionClient:
-        """The venue client (a simulated exchange is looked up once its world runs)."""
-        if self._client is None:
-            self._hosted = await wait_world(self.opts.world)
-            self._hosted.clients.add(self.venue)
-            self._client = self._hosted.exchange(self.venue)
-        return self._client
+        return self._kind.colocated_with(self.spec) if self._kind is not None else ()
 
     def recover(self, journal: Iterable[Message]) -> None:
-        placed: dict[str, PlaceOrder] = {}
-        for msg in journal:
-            if isinstance(msg, PlaceOrder) and msg.order.venue == self.venue:
-                placed[msg.order.client_order_id] = msg
-                self.symbols[msg.order.client_order_id] = msg.order.symbol
-            elif isinstance(msg, OrderAccepted | OrderRejected) and msg.venue == self.venue:
-                self.answered.add(msg.client_order_id)
-            elif isinstance(msg, OrderCanceled) and msg.venue == self.venue:
-                self.ended.add(msg.client_order_id)
-        self._unanswered = {c: p for c, p in placed.items() if c not in self.answered}
+        self._unanswered = self.orders.recover(journal, self.venue)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def on_start(self) -> list[Message]:
-        if self._pump is None:
-            self._pump = asyncio.get_running_loop().create_task(
-                self._account_pump(), name=f"{self.name}.account"
-            )
+    def on_start(self) -> list[Output]:
         now = self.now()
         window = int(self.opts.replace_window_s * 1e9)
         for coid, msg in sorted(self._unanswered.items()):
             if now - msg.ts_event <= window:
                 log.info("%s: re-sending unanswered order %s", self.name, coid)
-                self._spawn(self._place(msg.order))
+                self._resend.append(msg)
             else:
                 log.warning(
                     "%s: order %s has no recorded answer and is too old to re-send;"
@@ -174,96 +141,143 @@ class ExecutionActor(Actor):
                     coid,
                 )
         self._unanswered.clear()
-        return []
+        if self._client is not None:
+            return self._ready(self._client)
+        kind = self._kind
+        assert kind is not None
+        return [Call(partial(kind.open, self.spec), "client")]
 
-    def handle(self, msg: Message) -> list[Message]:
+    def _ready(self, client: ExecutionClient) -> list[Output]:
+        """The client is open: its stream, a first report, then what waited for it."""
+        self._client = client
+        out: list[Output] = [Stream(client.account_events, "account"), *self._report(client)]
+        for msg in self._resend:
+            out.append(self._place(client, msg))
+        self._resend.clear()
+        waiting, self._waiting = self._waiting, []
+        for request in waiting:
+            if isinstance(request, PlaceOrder):  # already counted as sent
+                out.append(self._place(client, request))
+            else:
+                out.extend(self.handle(request))
+        return out
+
+    def _report(self, client: ExecutionClient) -> list[Output]:
+        out: list[Output] = []
+        for what, fetch in (("positions", client.positions), ("balances", client.balances)):
+            if what not in self._reports:
+                self._reports.add(what)
+                out.append(Call(fetch, what, self._deadline()))
+        return out
+
+    def _deadline(self) -> int:
+        return self.now() + int(self.opts.request_timeout_s * 1e9)
+
+    def _place(self, client: ExecutionClient, msg: PlaceOrder) -> Call:
+        order = msg.order
+        return Call(
+            partial(client.place, order), f"place:{order.client_order_id}", self._deadline()
+        )
+
+    def handle(self, msg: Message) -> list[Output]:
+        if type(msg) is Replied or type(msg) is Failed:
+            return self._answer(msg)
         if isinstance(msg, PlaceOrder):
             order = msg.order
             if order.venue != self.venue:
                 self.counters["ignored"] += 1
                 log.warning("%s: PlaceOrder for venue %r ignored", self.name, order.venue)
-            elif order.client_order_id not in self.symbols:
-                self.symbols[order.client_order_id] = order.symbol
-                self._spawn(self._place(order))
+            elif self.orders.send(order):
+                if self._client is None:
+                    self._waiting.append(msg)
+                    return []
+                return [self._place(self._client, msg)]
         elif isinstance(msg, CancelOrder) and msg.venue == self.venue:
             coid = msg.client_order_id
-            symbol = self.symbols.get(coid)
+            symbol = self.orders.symbol(coid)
             if symbol is None:
-                now = self.now()
-                self._pending.append(
-                    OrderRejected(
-                        ts_event=now,
-                        ts_recv=now,
-                        client_order_id=coid,
-                        venue=self.venue,
-                        reason="unknown_order: cancel of an order never sent to this venue",
-                        stage="execution",
-                    )
-                )
-            else:
-                self._spawn(self._cancel(coid, symbol))
-        return self._take()
+                why = "unknown_order: cancel of an order never sent to this venue"
+                return [self._rejected(coid, why)]
+            if self._client is None:
+                self._waiting.append(msg)
+                return []
+            cancel = partial(self._client.cancel, coid, symbol)
+            return [Call(cancel, f"cancel:{coid}", self._deadline())]
+        return []
 
-    def _take(self) -> list[Message]:
-        out, self._pending = self._pending, []
-        return out
+    def _rejected(self, coid: str, reason: str) -> OrderRejected:
+        now = self.now()
+        return OrderRejected(
+            ts_event=now,
+            ts_recv=now,
+            client_order_id=coid,
+            venue=self.venue,
+            reason=reason,
+            stage="execution",
+        )
 
-    async def _place(self, order: SubmitOrder) -> None:
-        try:
-            reply = await (await self.client()).place(order)
-        except Exception as exc:
+    def _answer(self, msg: Replied | Failed) -> list[Output]:
+        """A reply of one of this actor's effects."""
+        what, _, coid = msg.correlation_id.partition(":")
+        if type(msg) is Failed:
+            return self._failed(what, coid, msg)
+        assert isinstance(msg, Replied)
+        value = msg.value
+        if what == "place":
+            self.counters["placed"] += 1
+            self.orders.answer(coid)
+            return [_message(value, msg.correlation_id)]
+        if what == "cancel":
+            self.counters["canceled"] += 1
+            reply = _message(value, msg.correlation_id)
+            if isinstance(reply, OrderCanceled) and not self.orders.end(coid):
+                return []
+            return [reply]
+        if what == "account":
+            return self.on_account(_message(value, msg.correlation_id))
+        if what in ("positions", "balances"):
+            self._reports.discard(what)
+            if not isinstance(value, list):
+                raise TypeError(f"{what}: the client answered {type(value).__name__}")
+            return [_message(m, msg.correlation_id) for m in value]
+        if what == "client":
+            if not isinstance(value, ExecutionClient):
+                raise TypeError(f"client: {type(value).__name__} is not an ExecutionClient")
+            return self._ready(value)
+        return []
+
+    def _failed(self, what: str, coid: str, msg: Failed) -> list[Output]:
+        error = msg.error if msg.reason == "error" else f"TimeoutError: {msg.error}"
+        if what in ("place", "cancel"):
             self.counters["client_errors"] += 1
-            log.warning("%s: place %s failed: %s", self.name, order.client_order_id, exc)
-            now = self.now()
-            reply = OrderRejected(
-                ts_event=now,
-                ts_recv=now,
-                client_order_id=order.client_order_id,
-                venue=self.venue,
-                reason=f"client_error: {type(exc).__name__}: {exc}",
-                stage="execution",
-            )
-        self.counters["placed"] += 1
-        self.answered.add(order.client_order_id)
-        self._pending.append(reply)
-
-    async def _cancel(self, coid: str, symbol: str) -> None:
-        try:
-            reply = await (await self.client()).cancel(coid, symbol)
-        except Exception as exc:
+            log.warning("%s: %s %s failed: %s", self.name, what, coid, error)
+            if what == "place":
+                self.counters["placed"] += 1
+                self.orders.answer(coid)
+            return [self._rejected(coid, f"client_error: {error}")]
+        if what in ("positions", "balances"):
+            self._reports.discard(what)
             self.counters["client_errors"] += 1
-            log.warning("%s: cancel %s failed: %s", self.name, coid, exc)
-            now = self.now()
-            self._pending.append(
-                OrderRejected(
-                    ts_event=now,
-                    ts_recv=now,
-                    client_order_id=coid,
-                    venue=self.venue,
-                    reason=f"client_error: {type(exc).__name__}: {exc}",
-                    stage="execution",
-                )
-            )
-            return
-        self.counters["canceled"] += 1
-        if isinstance(reply, OrderCanceled):
-            if coid in self.ended:
-                return
-            self.ended.add(coid)
-        self._pending.append(reply)
+            log.warning("%s: %s report failed: %s", self.name, what, error)
+            return []
+        if what == "account":
+            # The client reconnects by itself; a stream that gives up is a broken client.
+            raise RuntimeError(f"{self.name}: account stream {msg.reason}: {msg.error}")
+        if what == "client":
+            raise RuntimeError(f"{self.name}: opening the {self.opts.client} client: {error}")
+        return []
 
-    def on_account(self, ev: Message) -> list[Message]:
+    def on_account(self, ev: Message) -> list[Output]:
         """What to publish for one private-stream event."""
         self.counters["events"] += 1
-        out = [ev]
+        out: list[Output] = [ev]
         if isinstance(ev, OrderFilled):
             self.counters["fills"] += 1
         elif (
             isinstance(ev, OrderUpdate)
             and ev.status in _ENDED
-            and ev.client_order_id not in self.ended
+            and self.orders.end(ev.client_order_id)
         ):
-            self.ended.add(ev.client_order_id)
             out.append(
                 OrderCanceled(
                     ts_event=ev.ts_event,
@@ -275,48 +289,67 @@ class ExecutionActor(Actor):
             )
         return out
 
-    async def _account_pump(self) -> None:
-        client = await self.client()
-        await self._report(client)
-        reports = asyncio.get_running_loop().create_task(self._reports(client))
-        try:
-            async for ev in client.account_events():
-                self._pending.extend(self.on_account(ev))
-        finally:
-            reports.cancel()
+    def on_timer(self, now_ns: int) -> list[Output]:
+        return self._report(self._client) if self._client is not None else []
 
-    async def _report(self, client: ExecutionClient) -> None:
-        self._pending.extend(await client.positions())
-        self._pending.extend(await client.balances())
-
-    async def _reports(self, client: ExecutionClient) -> None:
-        while True:
-            await asyncio.sleep(self.opts.report_interval_s)
-            await self._report(client)
-
-    def on_timer(self, now_ns: int) -> list[Message]:
-        pump = self._pump
-        if pump is not None and pump.done() and not pump.cancelled():
-            exc = pump.exception()
-            raise exc if exc is not None else RuntimeError("account stream ended")
-        return self._take()
-
-    def on_stop(self) -> list[Message]:
-        return self._take()
-
-    def close(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
-            self._pump = None
-        for task in list(self._tasks):
-            task.cancel()
-        if self._live is not None:  # sockets and sessions of this life's live client
-            with contextlib.suppress(RuntimeError):  # no loop: nothing was opened
-                task = asyncio.get_running_loop().create_task(self._live.close())
-                _CLOSING.add(task)
-                task.add_done_callback(_CLOSING.discard)
-            self._live = None
-        # The venue stays marked as read: its account events wait for the next life.
+    def cleanups(self) -> Sequence[Callable[[], Awaitable[object]]]:
+        opened, kind = self._client, self._kind
+        # An injected client belongs to whoever injected it (no kind); an opened one to
+        # this life.
+        if opened is None or kind is None:
+            return ()
+        return (partial(kind.close, opened),)
 
     def stats(self) -> dict[str, int]:
         return dict(self.counters)
+
+
+class SentOrders:
+    """All the per-order state execution keeps, by client order id: sent (with its symbol,
+    which a cancel needs), answered, ended. One place, so an order state machine can take
+    its place."""
+
+    def __init__(self) -> None:
+        self.symbols: dict[str, str] = {}
+        self.answered: set[str] = set()
+        self.ended: set[str] = set()
+
+    def send(self, order: SubmitOrder) -> bool:
+        """Record an order to send; False if it was sent before (a redelivery)."""
+        if order.client_order_id in self.symbols:
+            return False
+        self.symbols[order.client_order_id] = order.symbol
+        return True
+
+    def symbol(self, coid: str) -> str | None:
+        return self.symbols.get(coid)
+
+    def answer(self, coid: str) -> None:
+        self.answered.add(coid)
+
+    def end(self, coid: str) -> bool:
+        """Record that an order ended; True the first time (announce it once)."""
+        if coid in self.ended:
+            return False
+        self.ended.add(coid)
+        return True
+
+    def recover(self, journal: Iterable[Message], venue: str) -> dict[str, PlaceOrder]:
+        """Rebuild from the journal; the orders of `venue` that never got an answer."""
+        placed: dict[str, PlaceOrder] = {}
+        for msg in journal:
+            if isinstance(msg, PlaceOrder) and msg.order.venue == venue:
+                placed[msg.order.client_order_id] = msg
+                self.symbols[msg.order.client_order_id] = msg.order.symbol
+            elif isinstance(msg, OrderAccepted | OrderRejected) and msg.venue == venue:
+                self.answered.add(msg.client_order_id)
+            elif isinstance(msg, OrderCanceled) and msg.venue == venue:
+                self.ended.add(msg.client_order_id)
+        return {c: p for c, p in placed.items() if c not in self.answered}
+
+
+def _message(value: object, correlation_id: str) -> Message:
+    """A client's answer, which the `ExecutionClient` protocol types as a message."""
+    if not isinstance(value, Message):
+        raise TypeError(f"{correlation_id}: the client answered {type(value).__name__}")
+    return value

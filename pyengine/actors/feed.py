@@ -1,14 +1,17 @@
 """The feed actor: one venue connection's raw frames in, validated market data on the bus.
 
-Synchronous core (`on_frames`, `due_resyncs`, `on_timer`) and a thin async pump (`run`):
+A synchronous core (`handle` -> `on_frames`, `due_resyncs`, `on_timer`); the connection is
+its declared source (`sources`), read by the actor runner, and resyncs are effects:
 
-- frames are handed to one `pyengine._core.Feed` in batches: the pump drains whatever the
-  source has ready (up to `max_batch`) and makes one `on_messages` call for it;
+- frames are handed to one `pyengine._core.Feed` in batches: each item of the source is the
+  frame that woke it plus whatever else the connection has ready (`drain_ready`, up to
+  `max_batch`), normalised in one `on_messages` call and published at once;
 - per batch, each book that changed is published once as `BookTop` (top `depth` levels,
   `valid` flag, venue sequence in `book_seq`); trades, best bid/offer and mark/funding are
   published as they come; a `BookFault` is published when a book breaks its venue rule;
 - a broken book is published once as invalid (no levels) and stays so until it resyncs;
-  the actor asks the source to resync it at once, then again every `resync_interval_s`
+  the actor asks the source to resync it at once (a `Call` of `source.resync`), then again
+  every `resync_interval_s`
   while it stays unsynced (rate limit); a book left unsynced for `unsynced_grace_s`
   (snapshot lost, venue silent) is resynced the same way;
 - a "reconnected" frame resets the normaliser (`Feed.on_reconnect`): every book is
@@ -19,17 +22,15 @@ Keys: `venue` in messages is the normaliser's venue name; Bybit books are keyed
 because linear and spot share symbol names. Health goes on `health.feed.<venue>`
 (Bybit: `health.feed.bybit.<category>`), on every change and every `health_interval_s`.
 
-Running under the actor runner: the runner has no hook yet for an actor's own input, so
-`on_start` starts the pump as a task whose output `on_timer` hands to the runner every
-`timer_interval` (2 ms). A runner that calls `run(emit)` directly removes that delay.
+A source that raises (a connection that gives up) fails the actor: the supervisor restarts
+it with backoff, and the new life reconnects.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, Literal
 
 import msgspec
@@ -37,6 +38,7 @@ import msgspec
 from pyengine._core import Bbo, BookUpdate, EngineError, Feed, MarkFunding, Trade
 from pyengine._core import BookFault as CoreFault
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.effects import Call, Output, Source
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     BestBidOffer,
@@ -47,13 +49,12 @@ from pyengine.messages import (
     TradePrint,
 )
 from pyengine.messages import MarkFunding as MarkFundingMsg
+from pyengine.messages.effects import Failed, Received, Replied
 from pyengine.recorded.source import RecordedConfig, RecordedSource
 from pyengine.venues.base import Frame, MarketDataSource
 from pyengine.venues.live import LiveFeedConfig, live_source
 
 log = logging.getLogger("pyengine.actors.feed")
-
-Emit = Callable[[Iterable[Message]], None]
 
 
 class FeedOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -88,8 +89,6 @@ def _source_of(opts: FeedOptions) -> tuple[str, str | None]:
 class FeedActor(Actor):
     """Drives one `MarketDataSource` through one normaliser onto the bus."""
 
-    timer_interval = 0.002
-
     def __init__(self, ctx: ActorContext, source: MarketDataSource | None = None) -> None:
         super().__init__(ctx)
         self.opts = ctx.options_as(FeedOptions) if source is None else _options(ctx)
@@ -115,10 +114,11 @@ class FeedActor(Actor):
         self._detail = "connecting"
         self._health_ns = 0
         self._connected = False
+        self._health_dirty = True
+        """Connection or validity changed since health was last worked out."""
+        self._health_every = int(self.opts.health_interval_s * 1e9)
         self._rejected_seen = 0
         self._log_budget = 20
-        self._pending: list[Message] = []
-        self._pump: asyncio.Task[None] | None = None
         self.counters: dict[str, int] = dict.fromkeys(
             (
                 "frames",
@@ -128,7 +128,9 @@ class FeedActor(Actor):
                 "faults",
                 "rejected",
                 "resync_requests",
+                "resync_errors",
                 "book_tops",
+                "ignored",
             ),
             0,
         )
@@ -170,7 +172,7 @@ class FeedActor(Actor):
                 self._reconnected(ts_recv, out, changed)
         if raws:
             if not self._connected:
-                self._connected = True
+                self._connected = self._health_dirty = True
             self._events(feed.on_messages(raws, stamps), out, changed)
         self.counters["frames"] += len(frames)
         self.counters["batches"] += 1
@@ -258,7 +260,9 @@ class FeedActor(Actor):
         valid = view.valid
         if not valid and self._valid.get(sym) is False:
             return None  # already published as invalid
-        self._valid[sym] = valid
+        if self._valid.get(sym) is not valid:
+            self._valid[sym] = valid
+            self._health_dirty = True
         self.counters["book_tops"] += 1
         if valid:
             self._unsynced_since.pop(sym, None)
@@ -287,6 +291,7 @@ class FeedActor(Actor):
     def _reconnected(self, ts_recv: int, out: list[Message], changed: dict[str, None]) -> None:
         self.counters["reconnects"] += 1
         self._connected = False
+        self._health_dirty = True
         self.feed.on_reconnect()
         for sym in self.feed.symbols():
             changed[sym] = None
@@ -322,6 +327,9 @@ class FeedActor(Actor):
         return due
 
     def _health(self, now_ns: int, out: list[Message]) -> None:
+        if not self._health_dirty and now_ns - self._health_ns < self._health_every:
+            return  # nothing it depends on changed, and it is not due
+        self._health_dirty = False
         if not self._connected:
             status, detail = "down", "reconnecting" if self.counters["reconnects"] else "connecting"
         else:
@@ -329,7 +337,7 @@ class FeedActor(Actor):
             status = "degraded" if bad else "ok"
             detail = f"invalid: {', '.join(bad[:10])}" if bad else ""
         if (status, detail) != (self._status, self._detail) or (
-            now_ns - self._health_ns >= int(self.opts.health_interval_s * 1e9)
+            now_ns - self._health_ns >= self._health_every
         ):
             self._status, self._detail = status, detail
             self._publish_health(now_ns, out)
@@ -346,26 +354,21 @@ class FeedActor(Actor):
             )
         )
 
-    async def run(self, emit: Emit) -> None:
-        """The pump: read the source, normalise in batches, emit, and request resyncs."""
+    def timer_period(self) -> float | None:
+        # Resyncs and health also run after every batch; the timer covers a silent source.
+        return min(0.1, self.opts.resync_interval_s / 2)
+
+    def sources(self) -> Sequence[Source]:
+        return (Source(self._batches, "frames"),)
+
+    async def _batches(self) -> AsyncIterator[list[Frame]]:
+        """The source's frames, batched: the one that arrived plus what is ready behind it."""
         source = self.source
-        drain: Callable[[int], list[Frame]] | None = getattr(source, "drain_ready", None)
         room = self.opts.max_batch - 1
         async for frame in source.frames():
-            batch = [frame]
-            if drain is not None and room:
-                batch.extend(drain(room))
-            emit(self.on_frames(batch))
-            if self._faulted or self._unsynced_since:
-                for sym in self.due_resyncs(self.now()):
-                    await source.resync(sym)
+            yield [frame, *source.drain_ready(room)] if room else [frame]
 
-    def on_start(self) -> list[Message]:
-        if self._pump is None:
-            loop = asyncio.get_running_loop()
-            # Hand off through a method, not `self._pending.extend`: on_timer swaps the list,
-            # and a bound `extend` would keep filling the old one that nobody reads.
-            self._pump = loop.create_task(self.run(self._hand_off), name=f"{self.name}.pump")
+    def on_start(self) -> list[Output]:
         now = self.now()
         return [
             Health(
@@ -377,29 +380,37 @@ class FeedActor(Actor):
             )
         ]
 
-    def _hand_off(self, msgs: Iterable[Message]) -> None:
-        self._pending.extend(msgs)
+    def handle(self, msg: Message) -> Sequence[Output]:
+        if type(msg) is Received:
+            frames: list[Frame] = msg.item  # type: ignore[assignment]
+            published = self.on_frames(frames)
+            if self._faulted or self._unsynced_since:
+                return [*published, *self._resyncs(self.now())]
+            return published
+        if type(msg) is Failed and msg.correlation_id.startswith("resync:"):
+            self.counters["resync_errors"] += 1
+            log.warning("%s: %s failed: %s", self.name, msg.correlation_id, msg.error)
+        elif type(msg) is not Replied:
+            self.counters["ignored"] += 1
+        return []
 
-    def on_timer(self, now_ns: int) -> list[Message]:
-        pump = self._pump
-        if pump is not None and pump.done() and not pump.cancelled():
-            exc = pump.exception()
-            if exc is not None:
-                raise exc
-        out, self._pending = self._pending, []
+    def _resyncs(self, now_ns: int) -> list[Output]:
+        source = self.source
+        return [
+            Call(partial(source.resync, sym), f"resync:{sym}") for sym in self.due_resyncs(now_ns)
+        ]
+
+    def on_timer(self, now_ns: int) -> list[Output]:
+        out: list[Output] = []
         if self._faulted or self._unsynced_since:
-            for sym in self.due_resyncs(now_ns):
-                asyncio.get_running_loop().create_task(self.source.resync(sym))
-        self._health(now_ns, out)
+            out.extend(self._resyncs(now_ns))
+        health: list[Message] = []
+        self._health(now_ns, health)
+        out.extend(health)
         return out
 
-    def close(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
-            self._pump = None
-        if self._source is not None:
-            with contextlib.suppress(RuntimeError):
-                asyncio.get_running_loop().create_task(self._source.close())
+    def cleanups(self) -> Sequence[Callable[[], Awaitable[object]]]:
+        return (self._source.close,) if self._source is not None else ()
 
     def stats(self) -> dict[str, int]:
         return {**self.counters, **{f"feed_{k}": v for k, v in self.feed.stats().items()}}

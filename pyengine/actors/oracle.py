@@ -1,20 +1,21 @@
 """Oracle actors: Pyth Hermes (SSE stream or polling) and RedStone (polled, signature-checked).
 
 Each publishes `OraclePrice` on `oracle.<source>.<symbol>` and its own `Health` on
-`health.oracle.<source>`. The network half is an asyncio task the actor starts in `on_start`
-(the runtime runs `on_start` on the event loop) and cancels in `close`; it only fetches and
-parses, and hands results to the synchronous half through a queue that `on_timer` drains.
-Everything that decides what to publish (`ingest_*`, `check_health`) is synchronous, uses
-the injected clock, and is what the unit tests drive; `connect = false` leaves the task out.
+`health.oracle.<source>`. Every decision is synchronous and on the injected clock: when to
+ask (`on_timer`), what a result means (`handle` -> `ingest`, `check_health`), how long to back
+off after a failure (exponential, with jitter so many engines do not reconnect in step).
+The network half is effects the actor runner runs: one request (`Call`, with a deadline) or
+one SSE connection (`Stream`) at a time, which only fetch and parse; each result reaches
+`handle` as `Replied` the moment it is parsed, a failure as `Failed`. `connect = false` asks
+for nothing (the actor only publishes what it is handed).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from collections import Counter, deque
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,8 +23,10 @@ import aiohttp
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.effects import Call, Output, Stream
 from pyengine.errors import ConfigError
 from pyengine.messages import Health, Message, OraclePrice
+from pyengine.messages.effects import Failed, Replied
 from pyengine.oracles.errors import OracleParseError
 from pyengine.oracles.pyth import PythBatch, PythClient, PythParseError, normalise_id
 from pyengine.oracles.redstone import (
@@ -67,7 +70,7 @@ class OracleOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """What both oracle actors share."""
 
     connect: bool = True
-    """Start the network task (false: the actor only publishes what `ingest_*` is given)."""
+    """Ask the network (false: the actor only publishes what it is handed)."""
     timeout_s: float = 5.0
     stale_after_s: float = 10.0
     """Health is degraded when the newest price of any feed is older than this."""
@@ -75,6 +78,7 @@ class OracleOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     drain_interval_s: float = 0.05
+    """Timer period: how often it checks whether the next request is due, and health."""
 
 
 class PythOptions(OracleOptions, forbid_unknown_fields=True, frozen=True):
@@ -117,15 +121,13 @@ class RedstoneOptions(OracleOptions, forbid_unknown_fields=True, frozen=True):
 
 
 class _OracleActor(Actor):
-    """The shared half: queue, network task, health."""
+    """The shared half: when to ask, what an answer or a failure means, health."""
 
     source = ""
 
     def __init__(self, ctx: ActorContext, opts: OracleOptions) -> None:
         super().__init__(ctx)
         self._base_opts = opts
-        self.inbox: deque[tuple[int, object]] = deque(maxlen=10_000)
-        self.task: asyncio.Task[None] | None = None
         self.counts: Counter[str] = Counter()
         self.last_publish: dict[str, int] = {}
         self.last_error = ""
@@ -133,43 +135,91 @@ class _OracleActor(Actor):
         self.health_status = ""
         self.health_ns = 0
         self.rng = random.Random(ctx.name)
+        self._session: aiohttp.ClientSession | None = None
+        self._asking = ""
+        """Correlation id of the request or stream in flight ("": none)."""
+        self._streaming = False
+        self._got = False
+        self._next_ns = 0
+        self._backoff = opts.backoff_initial_s
+        self._n = 0
 
     def timer_period(self) -> float | None:
         return self._base_opts.drain_interval_s
 
-    def on_start(self) -> list[Message]:
-        if self._base_opts.connect:
-            loop = asyncio.get_running_loop()
-            self.task = loop.create_task(self._io_loop(), name=f"{self.name}.io")
-        return []
+    def on_start(self) -> list[Output]:
+        return self._ask(self.now())
 
-    def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            self.task = None
+    def on_timer(self, now_ns: int) -> list[Output]:
+        out = self._ask(now_ns)
+        out.extend(self.check_health(now_ns))
+        return out
 
     def stats(self) -> dict[str, int]:
         return dict(self.counts)
 
-    def put(self, recv_ns: int, item: object) -> None:
-        """Queue a network result for the next `on_timer` (called by the network task)."""
-        if len(self.inbox) == self.inbox.maxlen:
-            self.counts["inbox_dropped"] += 1
-        self.inbox.append((recv_ns, item))
+    def cleanups(self) -> Sequence[Callable[[], Awaitable[object]]]:
+        return (self._session.close,) if self._session is not None else ()
 
-    def on_timer(self, now_ns: int) -> list[Message]:
-        out: list[Message] = []
-        while self.inbox:
-            recv_ns, item = self.inbox.popleft()
-            if isinstance(item, IoFailure):
-                self.counts["io_errors"] += 1
-                self.connected = False
-                self.last_error = item.error
-                continue
-            self.connected = True
-            out.extend(self.ingest(item, recv_ns))
-        out.extend(self.check_health(now_ns))
-        return out
+    def _ask(self, now_ns: int) -> list[Output]:
+        """The next request, if one is due and none is in flight."""
+        if not self._base_opts.connect or self._asking or now_ns < self._next_ns:
+            return []
+        self._n += 1
+        self._asking = f"{self.source}-{self._n}"
+        self._got = False
+        effect = self.request(self._asking, now_ns)
+        self._streaming = isinstance(effect, Stream)
+        return [effect]
+
+    def handle(self, msg: Message) -> list[Message]:
+        if type(msg) is Replied and msg.correlation_id == self._asking:
+            now = self.now()
+            if not self._streaming:
+                self._asking = ""
+            out = self.receive(msg.value, now)
+            if not self._streaming:
+                self._done(now, ok=self._got)
+            return out
+        if type(msg) is Failed and msg.correlation_id == self._asking:
+            self._asking = ""
+            if msg.reason != "ended":
+                self.receive(IoFailure(msg.error or msg.reason), self.now())
+            # A stream that closed after delivering is a success (Hermes closes every 24 h).
+            self._done(self.now(), ok=self._got and msg.reason == "ended")
+        return []
+
+    def receive(self, item: object, recv_ns: int) -> list[Message]:
+        """One network result: a failure is counted (health shows it), anything else ingested."""
+        if isinstance(item, IoFailure):
+            self.counts["io_errors"] += 1
+            self.connected = False
+            self.last_error = item.error
+            return []
+        self.connected = True
+        self._got = True
+        return self.ingest(item, recv_ns)
+
+    def _done(self, now_ns: int, ok: bool) -> None:
+        """A request or stream ended: when may the next one start."""
+        if ok:
+            self._backoff = self._base_opts.backoff_initial_s
+            self._next_ns = now_ns + int(self.pause_after_success_s() * 1e9)
+            return
+        # Exponential backoff with jitter, so many engines do not reconnect in step.
+        pause = self._backoff * (0.5 + self.rng.random() / 2)
+        self._next_ns = now_ns + int(pause * 1e9)
+        self._backoff = min(self._backoff * 2, self._base_opts.backoff_max_s)
+
+    async def session(self) -> aiohttp.ClientSession:
+        """This life's HTTP session (opened by the first request, closed by `cleanups`)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    def request(self, correlation_id: str, now_ns: int) -> Call | Stream:
+        """The effect that asks the network once."""
+        raise NotImplementedError
 
     def ingest(self, item: object, recv_ns: int) -> list[Message]:
         raise NotImplementedError
@@ -224,35 +274,6 @@ class _OracleActor(Actor):
             )
         ]
 
-    async def _io_loop(self) -> None:
-        opts = self._base_opts
-        backoff = opts.backoff_initial_s
-        async with aiohttp.ClientSession() as session:
-            while True:
-                ok = False
-                try:
-                    ok = await self._io_once(session, lambda item: self.put(self.now(), item))
-                except asyncio.CancelledError:
-                    raise
-                except (aiohttp.ClientError, TimeoutError, OracleParseError) as exc:
-                    self.put(self.now(), IoFailure(f"{type(exc).__name__}: {exc}"[:300]))
-                except Exception as exc:  # the task must outlive any one failure
-                    log.exception("%s: network task failed", self.name)
-                    self.put(self.now(), IoFailure(f"{type(exc).__name__}: {exc}"[:300]))
-                if ok:
-                    backoff = opts.backoff_initial_s
-                    await asyncio.sleep(self.pause_after_success_s())
-                else:
-                    # Exponential backoff with jitter, so many engines do not reconnect in step.
-                    await asyncio.sleep(backoff * (0.5 + self.rng.random() / 2))
-                    backoff = min(backoff * 2, opts.backoff_max_s)
-
-    async def _io_once(
-        self, session: aiohttp.ClientSession, emit: Callable[[object], None]
-    ) -> bool:
-        """One connection or request; True if it delivered data (resets the backoff)."""
-        raise NotImplementedError
-
     def pause_after_success_s(self) -> float:
         """Seconds between a successful request (or a cleanly closed stream) and the next."""
         return self._base_opts.backoff_initial_s
@@ -304,17 +325,18 @@ class PythOracle(_OracleActor):
             out.extend(self._price(symbol, str(p.price), str(p.conf), p.publish_ns, recv_ns))
         return out
 
-    async def _io_once(
-        self, session: aiohttp.ClientSession, emit: Callable[[object], None]
-    ) -> bool:
+    def request(self, correlation_id: str, now_ns: int) -> Call | Stream:
         if self.opts.mode == "poll":
-            emit(await self.client.latest(session))
-            return True
-        got = False
-        async for item in self.client.stream(session):
-            emit(item)
-            got = True
-        return got
+            deadline = now_ns + int((self.opts.timeout_s + 1.0) * 1e9)
+            return Call(self._latest, correlation_id, deadline)
+        return Stream(self._stream, correlation_id)
+
+    async def _latest(self) -> PythBatch:
+        return await self.client.latest(await self.session())
+
+    async def _stream(self) -> AsyncIterator[PythBatch | PythParseError]:
+        async for item in self.client.stream(await self.session()):
+            yield item
 
 
 class RedstoneOracle(_OracleActor):
@@ -383,9 +405,14 @@ class RedstoneOracle(_OracleActor):
             )
         return out
 
-    async def _io_once(
-        self, session: aiohttp.ClientSession, emit: Callable[[object], None]
-    ) -> bool:
+    def request(self, correlation_id: str, now_ns: int) -> Call | Stream:
+        # Every gateway may take its whole timeout before the next one is tried.
+        budget = self.opts.timeout_s * len(self.opts.base_urls) + 1.0
+        return Call(self._fetch, correlation_id, now_ns + int(budget * 1e9))
+
+    async def _fetch(self) -> object:
+        """The first gateway's parsed answer, or an `IoFailure` naming every gateway's error."""
+        session = await self.session()
         timeout = aiohttp.ClientTimeout(total=self.opts.timeout_s)
         errors = []
         for base in self.opts.base_urls:
@@ -396,14 +423,10 @@ class RedstoneOracle(_OracleActor):
                     body = await resp.content.read(self.opts.max_body_bytes + 1)
                 if len(body) > self.opts.max_body_bytes:
                     raise OracleParseError(f"response over {self.opts.max_body_bytes} bytes")
-                emit(parse_response(body, self.by_feed))
-                break
+                return parse_response(body, self.by_feed)
             except (aiohttp.ClientError, TimeoutError, OracleParseError) as exc:
                 errors.append(f"{base}: {type(exc).__name__}: {exc}")
-        else:
-            emit(IoFailure("; ".join(errors)[:500]))
-            return False
-        return True
+        return IoFailure("; ".join(errors)[:500])
 
     def pause_after_success_s(self) -> float:
         return self.opts.poll_interval_s

@@ -4,6 +4,11 @@ One runner per actor. Its sockets (a bound PUB, a bound ROUTER mailbox, a SUB co
 every peer's PUB, one DEALER per destination mailbox) live as long as the runner, so a
 restarted actor keeps its address, its queued input and its unacknowledged output. Each life
 of the actor gets a new `epoch`; its per-topic sequence numbers start again at 1.
+
+Input reaches `handle` from four places, one task each, all in the life's task group: the
+SUB, the mailbox, the timer, and the actor's own declared sources; the effects `handle`
+returns run in the same group and answer through `handle` (`pyengine.actors.effects`). So
+an exception anywhere in a life ends that life, and ending a life cancels all of it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.directory import Directory
+from pyengine.actors.effects import Call, Effects, Output, Stream, release
 from pyengine.bus import (
     ACK,
     MSG,
@@ -48,6 +55,8 @@ class RunnerSettings:
     ack_timeout_s: float = 0.5
     tick_s: float = 0.05
     max_batch: int = 1024
+    cleanup_timeout_s: float = 2.0
+    """Longest wait for an actor's `cleanups` at the end of a life."""
 
 
 @dataclass(slots=True)
@@ -106,15 +115,17 @@ class ActorRunner:
         self._opened = False
         self._recovery: list[Message] = []
         self._log_budget = 20
+        self._first: Actor | None = None
+        self._effects: Effects | None = None
 
     def open(self) -> None:
         """Create and bind/connect the sockets (once per runner)."""
         if self._opened:
             return
         me = self.directory[self.name]
-        probe = self.factory(self._context(0))
-        subscribe, _ = probe.topics()
-        probe.close()
+        # The first life is built now: its topics say what the SUB subscribes to.
+        self._first = self._new_life()
+        subscribe, _ = self._first.topics()
         self._wanted = subscribe
         self._pub = self.bus.pub(me.pub)
         self._mailbox = self.bus.router(me.mailbox)
@@ -122,6 +133,10 @@ class ActorRunner:
         self._opened = True
         loop = asyncio.get_running_loop()
         self._service.append(loop.create_task(self._tick_loop(), name=f"{self.name}.tick"))
+
+    def _new_life(self) -> Actor:
+        self.epoch = max(self.clock.now_ns(), self.epoch + 1)
+        return self.factory(self._context(self.epoch))
 
     def _context(self, epoch: int) -> ActorContext:
         return ActorContext(
@@ -140,50 +155,79 @@ class ActorRunner:
     async def run(self) -> None:
         """One life of the actor; returns on graceful stop, raises if the actor broke."""
         self.open()
-        self.epoch = max(self.clock.now_ns(), self.epoch + 1)
-        actor = self.factory(self._context(self.epoch))
+        actor, self._first = self._first or self._new_life(), None
         self.actor = actor
         self.state = "running" if not self._draining else "draining"
         try:
-            if self._recovery:
-                actor.recover(self._recovery)
-            self.emit(actor.on_start())
-            known = self.tracker.positions()
-            for src, topic, epoch, seq in actor.resume_positions():
-                if (src, topic) not in known:
-                    self.tracker.restore(src, topic, epoch, seq)
             async with asyncio.TaskGroup() as tg:
+                effects = Effects(self.name, tg, self.clock, partial(self._deliver, actor))
+                self._effects = effects
+                if self._recovery:
+                    actor.recover(self._recovery)
+                self.emit(actor.on_start())
+                known = self.tracker.positions()
+                for src, topic, epoch, seq in actor.resume_positions():
+                    if (src, topic) not in known:
+                        self.tracker.restore(src, topic, epoch, seq)
                 tg.create_task(self._sub_loop(actor), name=f"{self.name}.sub")
                 tg.create_task(self._mailbox_loop(actor), name=f"{self.name}.mailbox")
                 if actor.timer_period() is not None:
                     tg.create_task(self._timer_loop(actor), name=f"{self.name}.timer")
+                if not self._draining:
+                    effects.read(actor.sources())
         except BaseException as exc:
+            self._effects = None
             if isinstance(exc, asyncio.CancelledError):
-                self._finish(actor)
+                await self._finish(actor)
                 raise
             self.counters.failed += 1
             self.state = "failed"
             with contextlib.suppress(Exception):
                 actor.close()
+            await self._cleanup(actor)
             if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
                 raise exc.exceptions[0] from None
             raise
 
-    def _finish(self, actor: Actor) -> None:
-        """Graceful end of a life: flush, close."""
+    async def _finish(self, actor: Actor) -> None:
+        """Graceful end of a life: flush, close, release."""
         try:
             actor.flush()
         finally:
             actor.close()
             self.state = "stopped"
+            await self._cleanup(actor)
 
-    def emit(self, msgs: Iterable[Message]) -> None:
-        """Stamp, publish and (for critical messages) deliver with acknowledgement."""
+    async def _cleanup(self, actor: Actor) -> None:
+        await release(self.name, actor, self.settings.cleanup_timeout_s)
+
+    def _deliver(self, actor: Actor, msg: Message) -> None:
+        """One reply or source item to `handle`, as the SUB loop does for one message."""
+        self.counters.handled += 1
+        out = actor.handle(msg)
+        if out:
+            self.emit(out)
+        actor.flush()
+        self.last_input_ns = self.clock.now_ns()
+
+    def _start(self, effect: Call | Stream) -> None:
+        effects = self._effects
+        if effects is None:
+            log.warning("%s: effect %s outside a life dropped", self.name, effect.correlation_id)
+            return
+        effects.start(effect)
+
+    def emit(self, msgs: Iterable[Output]) -> None:
+        """Stamp, publish and (for critical messages) deliver with acknowledgement; start
+        the effects among them."""
         pub = self._pub
         if pub is None:
             raise RuntimeError(f"{self.name}: emit before open()")
         replace = msgspec.structs.replace
         for msg in msgs:
+            if not isinstance(msg, Message):
+                self._start(msg)
+                continue
             topic = msg.topic()
             seq = self._seq.get(topic, 0) + 1
             self._seq[topic] = seq
@@ -387,13 +431,15 @@ class ActorRunner:
         )
 
     def drain(self) -> None:
-        """Stop timers (no new work from sources), let the actor say its last words
+        """Stop timers and sources (no new work), let the actor say its last words
         (`on_stop`), and keep handling and resending until the engine closes us."""
         if self._draining:
             return
         self._draining = True
         if self.state == "running":
             self.state = "draining"
+        if self._effects is not None:
+            self._effects.stop_sources()
         if self.actor is not None and self.state == "draining":
             self.emit(self.actor.on_stop())
 

@@ -1,8 +1,10 @@
 """From config to a plan: which actor classes, where each listens, who takes what reliably.
 
-An actor that reads another actor's in-process state (a simulated venue's feed, execution
-or oracle reads the `sim_world` of its process) says so with `colocated_with()`; the plan
-refuses a config that puts them in different process groups.
+Each actor is built once here, to check its options and read its wiring (`topics`,
+`colocated_with`): actor constructors have no side effects (`pyengine.actors.base.Actor`),
+so this opens nothing. An actor that reads another actor's in-process state (a simulated
+venue's feed, execution or oracle reads the `sim_world` of its process) says so with
+`colocated_with()`; the plan refuses a config that puts them in different process groups.
 """
 
 from __future__ import annotations
@@ -128,16 +130,15 @@ def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EngineP
         pub, box = _endpoints(cfg, index, a.name, a)
         index += 1
         try:
-            probe = cls(ActorContext(name=a.name, options=a.options, store_url=store_url))
+            checked = cls(ActorContext(name=a.name, options=a.options, store_url=store_url))
         except ConfigError:
             raise
         except Exception as exc:
             raise ConfigError(f"actors[{i}] ({a.name}): {type(exc).__name__}: {exc}") from exc
-        _, reliable = probe.topics()
-        colocated = getattr(probe, "colocated_with", None)
-        if callable(colocated):
-            needs[a.name] = (i, tuple(colocated()))
-        probe.close()
+        _, reliable = checked.topics()
+        colocated = checked.colocated_with()
+        if colocated:
+            needs[a.name] = (i, colocated)
         peers.append(PeerAddress(a.name, pub, box, tuple(reliable), a.process))
         plans.append(ActorPlan(a.name, cls, a.process, dict(a.options)))
     _check_colocation(actor_cfgs, needs)

@@ -199,6 +199,11 @@ class SimExchange:
             self._wake_frames.clear()
             await self._wake_frames.wait()
 
+    def drain_ready(self, limit: int) -> list[Frame]:
+        """Frames already queued, up to `limit` (`MarketDataSource`)."""
+        q = self._frames
+        return [q.popleft() for _ in range(min(limit, len(q)))]
+
     def snapshot_frame(self, symbol: str) -> Frame:
         """The REST depth snapshot of `symbol` now (a "rest" frame)."""
         core, now = self.core, self.sched.now_ns()

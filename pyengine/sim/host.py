@@ -293,6 +293,12 @@ class SimSource:
         finally:
             self._hosted.feeds.discard(self.exchange_venue)
 
+    def drain_ready(self, limit: int) -> list[Frame]:
+        """Frames the exchange has queued, up to `limit` (none before `frames` attached)."""
+        if self._hosted is None:
+            return []
+        return self._hosted.exchange(self.exchange_venue).drain_ready(limit)
+
     async def resync(self, symbol: str) -> None:
         ex = await self._exchange()
         await ex.resync(symbol)

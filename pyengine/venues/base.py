@@ -59,6 +59,11 @@ class MarketDataSource(Protocol):
         """Frames in arrival order until closed; reconnects are yielded as frames."""
         ...
 
+    def drain_ready(self, limit: int) -> list[Frame]:
+        """The next frames that are already here, up to `limit`, without waiting (in the
+        order `frames` would yield them): the feed actor normalises them in one batch."""
+        ...
+
     async def resync(self, symbol: str) -> None:
         """Make `symbol`'s book resync: fetch a REST snapshot (delivered as a "rest"
         frame) or resubscribe, as the venue requires."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,16 +20,21 @@ import orjson
 import pytest
 
 from pyengine._core import BookUpdate
-from pyengine.actors.base import ActorContext
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.feed import FeedActor
+from pyengine.actors.runner import ActorRunner, RunnerSettings
+from pyengine.bus import Bus
 from pyengine.messages import BookFault, BookTop, Health, Message
 from pyengine.recorded.captures import RecordKind, read_capture
 from pyengine.recorded.replay import Replayer, replay_file
 from pyengine.recorded.server import Faults, ReplayServer
 from pyengine.venues.live import LiveFeedConfig, live_source
+from tests.conftest import async_wait_until as until
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DEPTH = 5
+NAMES = ("sink", "feed")
 
 
 def aio(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -124,20 +128,37 @@ def reference_tops(case: Case) -> dict[tuple[str, int], tuple[list[Any], list[An
     return ref
 
 
-async def until(pred: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.01)
+class Sink(Actor):
+    """Everything the feed actor publishes, as a subscriber on the bus receives it."""
+
+    subscribe = ("md.", "health.feed.")
+
+    def __init__(self, ctx: ActorContext) -> None:
+        super().__init__(ctx)
+        self.got: list[Message] = []
+
+    def handle(self, msg: Message) -> list[Message]:
+        self.got.append(msg)
+        return []
 
 
 @dataclass
 class Harness:
     server: ReplayServer
-    actor: FeedActor
-    published: list[Message]
+    runners: dict[str, ActorRunner]
     expected: dict[str, dict[str, Any]]
+
+    @property
+    def actor(self) -> FeedActor:
+        a = self.runners["feed"].actor
+        assert isinstance(a, FeedActor)
+        return a
+
+    @property
+    def published(self) -> list[Message]:
+        a = self.runners["sink"].actor
+        assert isinstance(a, Sink)
+        return a.got
 
     def books(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -157,8 +178,24 @@ class Harness:
 
     async def settle(self, timeout: float = 30.0) -> None:
         await until(
-            lambda: self.server.finished.is_set() and self.books() == self.expected, timeout
+            lambda: (
+                self.server.finished.is_set()
+                and self.books() == self.expected
+                and self.heard_last()
+            ),
+            timeout,
+            "the books of the whole capture, on the bus",
         )
+
+    def heard_last(self) -> bool:
+        """The subscriber has the feed's latest top of every book (it is one hop behind)."""
+        last = {t.symbol: t for t in self.tops()}
+        for key in self.expected:
+            view = self.actor.feed.book(key.split(":", 1)[-1], 1)
+            top = last.get(key)
+            if top is None or top.valid != view.valid or (view.valid and top.book_seq != view.seq):
+                return False
+        return True
 
 
 @contextlib.asynccontextmanager
@@ -180,19 +217,38 @@ async def running(case: Case, faults: Faults | None = None, **cfg: Any) -> Async
         **cfg,
     )
     source = live_source(live)
-    published: list[Message] = []
-    ctx = ActorContext(
-        name="feed", options={"depth": DEPTH, "resync_interval_s": 0.05, "unsynced_grace_s": 1.0}
-    )
-    actor = FeedActor(ctx, source=source)
-    pump = asyncio.get_running_loop().create_task(actor.run(published.extend))
+    options: dict[str, object] = {
+        "depth": DEPTH,
+        "resync_interval_s": 0.05,
+        "unsynced_grace_s": 1.0,
+    }
+    bus = Bus()
+    d = Directory(PeerAddress(n, f"inproc://lf.{n}.pub", f"inproc://lf.{n}.box") for n in NAMES)
+    settings = RunnerSettings(heartbeat_s=0.05, tick_s=0.01)
+    runners = {
+        "sink": ActorRunner("sink", Sink, bus, d, settings=settings),
+        "feed": ActorRunner(
+            "feed", lambda ctx: FeedActor(ctx, source=source), bus, d,
+            settings=settings, options=options,
+        ),
+    }  # fmt: skip
+    for r in runners.values():
+        r.open()
+    sink = asyncio.get_running_loop().create_task(runners["sink"].run())
+    # The sink hears the feed's heartbeat before the feed reads its source: nothing is lost
+    # to the subscription handshake.
+    await until(lambda: "feed" in runners["sink"].peers_seen, 10, "the sink subscribed")
+    feed = asyncio.get_running_loop().create_task(runners["feed"].run())
     try:
-        yield Harness(server, actor, published, expected)
+        yield Harness(server, runners, expected)
     finally:
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
-        await source.close()
+        for task in (feed, sink):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for r in runners.values():
+            await r.close()
+        bus.close()
         await server.stop()
 
 

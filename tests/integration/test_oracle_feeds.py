@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,10 @@ from pyengine.actors.oracle import PythOracle, RedstoneOracle
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.validator import Validator
 from pyengine.bus import Bus
-from pyengine.clock import ManualClock
-from pyengine.messages import BookTop, Message, OraclePrice
+from pyengine.messages import BookTop, Health, Message, OraclePrice
 from pyengine.messages.validity import InstrumentValidity, RfqLookback
 from pyengine.oracles.pyth import PythBatch, PythClient
+from tests.conftest import async_wait_until
 
 Poll = Callable[..., Awaitable[None]]
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -129,98 +130,142 @@ def test_pyth_client_latest_legacy_and_stream() -> None:
     run(main)
 
 
-async def drain_until(
-    actor: Actor, clock: ManualClock, cond: Callable[[list[Message]], bool], what: str
-) -> list[Message]:
-    out: list[Message] = []
-    deadline = time.monotonic() + 10
-    while not cond(out):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; got {out!r}"[:2000])
-        await asyncio.sleep(0.01)
-        out.extend(actor.on_timer(clock.now_ns()))
-    return out
+class ShiftedClock:
+    """Wall time moved to `start_ns` (the fixtures' own time, so their signatures are fresh);
+    it runs as real time does, so the actor's backoff and polling schedules play out."""
+
+    def __init__(self, start_ns: int) -> None:
+        self.offset = start_ns - time.time_ns()
+
+    def now_ns(self) -> int:
+        return time.time_ns() + self.offset
 
 
-def test_pyth_actor_streams_and_reconnects() -> None:
+class Collector(Actor):
+    """What the oracle actor publishes, as its subscribers receive it."""
+
+    subscribe = ("oracle.", "health.oracle.")
+
+    def __init__(self, ctx: ActorContext) -> None:
+        super().__init__(ctx)
+        self.got: list[Message] = []
+
+    def handle(self, msg: Message) -> list[Message]:
+        self.got.append(msg)
+        return []
+
+
+@dataclass
+class Running:
+    oracle: ActorRunner
+    collector: ActorRunner
+
+    @property
+    def got(self) -> list[Message]:
+        a = self.collector.actor
+        return a.got if isinstance(a, Collector) else []
+
+    def prices(self) -> list[OraclePrice]:
+        return [m for m in self.got if isinstance(m, OraclePrice)]
+
+    def counts(self) -> dict[str, int]:
+        a = self.oracle.actor
+        assert a is not None
+        return a.stats()
+
+
+@asynccontextmanager
+async def running(
+    cls: Callable[[ActorContext], Actor], options: dict[str, object], clock: ShiftedClock
+) -> AsyncIterator[Running]:
+    """The oracle actor under the actor runner (its requests are the runner's effects) and a
+    subscriber, on the inproc bus; the subscriber is up before the oracle asks anything."""
+    bus = Bus()
+    names = ("collector", "oracle")
+    d = Directory(PeerAddress(n, f"inproc://of.{n}.pub", f"inproc://of.{n}.box") for n in names)
+    settings = RunnerSettings(heartbeat_s=0.05, tick_s=0.01)
+    collector = ActorRunner("collector", Collector, bus, d, settings=settings)
+    oracle = ActorRunner("oracle", cls, bus, d, clock=clock, settings=settings, options=options)
+    for r in (collector, oracle):
+        r.open()
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(collector.run())]
+    await async_wait_until(lambda: "oracle" in collector.peers_seen, 10, "the subscription")
+    tasks.append(loop.create_task(oracle.run()))
+    try:
+        yield Running(oracle, collector)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # the oracle's session closes
+        for r in (collector, oracle):
+            await r.close()
+        bus.close()
+
+
+def test_pyth_actor_streams_and_reconnects(apoll: Poll) -> None:
     async def main() -> None:
         server = Hermes(events_per_connection=3)
-        clock = ManualClock(int(time.time() * 1e9))
         async with server.serve() as base:
-            opts = {"base_url": base, "feeds": {"BTC": BTC}, "backoff_initial_s": 0.01}
-            actor = PythOracle(ActorContext(name="pyth", clock=clock, options=opts))
-            actor.on_start()
-            try:
-                out = await drain_until(
-                    actor, clock,
-                    lambda o: sum(isinstance(m, OraclePrice) for m in o) >= 7,
-                    "prices over three connections",
-                )  # fmt: skip
-            finally:
-                actor.close()
-        px = [m for m in out if isinstance(m, OraclePrice)]
+            opts: dict[str, object] = {
+                "base_url": base,
+                "feeds": {"BTC": BTC},
+                "backoff_initial_s": 0.01,
+            }
+            async with running(PythOracle, opts, ShiftedClock(time.time_ns())) as r:
+                await apoll(lambda: len(r.prices()) >= 7, 10, "prices over three connections")
+                px = r.prices()
+                counts = r.counts()
         assert server.stream_connections >= 3
         assert [p.price for p in px] == ["61409.93501000"] * len(px)
         assert all(b.publish_ns > a.publish_ns for a, b in itertools.pairwise(px))
-        assert actor.counts["malformed_events"] >= 3
-        assert actor.counts["unknown_feed"] >= 7
+        assert counts["malformed_events"] >= 3
+        assert counts["unknown_feed"] >= 7
 
     run(main)
 
 
-def test_pyth_actor_polls_and_reports_a_dead_server() -> None:
+def test_pyth_actor_polls_and_reports_a_dead_server(apoll: Poll) -> None:
     async def main() -> None:
         server = Hermes()
-        clock = ManualClock(1_714_746_102 * 1_000_000_000)
+        clock = ShiftedClock(time.time_ns())
         async with server.serve() as base:
-            opts = {
+            opts: dict[str, object] = {
                 "base_url": base,
                 "feeds": {"BTC": BTC},
                 "mode": "poll",
                 "poll_interval_s": 0.01,
+                "backoff_initial_s": 0.01,
             }
-            actor = PythOracle(ActorContext(name="pyth", clock=clock, options=opts))
-            actor.on_start()
-            out = await drain_until(actor, clock, lambda o: server.latest_requests >= 3, "polls")
-            assert [m.price for m in out if isinstance(m, OraclePrice)] == ["61409.93501000"]
-            actor.close()
+            async with running(PythOracle, opts, clock) as r:
+                await apoll(lambda: server.latest_requests >= 3, 10, "polls")
+                # The same fixture every time: one price, then "not newer".
+                assert [m.price for m in r.prices()] == ["61409.93501000"]
         # Nothing listens on this port any more: connection errors, health goes down.
-        dead = PythOracle(
-            ActorContext(name="pyth", clock=clock, options={**opts, "backoff_initial_s": 0.01})
-        )
-        dead.on_start()
-        clock.advance(60 * 1_000_000_000)
-        out = await drain_until(
-            dead, clock, lambda o: any(getattr(m, "status", "") == "down" for m in o), "down"
-        )
-        dead.close()
-        assert dead.counts["io_errors"] >= 1
+        async with running(PythOracle, opts, clock) as dead:
+
+            def down() -> bool:
+                return any(isinstance(m, Health) and m.status == "down" for m in dead.got)
+
+            await apoll(down, 10, "health down")
+            assert dead.counts()["io_errors"] >= 1
 
     run(main)
 
 
-def test_redstone_actor_falls_back_to_second_gateway() -> None:
+def test_redstone_actor_falls_back_to_second_gateway(apoll: Poll) -> None:
     async def main() -> None:
         server = Hermes()
-        clock = ManualClock(1_719_856_905 * 1_000_000_000)
         async with server.serve() as base:
-            opts = {
+            opts: dict[str, object] = {
                 "base_urls": ["http://127.0.0.1:9", base],
                 "poll_interval_s": 0.05,
                 "timeout_s": 2.0,
             }
-            actor = RedstoneOracle(ActorContext(name="redstone", clock=clock, options=opts))
-            actor.on_start()
-            try:
-                out = await drain_until(
-                    actor,
-                    clock,
-                    lambda o: sum(isinstance(m, OraclePrice) for m in o) >= 4,
-                    "prices",
-                )
-            finally:
-                actor.close()
-        got = {m.symbol: m.price for m in out if isinstance(m, OraclePrice)}
+            clock = ShiftedClock(1_719_856_905 * 1_000_000_000)
+            async with running(RedstoneOracle, opts, clock) as r:
+                await apoll(lambda: len(r.prices()) >= 4, 10, "prices")
+                got = {m.symbol: m.price for m in r.prices()}
         assert got["BTC"] == "63597.79995623"
         assert got["USDC"] == "0.99988697"
 

@@ -5,14 +5,16 @@ stream, cancels and venue refusals on the bus."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
 
-from pyengine.actors.base import ActorContext
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.execution import ExecutionActor
+from pyengine.actors.runner import ActorRunner, RunnerSettings
+from pyengine.bus import Bus
 from pyengine.messages import (
     BalanceReport,
     CancelOrder,
@@ -24,22 +26,25 @@ from pyengine.messages import (
     PlaceOrder,
     SubmitOrder,
 )
-from tests.conftest import async_wait_until as until
 from tests.integration.servers.private_harness import CASES, KEY, SECRET, push, server_for
 
 CASE = next(c for c in CASES if c.venue == "bybit")
+Poll = Callable[..., Awaitable[None]]
 
 
-async def settle(a: ExecutionActor, cond: Callable[[list[Message]], bool]) -> list[Message]:
-    """What the actor publishes until `cond` holds on it (10 s deadline)."""
-    out: list[Message] = []
-    deadline = time.monotonic() + 10
-    while not cond(out):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached; published {[type(m).__name__ for m in out]}")
-        await asyncio.sleep(0.005)
-        out += a.on_timer(0)
-    return out
+class Desk(Actor):
+    """Sends orders (through its runner's `emit`) and keeps what comes back over the bus."""
+
+    subscribe = ("acct.",)
+    reliable = ("exec.",)
+
+    def __init__(self, ctx: ActorContext) -> None:
+        super().__init__(ctx)
+        self.got: list[Message] = []
+
+    def handle(self, msg: Message) -> list[Message]:
+        self.got.append(msg)
+        return []
 
 
 def place(coid: str, qty: str) -> PlaceOrder:
@@ -56,7 +61,9 @@ def place(coid: str, qty: str) -> PlaceOrder:
     return PlaceOrder(ts_event=1, ts_recv=1, order=order)
 
 
-def test_execution_actor_on_a_live_client(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_execution_actor_on_a_live_client(monkeypatch: pytest.MonkeyPatch, apoll: Poll) -> None:
+    """Through the actor runner: the client opened, its stream read and every request run as
+    the actor's effects; each answer reaches the desk over the bus."""
     monkeypatch.setenv("TEST_BYBIT_KEY", KEY)
     monkeypatch.setenv("TEST_BYBIT_SECRET", SECRET)
 
@@ -70,30 +77,53 @@ def test_execution_actor_on_a_live_client(monkeypatch: pytest.MonkeyPatch) -> No
             "api_secret_env": "TEST_BYBIT_SECRET",
             "backoff_initial_s": 0.05,
         }
-        ctx = ActorContext(name="exec", options={"venue": "bybit", "client": "bybit", "live": live})
-        a = ExecutionActor(ctx)
-        assert a.colocated_with() == ()
+        bus = Bus()
+        d = Directory(
+            [
+                PeerAddress("desk", "inproc://pe.desk.pub", "inproc://pe.desk.box", ("exec.",)),
+                PeerAddress("exec", "inproc://pe.exec.pub", "inproc://pe.exec.box",
+                            ("cmd.venue.bybit.", "cmd.order.cancel")),
+            ]
+        )  # fmt: skip
+        settings = RunnerSettings(heartbeat_s=0.05, tick_s=0.01)
+        options: dict[str, object] = {"venue": "bybit", "client": "bybit", "live": live}
+        desk = ActorRunner("desk", Desk, bus, d, settings=settings)
+        ex = ActorRunner("exec", ExecutionActor, bus, d, settings=settings, options=options)
+        for r in (desk, ex):
+            r.open()
+        tasks = [asyncio.get_running_loop().create_task(r.run()) for r in (desk, ex)]
+
+        def got(kind: type[Message]) -> list[Message]:
+            a = desk.actor
+            return [m for m in a.got if isinstance(m, kind)] if isinstance(a, Desk) else []
+
         try:
-            a.on_start()
-            await settle(a, lambda o: any(isinstance(m, BalanceReport) for m in o))
-            a.handle(place("live-1", "0.5"))
-            out = await settle(a, lambda o: any(isinstance(m, OrderAccepted) for m in o))
+            await apoll(lambda: got(BalanceReport), 10, "a first balance report")
+            assert isinstance(ex.actor, ExecutionActor) and ex.actor.colocated_with() == ()
+            desk.emit([place("live-1", "0.5")])
+            await apoll(lambda: got(OrderAccepted), 10, "the venue's acceptance")
             assert server.orders["live-1"]["side"] == "Sell"
-            a.handle(place("live-2", "500"))
-            out = await settle(a, lambda o: any(isinstance(m, OrderRejected) for m in o))
-            (refused,) = [m for m in out if isinstance(m, OrderRejected)]
+            desk.emit([place("live-2", "500")])
+            await apoll(lambda: got(OrderRejected), 10, "the venue's refusal")
+            (refused,) = got(OrderRejected)
+            assert isinstance(refused, OrderRejected)
             assert refused.reason.startswith("110007: ") and refused.stage == "venue"
-            await until(lambda: server.subscribed("execution"), 5, "subscribed execution")
+            await apoll(lambda: server.subscribed("execution"), 5, "subscribed execution")
             await push(server, CASE.pushes[1])  # a real execution message
-            out = await settle(a, lambda o: any(isinstance(m, OrderFilled) for m in o))
-            (fill,) = [m for m in out if isinstance(m, OrderFilled)]
+            await apoll(lambda: got(OrderFilled), 10, "the fill from the private stream")
+            (fill,) = got(OrderFilled)
+            assert isinstance(fill, OrderFilled)
             assert fill.price == Decimal("95900.1") and fill.venue == "bybit"
-            a.handle(CancelOrder(ts_event=1, ts_recv=1, client_order_id="live-1", venue="bybit"))
-            out = await settle(a, lambda o: any(isinstance(m, OrderCanceled) for m in o))
+            desk.emit([CancelOrder(ts_event=1, ts_recv=1, client_order_id="live-1", venue="bybit")])
+            await apoll(lambda: got(OrderCanceled), 10, "the cancel's answer")
             assert server.orders["live-1"]["orderStatus"] == "Cancelled"
         finally:
-            a.close()
-            await asyncio.sleep(0)  # let the client's close task start before the server goes
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)  # the life's cleanups ran
+            for r in (desk, ex):
+                await r.close()
+            bus.close()
             await server.stop()
 
     asyncio.run(asyncio.wait_for(main(), 30))

@@ -1,158 +1,180 @@
-"""The execution actor over a simulated exchange: answers, fills and account reports on the
-bus; cancels; venue-ended orders announced once; idempotent on client order ids."""
+"""The execution actor's decisions, driven with no event loop: `handle` gets the requests
+and the replies its runner would deliver (`Replied` / `Failed`), and returns what it
+publishes and the calls it wants run. The calls go to a real simulated exchange; running
+them is the runner's job (tests/integration/test_private_execution.py runs it all)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
 from decimal import Decimal as D
-from typing import Any
 
+import msgspec
 import pytest
 
 from pyengine.actors.base import ActorContext
+from pyengine.actors.effects import Call, Stream
 from pyengine.actors.execution import ExecutionActor
-from pyengine.clock import SequentialIds
+from pyengine.clock import ManualClock, SequentialIds
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
     CancelOrder,
-    Message,
     OrderAccepted,
     OrderCanceled,
-    OrderFilled,
     OrderRejected,
     OrderUpdate,
     PlaceOrder,
-    PositionReport,
     SubmitOrder,
 )
-from pyengine.messages.execution import Side, TimeInForce
+from pyengine.messages.effects import Failed, Replied
 from pyengine.sim import SimExchange, VirtualScheduler, build_world
 
 VENUE = "binance-usdm"
 SEC = 1_000_000_000
 
 
-def world() -> tuple[VirtualScheduler, SimExchange]:
-    sched = VirtualScheduler()
-    w = build_world(sched, seed=5)
-    w.start()
-    ex = w.exchanges[VENUE]
-    ex.credit_delegation("USDT", D(1_000_000))
-    sched.step_until(sched.now_ns() + SEC)
-    return sched, ex
+def exchange() -> SimExchange:
+    w = build_world(VirtualScheduler(), seed=5)
+    return w.exchanges[VENUE]
 
 
-def actor(sched: VirtualScheduler, ex: SimExchange) -> ExecutionActor:
+def actor(clock: ManualClock, **options: object) -> ExecutionActor:
     ctx = ActorContext(
-        name="exec", clock=sched.manual, ids=SequentialIds("exec"), options={"venue": VENUE}
+        name="exec", clock=clock, ids=SequentialIds("exec"), options={"venue": VENUE, **options}
     )
-    return ExecutionActor(ctx, client=ex)
+    return ExecutionActor(ctx)
 
 
-def place(
-    coid: str, side: Side, price: D | None, tif: TimeInForce = "gtc", qty: str = "0.01"
-) -> PlaceOrder:
-    return PlaceOrder(
-        ts_event=1,
-        ts_recv=1,
-        order=SubmitOrder(
-            ts_event=1,
-            ts_recv=1,
-            client_order_id=coid,
-            venue=VENUE,
-            symbol="BTCUSDT",
-            side=side,
-            qty=D(qty),
-            price=price,
-            order_type="limit" if price is not None else "market",
-            tif=tif,
-        ),
+def place(coid: str, ts: int = 1) -> PlaceOrder:
+    order = SubmitOrder(
+        ts_event=ts,
+        ts_recv=ts,
+        client_order_id=coid,
+        venue=VENUE,
+        symbol="BTCUSDT",
+        side="buy",
+        qty=D("0.01"),
+        price=D("60000"),
     )
+    return PlaceOrder(ts_event=ts, ts_recv=ts, order=order)
 
 
-async def settle(a: ExecutionActor, cond: Callable[[list[Message]], bool]) -> list[Message]:
-    """Drain the actor until `cond` holds on everything it published (bounded)."""
-    out: list[Message] = []
-    for _ in range(200):
-        await asyncio.sleep(0)
-        out += a.on_timer(0)
-        if cond(out):
-            return out
-    raise AssertionError(f"not reached; published {[type(m).__name__ for m in out]}")
+def calls(out: object) -> dict[str, Call | Stream]:
+    assert isinstance(out, list)
+    return {e.correlation_id: e for e in out if isinstance(e, Call | Stream)}
 
 
-def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    asyncio.run(main())
+def opened(clock: ManualClock, ex: SimExchange, **options: object) -> ExecutionActor:
+    a = actor(clock, **options)
+    a.on_start()
+    a.handle(Replied(correlation_id="client", value=ex))
+    return a
 
 
-def test_place_fill_report_and_idempotence() -> None:
-    async def main() -> None:
-        sched, ex = world()
-        a = actor(sched, ex)
-        assert a.topics() == ((), ("cmd.venue.binance-usdm.", "cmd.order.cancel"))
-        a.on_start()
-        out = await settle(a, lambda o: any(isinstance(m, BalanceReport) for m in o))
-        ask = ex.core.books["BTCUSDT"].best_ask()
-        assert ask is not None
-        a.handle(place("o1", "buy", ask[0]))
-        a.handle(place("o1", "buy", ask[0]))  # a redelivery is not sent twice
-        out = await settle(a, lambda o: any(isinstance(m, PositionReport) for m in o))
-        accepted = [m for m in out if isinstance(m, OrderAccepted)]
-        fills = [m for m in out if isinstance(m, OrderFilled)]
-        assert len(accepted) == 1 and accepted[0].client_order_id == "o1"
-        assert sum(f.qty for f in fills) == D("0.01") and fills[0].price == ask[0]
-        assert any(isinstance(m, OrderUpdate) and m.status == "filled" for m in out)
-        assert a.counters["placed"] == 1
+def accepted(coid: str) -> OrderAccepted:
+    return OrderAccepted(ts_event=2, ts_recv=2, client_order_id=coid, venue=VENUE)
 
-    run(main)
+
+def test_opens_its_client_then_sends_what_waited_with_a_deadline() -> None:
+    clock = ManualClock()
+    a = actor(clock)
+    assert a.topics() == ((), ("cmd.venue.binance-usdm.", "cmd.order.cancel"))
+    assert a.colocated_with() == ("sim",)
+    assert list(calls(a.on_start())) == ["client"]
+    assert a.handle(place("o1")) == []  # no client yet: it waits
+    ex = exchange()
+    out = calls(a.handle(Replied(correlation_id="client", value=ex)))
+    assert set(out) == {"account", "positions", "balances", "place:o1"}
+    assert isinstance(out["account"], Stream)
+    p = out["place:o1"]
+    assert isinstance(p, Call) and p.deadline_ns == clock.now_ns() + 30 * SEC
+    with pytest.raises(RuntimeError, match="opening the sim client"):
+        actor(clock).handle(Failed(correlation_id="client", reason="error", error="X: y"))
+
+
+def test_replies_are_published_once_and_redeliveries_not_resent() -> None:
+    clock = ManualClock()
+    a = opened(clock, exchange())
+    assert list(calls(a.handle(place("o1")))) == ["place:o1"]
+    assert a.handle(place("o1")) == []  # a redelivery is not sent twice
+    assert a.handle(Replied(correlation_id="place:o1", value=accepted("o1"))) == [accepted("o1")]
+    assert a.counters["placed"] == 1
+    report = BalanceReport(
+        ts_event=3, ts_recv=3, venue=VENUE, asset="USDT", wallet=D(5), available=D(5)
+    )
+    assert a.handle(Replied(correlation_id="balances", value=[report])) == [report]
+
+
+def test_a_failed_or_late_request_is_a_rejection_of_the_execution_stage() -> None:
+    a = opened(ManualClock(), exchange())
+    a.handle(place("late"))
+    a.handle(place("broken"))
+    (late,) = a.handle(Failed(correlation_id="place:late", reason="timeout", error="deadline"))
+    (broken,) = a.handle(
+        Failed(correlation_id="place:broken", reason="error", error="ConnectionError: reset")
+    )
+    assert isinstance(late, OrderRejected) and late.stage == "execution"
+    assert late.reason == "client_error: TimeoutError: deadline"
+    assert isinstance(broken, OrderRejected)
+    assert broken.reason == "client_error: ConnectionError: reset"
+    assert a.counters["client_errors"] == 2
 
 
 def test_cancels_and_venue_ended_orders_are_announced_once() -> None:
-    async def main() -> None:
-        sched, ex = world()
-        a = actor(sched, ex)
-        a.on_start()
-        bid = ex.core.books["BTCUSDT"].best_bid()
-        assert bid is not None
-        low = bid[0] - 1000
-        a.handle(place("rest", "buy", low))
-        await settle(a, lambda o: any(isinstance(m, OrderAccepted) for m in o))
-        a.handle(CancelOrder(ts_event=1, ts_recv=1, client_order_id="rest", venue=VENUE))
-        out = await settle(a, lambda o: any(isinstance(m, OrderCanceled) for m in o))
-        out += await settle(a, lambda o: True)
-        assert len([m for m in out if isinstance(m, OrderCanceled)]) == 1
-        (unknown,) = a.handle(
-            CancelOrder(ts_event=1, ts_recv=1, client_order_id="never", venue=VENUE)
-        )
-        assert isinstance(unknown, OrderRejected) and unknown.stage == "execution"
-        assert (
-            a.handle(CancelOrder(ts_event=1, ts_recv=1, client_order_id="x", venue="other")) == []
-        )
-        # an IOC remainder is ended by the venue: announced as canceled, once
-        a.handle(place("ioc", "buy", low, tif="ioc"))
-        out = await settle(a, lambda o: any(isinstance(m, OrderCanceled) for m in o))
-        (ended,) = [m for m in out if isinstance(m, OrderCanceled)]
-        assert ended.client_order_id == "ioc" and ended.reason == "ioc_remainder"
+    a = opened(ManualClock(), exchange())
+    (unknown,) = a.handle(CancelOrder(ts_event=1, ts_recv=1, client_order_id="never", venue=VENUE))
+    assert isinstance(unknown, OrderRejected) and unknown.stage == "execution"
+    assert a.handle(CancelOrder(ts_event=1, ts_recv=1, client_order_id="x", venue="other")) == []
+    a.handle(place("rest"))
+    cancel = CancelOrder(ts_event=1, ts_recv=1, client_order_id="rest", venue=VENUE)
+    assert list(calls(a.handle(cancel))) == ["cancel:rest"]
+    done = OrderCanceled(ts_event=2, ts_recv=2, client_order_id="rest", venue=VENUE)
+    assert a.handle(Replied(correlation_id="cancel:rest", value=done)) == [done]
+    update = OrderUpdate(
+        ts_event=3,
+        ts_recv=3,
+        venue=VENUE,
+        symbol="BTCUSDT",
+        client_order_id="rest",
+        status="canceled",
+        side="buy",
+        qty=D("0.01"),
+    )
+    assert a.handle(Replied(correlation_id="account", value=update)) == [update]  # not twice
+    # an IOC remainder is ended by the venue: announced as canceled, once
+    a.handle(place("ioc"))
+    ioc = msgspec.structs.replace(update, client_order_id="ioc", reason="ioc_remainder")
+    out = a.handle(Replied(correlation_id="account", value=ioc))
+    (ended,) = [m for m in out if isinstance(m, OrderCanceled)]
+    assert ended.client_order_id == "ioc" and ended.reason == "ioc_remainder"
+    assert a.handle(Replied(correlation_id="account", value=ioc)) == [ioc]
 
-    run(main)
+
+def test_the_account_stream_ending_fails_the_actor() -> None:
+    a = opened(ManualClock(), exchange())
+    with pytest.raises(RuntimeError, match="account stream ended"):
+        a.handle(Failed(correlation_id="account", reason="ended"))
+
+
+def test_reports_are_asked_again_each_period_one_at_a_time() -> None:
+    clock = ManualClock()
+    a = opened(clock, exchange())
+    assert a.timer_period() == 2.0
+    assert calls(a.on_timer(clock.now_ns())) == {}  # the first ones are still in flight
+    a.handle(Replied(correlation_id="positions", value=[]))
+    a.handle(Failed(correlation_id="balances", reason="timeout"))
+    assert set(calls(a.on_timer(clock.now_ns()))) == {"positions", "balances"}
 
 
 def test_unanswered_orders_of_the_journal_are_sent_again() -> None:
-    async def main() -> None:
-        sched, ex = world()
-        ask = ex.core.books["BTCUSDT"].best_ask()
-        assert ask is not None
-        order = place("j1", "buy", ask[0])
-        order = PlaceOrder(ts_event=sched.now_ns(), ts_recv=1, order=order.order)
-        a = actor(sched, ex)
-        a.recover([order])
-        a.on_start()
-        out = await settle(a, lambda o: any(isinstance(m, OrderFilled) for m in o))
-        assert any(isinstance(m, OrderAccepted) and m.client_order_id == "j1" for m in out)
-
-    run(main)
+    clock = ManualClock()
+    now = clock.now_ns()
+    a = actor(clock)
+    a.recover(
+        [place("j1", now), place("old", now - 60 * SEC), place("done", now), accepted("done")]
+    )
+    a.on_start()
+    out = calls(a.handle(Replied(correlation_id="client", value=exchange())))
+    assert [c for c in out if c.startswith("place:")] == ["place:j1"]
 
 
 def test_options_are_checked() -> None:
@@ -161,6 +183,8 @@ def test_options_are_checked() -> None:
 
     with pytest.raises(ConfigError, match="not a simulated venue"):
         make(venue="nowhere")
-    with pytest.raises(ConfigError, match=r"actors\.e\.options"):
+    with pytest.raises(ConfigError, match=r"actors\.e\.options\.client: unknown client 'live'"):
         make(venue=VENUE, client="live")
+    with pytest.raises(ConfigError, match=r"actors\.e\.options: intervals"):
+        make(venue=VENUE, request_timeout_s=0)
     assert make(venue=VENUE).colocated_with() == ("sim",)

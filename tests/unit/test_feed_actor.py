@@ -1,14 +1,17 @@
-"""The feed actor's synchronous core, driven directly with recorded frames."""
+"""The feed actor's synchronous core, driven directly with recorded frames: `handle` with the
+batches its source yields and the replies to its resync calls, no event loop."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from pyengine.actors.base import ActorContext
+from pyengine.actors.effects import Call
 from pyengine.actors.feed import FeedActor
-from pyengine.messages import BookFault, BookTop, Health, Message
+from pyengine.messages import BookFault, BookTop, Health
+from pyengine.messages.effects import Failed, Received, Replied
 from pyengine.recorded.source import RecordedConfig, RecordedSource, load_frames
 from pyengine.venues.base import Frame
 from pyengine.venues.live import Backoff
@@ -26,7 +29,7 @@ def frames() -> list[Frame]:
     return [f for f, _ in load_frames(RecordedConfig(venue="binance-usdm", files=[str(CAPTURE)]))]
 
 
-def tops(msgs: list[Message]) -> list[BookTop]:
+def tops(msgs: Sequence[object]) -> list[BookTop]:
     return [m for m in msgs if isinstance(m, BookTop)]
 
 
@@ -97,25 +100,28 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     assert Backoff(0.5, 4.0, jitter=0.5, rng=lambda: 0.0).next() == 0.5
 
 
-class SteppedSource:
-    """Releases the capture's frames in chunks, one chunk per `step()`."""
+class ChunkSource:
+    """A connection that receives the capture in chunks: `frames` wakes on a chunk's first
+    frame, the rest of the chunk is ready behind it (`drain_ready`)."""
 
     venue = "binance-usdm"
     category = None
 
     def __init__(self, chunks: list[list[Frame]]) -> None:
         self.chunks = chunks
-        self.gate = asyncio.Event()
-
-    def step(self) -> None:
-        self.gate.set()
+        self.ready: list[Frame] = []
 
     async def frames(self) -> AsyncIterator[Frame]:
         for chunk in self.chunks:
-            await self.gate.wait()
-            self.gate.clear()
-            for f in chunk:
-                yield f
+            await asyncio.sleep(0)
+            self.ready = list(chunk[1:])
+            yield chunk[0]
+            while self.ready:  # what the actor did not drain comes one by one
+                yield self.ready.pop(0)
+
+    def drain_ready(self, limit: int) -> list[Frame]:
+        out, self.ready = self.ready[:limit], self.ready[limit:]
+        return out
 
     async def resync(self, symbol: str) -> None:
         return None
@@ -124,27 +130,35 @@ class SteppedSource:
         return None
 
 
-def test_pump_output_reaches_every_timer_tick_not_just_the_first() -> None:
-    """Regression: the pump once extended a list that on_timer had already swapped out,
-    so everything after the first tick was lost."""
+def test_the_declared_source_batches_what_is_ready_in_order() -> None:
     fs = frames()
     chunks = [fs[i : i + 100] for i in range(0, len(fs), 100)]
+    a = FeedActor(
+        ActorContext(name="feed", options={"depth": 1, "max_batch": 64}),
+        source=ChunkSource(chunks),
+    )
+    (src,) = a.sources()
 
-    async def scenario() -> list[list[int]]:
-        src = SteppedSource(chunks)
-        a = FeedActor(ActorContext(name="feed", options={"depth": 1}), source=src)
-        a.on_start()
-        per_tick: list[list[int]] = []
-        for _ in chunks:
-            src.step()
-            for _ in range(50):  # let the pump take the chunk
-                await asyncio.sleep(0)
-            per_tick.append([t.book_seq for t in tops(a.on_timer(0))])
-        a.close()
-        return per_tick
+    async def read() -> list[list[Frame]]:
+        return [batch async for batch in src.open()]  # type: ignore[misc]
 
-    per_tick = asyncio.run(scenario())
-    # Every tick delivers the books of the chunk released before it, in order.
-    assert all(per_tick), [len(t) for t in per_tick]
-    flat = [s for tick in per_tick for s in tick]
-    assert flat == sorted(flat)
+    batches = asyncio.run(read())
+    assert max(len(b) for b in batches) == 64 and min(len(b) for b in batches) >= 1
+    assert [f for b in batches for f in b] == fs
+
+
+def test_handle_publishes_each_batch_and_asks_for_resyncs_as_calls() -> None:
+    a = actor(unsynced_grace_s=60.0, resync_interval_s=1.0)
+    fs = frames()
+    assert tops(a.handle(Received(source="frames", item=fs[:200])))[0].valid
+    out = a.handle(Received(source="frames", item=fs[201:205]))  # one diff missing
+    assert any(isinstance(m, BookFault) for m in out)
+    (call,) = [e for e in out if isinstance(e, Call)]
+    assert call.correlation_id == "resync:BTCUSDT"
+    # The runner answers the call; a failed resync is counted and asked again once due.
+    assert a.handle(Failed(correlation_id="resync:BTCUSDT", reason="error", error="x")) == []
+    assert a.counters["resync_errors"] == 1
+    assert not [e for e in a.on_timer(a.now()) if isinstance(e, Call)]  # rate-limited
+    assert a.handle(Replied(correlation_id="resync:BTCUSDT")) == []
+    later = a.on_timer(a.now() + 2_000_000_000)
+    assert [e.correlation_id for e in later if isinstance(e, Call)] == ["resync:BTCUSDT"]

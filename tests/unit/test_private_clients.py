@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pyengine.actors.base import ActorContext
+from pyengine.actors.effects import Call
 from pyengine.actors.execution import ExecutionActor
 from pyengine.errors import ConfigError
 from pyengine.messages import SubmitOrder
@@ -131,6 +132,9 @@ def test_execution_actor_chooses_a_live_client(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("BYBIT_API_SECRET", "s")
     a = make(venue="bybit", client="bybit", live={"venue": "bybit", "rest_url": "http://x"})
     assert a.colocated_with() == () and a.opts.live is not None
+    # Construction opened nothing: the client is opened in the actor's life, as an effect.
+    (opening,) = a.on_start()
+    assert isinstance(opening, Call) and opening.correlation_id == "client"
     with pytest.raises(ConfigError, match=r"live\.venue"):
         make(venue="bybit", client="bybit", live={"venue": "okx"})
     with pytest.raises(ConfigError, match="the client is 'bybit'"):
