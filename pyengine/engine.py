@@ -22,6 +22,7 @@ from pyengine.config import EngineConfig, load_config
 from pyengine.messages import StatusReport
 from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.engine import Engine, default_child_argv
+from pyengine.runtime.lock import LockError, acquire
 from pyengine.runtime.plan import make_plan
 
 log = logging.getLogger("pyengine")
@@ -46,6 +47,26 @@ def run_command(args: argparse.Namespace) -> int:
     strategies: list[str] = list(args.strategy or [])
     try:
         cfg = _load(args.config)
+    except ConfigError as exc:
+        print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        # before anything else: the store, the sockets and the actors belong to the holder
+        lock = acquire(cfg.var_dir) if group == "main" else None
+    except LockError as exc:
+        print(f"pyengine: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run_locked(args, cfg, group, strategies)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_locked(
+    args: argparse.Namespace, cfg: EngineConfig, group: str, strategies: list[str]
+) -> int:
+    try:
         plan = make_plan(cfg, strategies)
         if len(cfg.processes()) > 1 and args.config is None:
             raise ConfigError("several processes need a config file")

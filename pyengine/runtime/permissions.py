@@ -1,0 +1,66 @@
+"""Local access does not depend on the umask.
+
+What the engine creates for itself is private to its user whatever the umask: directories
+0700, files (database, journal, lock, keys, sockets) 0600. `os.makedirs(mode=...)` and
+`open(..., mode)` only ever *remove* the umask's bits, so each creation is followed by an
+explicit `chmod`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+class PermissionsError(RuntimeError):
+    """A secret file is readable by other users, or a path cannot be made private."""
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) 0700; an existing directory is left as it is unless
+    it is the leaf we were asked for and owned by us, which is tightened to 0700."""
+    missing: list[Path] = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    for created in missing:
+        os.chmod(created, DIR_MODE)
+    return path
+
+
+def private_run_dir(path: Path) -> Path:
+    """The run directory (sockets): always 0700, even if it existed."""
+    private_dir(path)
+    st = path.stat()
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(f"{path} is not a directory")
+    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != DIR_MODE:
+        os.chmod(path, DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Make an existing file (or socket) 0600, if it is ours."""
+    if path.exists() and path.stat().st_uid == os.getuid():
+        os.chmod(path, FILE_MODE)
+
+
+def check_secret(path: Path) -> None:
+    """Refuse a secret key file that its group or other users can read or write."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        raise PermissionsError(f"{path}: no such secret key file") from None
+    if mode & 0o077:
+        raise PermissionsError(
+            f"{path}: secret key file is accessible by other users (mode {mode:04o});"
+            f" run chmod 600 {path}"
+        )
