@@ -24,6 +24,8 @@ from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.engine import Engine, default_child_argv
 from pyengine.runtime.lock import LockError, acquire
 from pyengine.runtime.plan import make_plan
+from pyengine.store import StoreError
+from pyengine.store.check import check_store
 
 log = logging.getLogger("pyengine")
 
@@ -73,6 +75,12 @@ def _run_locked(
     except ConfigError as exc:
         print(f"pyengine: config error: {exc}", file=sys.stderr)
         return 2
+    if group == "main":
+        try:
+            check_store(plan.store_url, cfg.store.synchronous)
+        except (StoreError, ValueError) as exc:
+            print(f"pyengine: store {plan.store_url} cannot be used: {exc}", file=sys.stderr)
+            return 2
     child_argv = default_child_argv(args.config, strategies) if args.config else None
 
     async def main() -> int:

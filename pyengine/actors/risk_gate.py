@@ -36,6 +36,7 @@ from pyengine.contracts import HaircutTiers, InstrumentSpec, load_instruments_fi
 from pyengine.messages import (
     BalanceReport,
     BookTop,
+    Health,
     MarkFunding,
     Message,
     OrderFilled,
@@ -86,7 +87,14 @@ Side = Literal["buy", "sell"]
 class RiskGate(Actor):
     """Approves or refuses orders with the Rust `RiskEngine`."""
 
-    subscribe = ("md.book.", "md.funding.", "md.validity.", "acct.position.", "acct.balance.")
+    subscribe = (
+        "md.book.",
+        "md.funding.",
+        "md.validity.",
+        "acct.position.",
+        "acct.balance.",
+        "health.store",
+    )
     reliable = ("cmd.order.submit", "exec.")
 
     def __init__(self, ctx: ActorContext) -> None:
@@ -115,6 +123,8 @@ class RiskGate(Actor):
         self.validity: dict[tuple[str, str], InstrumentValidity] = {}
         self.last_fill_ns: dict[tuple[str, str], int] = {}
         self.mismatch: dict[tuple[str, str], tuple[int, Decimal, Decimal]] = {}
+        self.store_down = ""
+        """Why the store is down (empty: up); no order is approved that cannot be recorded."""
         self.counters: dict[str, int] = dict.fromkeys(
             ("approved", "refused", "fills", "bad_input", "reconciled"), 0
         )
@@ -173,6 +183,8 @@ class RiskGate(Actor):
         reasons: list[str] = []
         if order.client_order_id in self.seen_orders:
             reasons.append("duplicate client_order_id")
+        if self.store_down:
+            reasons.append(f"store_down: {self.store_down}")
         inst = self.inst_ids.get(pair)
         if inst is None:
             return [*reasons, f"unknown_instrument: {order.venue}:{order.symbol}"], None
@@ -234,6 +246,8 @@ class RiskGate(Actor):
             self._position(msg)
         elif isinstance(msg, BalanceReport):
             self._balance(msg)
+        elif isinstance(msg, Health) and msg.component == "store":
+            self.store_down = "" if msg.status == "ok" else (msg.detail or msg.status)
         return []
 
     def _book(self, msg: BookTop) -> None:

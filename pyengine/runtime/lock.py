@@ -76,7 +76,7 @@ def acquire(var_dir: str | Path) -> EngineLock:
     try:
         private_dir(directory)
     except OSError as exc:
-        raise LockError(f"cannot create {directory}: {exc.strerror or exc}") from None
+        raise LockError(f"cannot create {directory}: {exc}") from None
     path = directory / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

@@ -23,6 +23,9 @@ class PermissionsError(RuntimeError):
 def private_dir(path: Path) -> Path:
     """Create `path` (and missing parents) 0700; an existing directory is left as it is unless
     it is the leaf we were asked for and owned by us, which is tightened to 0700."""
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise NotADirectoryError(f"{parent} exists and is not a directory")
     missing: list[Path] = []
     p = path
     while not p.exists():

@@ -14,6 +14,7 @@ from pyengine.config import default_risk_options
 from pyengine.messages import (
     BalanceReport,
     BookTop,
+    Health,
     MarkFunding,
     OrderFilled,
     OrderRejected,
@@ -232,3 +233,13 @@ def test_options_errors_name_the_key() -> None:
                 }
             ]
         )
+
+
+def test_no_order_is_approved_while_the_store_is_down() -> None:
+    g = ready(gate())
+    down = Health(ts_event=1, ts_recv=1, component="store", status="down", detail="disk full")
+    g.handle(down)
+    assert "store_down: disk full" in refused(g.handle(order("s1"))).reason
+    g.handle(Health(ts_event=2, ts_recv=2, component="store", status="ok"))
+    (placed,) = g.handle(order("s2"))
+    assert isinstance(placed, PlaceOrder)
