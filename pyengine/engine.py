@@ -18,6 +18,7 @@ import msgspec
 import uvloop
 
 from pyengine.actors.base import ConfigError
+from pyengine.bus import BindError
 from pyengine.config import EngineConfig, load_config
 from pyengine.messages import StatusReport
 from pyengine.runtime.control import ControlError, status
@@ -93,6 +94,9 @@ def _run_locked(
         return uvloop.run(main())
     except ConfigError as exc:
         print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+    except BindError as exc:
+        print(f"pyengine: {exc}", file=sys.stderr)
         return 2
 
 

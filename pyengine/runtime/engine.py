@@ -33,7 +33,7 @@ from typing import Any
 from pyengine.actors.base import Actor, ActorContext, SystemClock
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.supervisor import RestartPolicy, Supervisor, SupervisorActor
-from pyengine.bus import Bus, CurveKeys, HighWaterMarks, load_keys
+from pyengine.bus import Bus, Channel, CurveKeys, HighWaterMarks, load_keys
 from pyengine.messages import (
     ActorStatus,
     Message,
@@ -146,6 +146,10 @@ class Engine:
         self.bus = bus = Bus(hwm, curve_keys(self.plan))
         sup_name = supervisor_name(self.group)
         try:
+            # bound before any actor starts: an engine nobody can reach or stop must not run
+            control = (
+                bus.router(self.cfg.control_endpoint, hwm=1000) if self.group == "main" else None
+            )
             journal = self._recovery()
             local: list[tuple[str, type[Actor], dict[str, Any]]] = [(sup_name, SupervisorActor, {})]
             local += [
@@ -176,7 +180,8 @@ class Engine:
                     loop.create_task(self.supervisor.supervise(name, life), name=f"sup.{name}")
                 )
             if self.group == "main":
-                self._tasks.append(loop.create_task(self._control_loop(), name="control"))
+                assert control is not None
+                self._tasks.append(loop.create_task(self._control_loop(control), name="control"))
                 for group in self.cfg.processes()[1:]:
                     self._tasks.append(
                         loop.create_task(
@@ -338,10 +343,8 @@ class Engine:
             actors=actors,
         )
 
-    async def _control_loop(self) -> None:
-        assert self.bus is not None
+    async def _control_loop(self, chan: Channel) -> None:
         endpoint = self.cfg.control_endpoint
-        chan = self.bus.router(endpoint, hwm=1000)
         try:
             while True:
                 for frames in await chan.recv_batch(64):

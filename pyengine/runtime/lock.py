@@ -15,7 +15,7 @@ import logging
 import os
 from pathlib import Path
 
-from pyengine.runtime.permissions import private_dir
+from pyengine.permissions import private_dir
 
 log = logging.getLogger("pyengine.lock")
 

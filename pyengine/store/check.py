@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from pyengine.runtime.permissions import private_dir, private_file
+from pyengine.permissions import private_dir, private_file
 from pyengine.store import SQLiteStore, Store, StoreError, open_store
 
 
