@@ -23,6 +23,7 @@ option is involved, and none of the above changes with it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterable
@@ -84,6 +85,25 @@ def check_endpoint(endpoint: str) -> str:
     return endpoint
 
 
+@functools.cache
+def _warn_no_peer_filter() -> None:
+    log.warning(
+        "libzmq cannot check ipc peers' uid (no SO_PEERCRED): ipc sockets are"
+        " restricted by file mode only (0700 run directory, 0600 socket)"
+    )
+
+
+def restrict_to_own_user(sock: zmq.Socket[bytes]) -> None:
+    """Accept ipc peers of this process's user only (SO_PEERCRED, checked by libzmq at
+    connect): every ipc socket of the engine (control, mailboxes, PUB) is its own user's.
+    Without it (a libzmq built without SO_PEERCRED) the 0700 run directory and the 0600
+    socket file are the only guard, and the log says so once."""
+    try:
+        sock.setsockopt(zmq.IPC_FILTER_UID, os.getuid())
+    except (zmq.ZMQError, AttributeError):
+        _warn_no_peer_filter()
+
+
 class Bus:
     """A process's ZeroMQ context and the factory for its sockets."""
 
@@ -132,6 +152,7 @@ class Bus:
         elif endpoint.startswith("ipc://"):
             path = Path(endpoint[len("ipc://") :])
             private_run_dir(path.parent)
+            restrict_to_own_user(sock)
         sock.bind(endpoint)
         if endpoint.startswith("ipc://"):
             # the directory is 0700 already; the socket itself too, whatever the umask
