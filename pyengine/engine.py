@@ -18,13 +18,14 @@ import msgspec
 import uvloop
 
 from pyengine.actors.base import ConfigError
-from pyengine.bus import BindError
+from pyengine.bus import BindError, CurveKeyError, check_endpoint
 from pyengine.config import EngineConfig, load_config
 from pyengine.messages import StatusReport
 from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.engine import Engine, default_child_argv
 from pyengine.runtime.lock import LockError, acquire
 from pyengine.runtime.plan import make_plan
+from pyengine.runtime.preflight import bad_seconds, client_keys
 from pyengine.store import StoreError
 from pyengine.store.check import check_store
 
@@ -48,6 +49,10 @@ def run_command(args: argparse.Namespace) -> int:
     _setup_logging(getattr(args, "verbose", False))
     group = getattr(args, "child_group", None) or "main"
     strategies: list[str] = list(args.strategy or [])
+    bad = bad_seconds("--duration", args.duration)
+    if bad:
+        print(f"pyengine: {bad}", file=sys.stderr)
+        return 2
     try:
         cfg = _load(args.config)
     except ConfigError as exc:
@@ -95,7 +100,7 @@ def _run_locked(
     except ConfigError as exc:
         print(f"pyengine: config error: {exc}", file=sys.stderr)
         return 2
-    except BindError as exc:
+    except (BindError, CurveKeyError) as exc:
         print(f"pyengine: {exc}", file=sys.stderr)
         return 2
 
@@ -139,19 +144,33 @@ def _table(report: StatusReport) -> str:
     return "\n".join(lines)
 
 
+def _status_failed(args: argparse.Namespace, endpoint: str, error: str, code: int) -> int:
+    if args.json:
+        print(msgspec.json.encode({"error": error, "endpoint": endpoint}).decode())
+    print(f"pyengine: {error}", file=sys.stderr)
+    return code
+
+
 def status_command(args: argparse.Namespace) -> int:
-    """`pyengine status [config.toml] [--json]`."""
+    """`pyengine status [config.toml] [--json]`: 0 with a report, 1 when no engine answers,
+    2 for a wrong command line, config or key file."""
     try:
         cfg = _load(args.config)
     except ConfigError as exc:
-        print(f"pyengine: config error: {exc}", file=sys.stderr)
-        return 2
+        return _status_failed(args, args.endpoint or "", f"config error: {exc}", 2)
     endpoint = args.endpoint or cfg.control_endpoint
+    bad = bad_seconds("--timeout", args.timeout)
+    if bad:
+        return _status_failed(args, endpoint, bad, 2)
     try:
-        report = status(endpoint, args.timeout)
+        check_endpoint(endpoint)
+        keys = client_keys(cfg, endpoint)
+    except ValueError as exc:
+        return _status_failed(args, endpoint, str(exc), 2)
+    try:
+        report = status(endpoint, args.timeout, curve=keys)
     except ControlError as exc:
-        print(f"pyengine: {exc}", file=sys.stderr)
-        return 1
+        return _status_failed(args, endpoint, str(exc), 1)
     if args.json:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(report).decode(), indent=2) + "\n")
     else:

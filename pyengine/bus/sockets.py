@@ -132,7 +132,8 @@ class Bus:
             self._bind_or_raise(sock, endpoint)
         except zmq.ZMQError as exc:
             sock.close(0)
-            raise BindError(f"cannot bind {endpoint}: {exc.strerror}") from None
+            why = zmq.strerror(exc.errno) if exc.errno is not None else str(exc)
+            raise BindError(f"cannot bind {endpoint}: {why}") from None
         except OSError as exc:
             sock.close(0)
             raise BindError(f"cannot bind {endpoint}: {exc.strerror or exc}") from None

@@ -272,6 +272,11 @@ class Engine:
         if unacked:
             log.error("%s: shut down with unacknowledged messages: %s", self.group, unacked)
             return 1
+        failed = sorted(self.supervisor.escalated)
+        if failed:
+            # an actor that kept failing is a fault even if the rest stopped cleanly
+            log.error("%s: stopped with failing actors: %s", self.group, ", ".join(failed))
+            return 1
         log.info("%s: stopped cleanly, nothing in flight", self.group)
         return 0
 
