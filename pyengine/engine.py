@@ -87,11 +87,17 @@ def _run_locked(
         except (StoreError, ValueError) as exc:
             print(f"pyengine: store {plan.store_url} cannot be used: {exc}", file=sys.stderr)
             return 2
-    child_argv = default_child_argv(args.config, strategies) if args.config else None
+    service = bool(getattr(args, "service", False))
+    child_argv = default_child_argv(args.config, strategies, service) if args.config else None
 
     async def main() -> int:
         engine = Engine(
-            plan, group, config_path=args.config, strategies=strategies, child_argv=child_argv
+            plan,
+            group,
+            config_path=args.config,
+            strategies=strategies,
+            child_argv=child_argv,
+            service=service,
         )
         return await engine.run(duration=args.duration)
 
@@ -113,7 +119,7 @@ def add_run_parser(
         "run",
         help="start the engine (no config: everything in one process, SQLite under ./var/)",
         description="Start the engine. Without a config file every actor runs in this process over "
-        "inproc://, with the SQLite store under ./var/. Stops cleanly on SIGINT/SIGTERM.",
+        "inproc://, with the SQLite store under ./var/. Stops cleanly on SIGINT/SIGTERM/SIGHUP.",
     )
     p.add_argument("config", nargs="?", help="TOML config file")
     p.add_argument(
@@ -121,6 +127,11 @@ def add_run_parser(
     )
     p.add_argument(
         "--duration", type=float, metavar="SECONDS", help="run this long, then shut down cleanly"
+    )
+    p.add_argument(
+        "--service",
+        action="store_true",
+        help="running under a service manager: ignore SIGHUP (default: SIGHUP stops cleanly)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=run_command)
@@ -200,6 +211,7 @@ def _add_child_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("config")
     p.add_argument("--strategy", action="append")
     p.add_argument("--duration", type=float)
+    p.add_argument("--service", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=run_command)
 

@@ -1,7 +1,10 @@
 """The engine process: runs one process group's actors, supervises them, and (in `main`)
 spawns and supervises the other groups' processes and serves the control socket.
 
-Graceful shutdown (SIGINT, SIGTERM, `--duration`, or a `Shutdown` request):
+Graceful shutdown (SIGINT, SIGTERM, SIGHUP, `--duration`, or a `Shutdown` request). SIGHUP
+(a closed terminal or ssh session) stops it like SIGTERM; under a service manager
+(`service=True`, `pyengine run --service`) it is ignored and logged. Signals are handled on
+the event loop, between messages, so none interrupts a write:
 
 1. every local actor drains: timers stop (sources go quiet), `on_stop` runs, input is still
    handled and unacknowledged output still resent;
@@ -82,8 +85,10 @@ class Engine:
         config_path: str | None = None,
         strategies: list[str] | None = None,
         child_argv: Callable[[str], list[str]] | None = None,
+        service: bool = False,
     ) -> None:
         self.plan = plan
+        self.service = service
         self.cfg = plan.config
         self.group = group
         self.config_path = config_path
@@ -137,6 +142,12 @@ class Engine:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.request_stop, sig.name)
+        if self.service:
+            loop.add_signal_handler(
+                signal.SIGHUP, log.info, "SIGHUP ignored (running as a service)"
+            )
+        else:
+            loop.add_signal_handler(signal.SIGHUP, self.request_stop, "SIGHUP")
         hwm = HighWaterMarks(
             pub=self.cfg.bus.pub_hwm,
             sub=self.cfg.bus.sub_hwm,
@@ -208,7 +219,7 @@ class Engine:
                 await self.stop_event.wait()
             return await self._shutdown()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             for task in self._tasks:
                 task.cancel()
@@ -373,11 +384,15 @@ class Engine:
                     Path(endpoint[len("ipc://") :]).unlink()
 
 
-def default_child_argv(config_path: str, strategies: list[str]) -> Callable[[str], list[str]]:
+def default_child_argv(
+    config_path: str, strategies: list[str], service: bool = False
+) -> Callable[[str], list[str]]:
     """How `main` starts another process group of the same engine."""
 
     def argv(group: str) -> list[str]:
         out = [sys.executable, "-m", "pyengine.engine", "child", group, config_path]
+        if service:
+            out.append("--service")
         for s in strategies:
             out += ["--strategy", s]
         return out
