@@ -25,7 +25,7 @@ from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.engine import Engine, default_child_argv
 from pyengine.runtime.lock import LockError, acquire
 from pyengine.runtime.plan import make_plan
-from pyengine.runtime.preflight import bad_seconds, client_keys
+from pyengine.runtime.preflight import bad_seconds, client_keys, store_urls
 from pyengine.store import StoreError
 from pyengine.store.check import check_store
 
@@ -81,11 +81,11 @@ def _run_locked(
     except ConfigError as exc:
         print(f"pyengine: config error: {exc}", file=sys.stderr)
         return 2
-    if group == "main":
+    for url in store_urls(plan) if group == "main" else []:
         try:
-            check_store(plan.store_url, cfg.store.synchronous)
+            check_store(url, cfg.store.synchronous)
         except (StoreError, ValueError) as exc:
-            print(f"pyengine: store {plan.store_url} cannot be used: {exc}", file=sys.stderr)
+            print(f"pyengine: store {url} cannot be used: {exc}", file=sys.stderr)
             return 2
     service = bool(getattr(args, "service", False))
     child_argv = default_child_argv(args.config, strategies, service) if args.config else None

@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from pyengine.actors.recorder import Recorder
 from pyengine.bus import CurveKeyError, CurveKeys, load_keys
 from pyengine.config import EngineConfig
+from pyengine.runtime.plan import EnginePlan
 
 
 def bad_seconds(option: str, value: float | None, *, required: bool = False) -> str:
@@ -35,3 +37,13 @@ def client_keys(cfg: EngineConfig, endpoint: str) -> CurveKeys | None:
     keys = load_keys(Path(c.server_cert), Path(c.client_cert), None)
     # a client only: no server secret, so no authenticator is started for it
     return CurveKeys(keys.server_public, None, keys.client_public, keys.client_secret, None)
+
+
+def store_urls(plan: EnginePlan) -> list[str]:
+    """Every store the engine will write: the plan's, and any recorder's own `url`."""
+    urls = [plan.store_url]
+    for a in plan.actors:
+        url = a.options.get("url") if issubclass(a.cls, Recorder) else None
+        if isinstance(url, str) and url and url not in urls:
+            urls.append(url)
+    return urls

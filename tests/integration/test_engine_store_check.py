@@ -85,3 +85,20 @@ def test_check_store_accepts_a_good_store_and_makes_it_private(tmp_path: Path) -
 def test_check_store_refuses_postgres_it_cannot_reach() -> None:
     with pytest.raises(StoreError, match="postgres"):
         check_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_a_recorder_with_its_own_unusable_store_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "own.db").mkdir()
+    (tmp_path / "engine.toml").write_text(
+        '[[actors]]\nname = "recorder"\nkind = "recorder"\n'
+        f'[actors.options]\nurl = "sqlite:///{tmp_path / "own.db"}"\n'
+    )
+    out = subprocess.run(  # noqa: PLW1510
+        [sys.executable, "-m", "pyengine.engine", "run", "engine.toml", "--duration", "5"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "own.db is a directory" in out.stderr
