@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -49,6 +50,10 @@ def run_command(args: argparse.Namespace) -> int:
     _setup_logging(getattr(args, "verbose", False))
     group = getattr(args, "child_group", None) or "main"
     strategies: list[str] = list(args.strategy or [])
+    if getattr(args, "service", False):
+        signal.signal(
+            signal.SIGHUP, signal.SIG_IGN
+        )  # from the first instant, not only once running
     bad = bad_seconds("--duration", args.duration)
     if bad:
         print(f"pyengine: {bad}", file=sys.stderr)

@@ -103,6 +103,7 @@ class Engine:
         self.supervisor: Supervisor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
+        self.fault = ""
         cfg = self.cfg
         self.settings = RunnerSettings(
             heartbeat_s=cfg.bus.heartbeat_s,
@@ -121,9 +122,16 @@ class Engine:
         r = self.runners.get(supervisor_name(self.group))
         return r.actor if r is not None and isinstance(r.actor, SupervisorActor) else None
 
-    def request_stop(self, reason: str = "") -> None:
+    def request_stop(self, reason: str = "", fault: bool = False) -> None:
+        """Stop gracefully; `fault`: the stop is itself a failure (exit code 1)."""
         if not self.stop_event.is_set():
-            log.info("%s: stopping (%s)", self.group, reason or "requested")
+            log.log(
+                logging.ERROR if fault else logging.INFO,
+                "%s: stopping (%s)",
+                self.group,
+                reason or "requested",
+            )
+            self.fault = self.fault or (reason if fault else "")
             self.stop_event.set()
 
     def _recovery(self) -> list[Message]:
@@ -288,6 +296,9 @@ class Engine:
             # an actor that kept failing is a fault even if the rest stopped cleanly
             log.error("%s: stopped with failing actors: %s", self.group, ", ".join(failed))
             return 1
+        if self.fault:
+            log.error("%s: stopped because of a fault: %s", self.group, self.fault)
+            return 1
         log.info("%s: stopped cleanly, nothing in flight", self.group)
         return 0
 
@@ -296,7 +307,7 @@ class Engine:
         while True:
             await asyncio.sleep(0.5)
             if os.getppid() != parent:
-                self.request_stop("parent process gone")
+                self.request_stop("parent process gone", fault=True)
                 return
 
     def _child_starter(self, group: str) -> Callable[[], Awaitable[None]]:
