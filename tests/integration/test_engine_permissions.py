@@ -1,7 +1,8 @@
 """Local access does not depend on the umask: with umask 000 the engine's directories are
 still 0700 and its socket, database, WAL and lock 0600; a CURVE secret key readable by others
 is refused; another local user cannot stop the engine through its control socket even when
-the file modes are opened up (the ipc socket admits peers of the engine's uid only)."""
+the file modes are opened up (the ipc socket admits peers of the engine's uid only), and on
+tcp a client whose CURVE key is not authorised cannot either."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from pathlib import Path
 
 import pytest
 import zmq
+import zmq.auth
 
-from pyengine.bus import CurveKeyError, load_keys, make_certificates
+from pyengine.bus import Bus, CurveKeyError, CurveKeys, load_keys, make_certificates
 from pyengine.messages import Shutdown, encode
+from pyengine.runtime.control import ControlError, request
+from tests.integration.test_cli_errors import free_port, tcp_config
 
 Poll = Callable[..., None]
 NOBODY = 65534
@@ -33,9 +37,9 @@ def engine_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "pyengine.engine", *args]
 
 
-def answers(cwd: Path) -> bool:
+def answers(cwd: Path, *config: str) -> bool:
     out = subprocess.run(  # noqa: PLW1510
-        engine_cmd("status", "--timeout", "1"), cwd=cwd, capture_output=True, timeout=20
+        engine_cmd("status", *config, "--timeout", "1"), cwd=cwd, capture_output=True, timeout=20
     )
     return out.returncode == 0
 
@@ -117,3 +121,33 @@ def test_keys_are_written_private_and_a_shared_secret_is_refused(tmp_path: Path)
     sec.chmod(0o644)
     with pytest.raises(CurveKeyError, match=r"accessible by other users \(mode 0644\)"):
         load_keys(sec, sec, tmp_path / "auth")
+
+
+def test_on_tcp_only_an_authorised_curve_key_can_stop_the_engine(
+    tmp_path: Path, poll: Poll
+) -> None:
+    port = free_port()
+    cfg = tcp_config(tmp_path, port, control=True)
+    endpoint = f"tcp://127.0.0.1:{port + 90}"
+    server_public, _ = zmq.auth.load_certificate(tmp_path / "keys" / "server.key")
+    _, intruder = make_certificates(tmp_path / "intruder", "intruder")
+    pub, sec = zmq.auth.load_certificate(intruder)
+    assert sec is not None
+    stranger = CurveKeys(server_public, None, pub, sec, None)
+    proc = subprocess.Popen(engine_cmd("run", cfg), cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        poll(lambda: answers(tmp_path, cfg), 30, "the engine to answer over tcp")
+        bus = Bus(curve=stranger)
+        try:
+            with pytest.raises(ControlError):
+                request(bus, endpoint, Shutdown(ts_event=1, ts_recv=1, reason="stranger"), 1.5)
+        finally:
+            bus.close()
+        assert proc.poll() is None and answers(tmp_path, cfg)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "CURVE: refused a peer with unknown public key" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
