@@ -51,9 +51,8 @@ def run_command(args: argparse.Namespace) -> int:
     group = getattr(args, "child_group", None) or "main"
     strategies: list[str] = list(args.strategy or [])
     if getattr(args, "service", False):
-        signal.signal(
-            signal.SIGHUP, signal.SIG_IGN
-        )  # from the first instant, not only once running
+        # from the first instant, not only once the engine's loop handles signals
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     bad = bad_seconds("--duration", args.duration)
     if bad:
         print(f"pyengine: {bad}", file=sys.stderr)

@@ -8,9 +8,13 @@ explicit `chmod`.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import stat
 from pathlib import Path
+
+log = logging.getLogger("pyengine.permissions")
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -21,8 +25,8 @@ class PermissionsError(RuntimeError):
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and missing parents) 0700; an existing directory is left as it is unless
-    it is the leaf we were asked for and owned by us, which is tightened to 0700."""
+    """Create `path` and any missing parents 0700; an existing directory is not changed (it
+    may be shared, e.g. /tmp): see `private_run_dir`."""
     for parent in (path, *path.parents):
         if parent.exists() and not parent.is_dir():
             raise NotADirectoryError(f"{parent} exists and is not a directory")
@@ -39,14 +43,24 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+@functools.cache
+def _warn_shared(path: Path, mode: int) -> None:
+    log.warning(
+        "%s is accessible by other users (mode %04o); its sockets are still 0600 and admit"
+        " only this user, but a private directory is safer (chmod 700 %s)",
+        path,
+        mode,
+        path,
+    )
+
+
 def private_run_dir(path: Path) -> Path:
-    """The run directory (sockets): always 0700, even if it existed."""
+    """The directory of the ipc sockets: created 0700; an existing one is left as it is (it
+    may be shared) and a warning says so once if other users can reach into it."""
     private_dir(path)
-    st = path.stat()
-    if not stat.S_ISDIR(st.st_mode):
-        raise NotADirectoryError(f"{path} is not a directory")
-    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != DIR_MODE:
-        os.chmod(path, DIR_MODE)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        _warn_shared(path, mode)
     return path
 
 

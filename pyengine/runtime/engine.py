@@ -229,6 +229,8 @@ class Engine:
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            if self.service:
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)  # still ignored while closing
             for task in self._tasks:
                 task.cancel()
             for task in self._tasks:

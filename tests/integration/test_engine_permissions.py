@@ -22,6 +22,7 @@ import zmq.auth
 
 from pyengine.bus import Bus, CurveKeyError, CurveKeys, load_keys, make_certificates
 from pyengine.messages import Shutdown, encode
+from pyengine.permissions import private_run_dir
 from pyengine.runtime.control import ControlError, request
 from tests.integration.test_cli_errors import free_port, tcp_config
 
@@ -151,3 +152,20 @@ def test_on_tcp_only_an_authorised_curve_key_can_stop_the_engine(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_run_dir_is_created_private_but_a_shared_one_is_left_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = os.umask(0)
+    try:
+        made = private_run_dir(tmp_path / "a" / "run")
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "a") == 0o700 and mode(made) == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: never chmod-ed by the engine
+    private_run_dir(shared)
+    assert mode(shared) == 0o1777
+    assert "is accessible by other users (mode 1777)" in caplog.text
