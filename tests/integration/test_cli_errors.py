@@ -5,6 +5,7 @@ files are wrong) or 1 (no engine / the engine stopped because of a fault)."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import signal
 import socket
@@ -26,9 +27,19 @@ def engine_cmd(*args: str) -> list[str]:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A base port with the engine's whole block free (actors from base, control at base+90),
+    below the kernel's ephemeral range so no outgoing connection of another test takes one."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 30_000, 100)
+        try:
+            for port in (*range(base, base + 30), base + 90):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise AssertionError("no free block of tcp ports")
 
 
 def tcp_config(tmp: Path, port: int, *, control: bool = False, **curve: str) -> str:
@@ -189,7 +200,19 @@ def test_status_over_tcp_loads_the_curve_keys(tmp_path: Path, poll: Poll) -> Non
                 got.update(json.loads(out.stdout))
             return out.returncode == 0
 
-        poll(answered, 30, "status over tcp")
+        last: list[str] = []
+
+        def answered_or_died() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"engine exited {proc.returncode}: {proc.communicate()[1]}")
+            return answered()
+
+        try:
+            poll(answered_or_died, 30, "status over tcp")
+        except AssertionError:
+            proc.kill()
+            last.append(proc.communicate()[1])
+            raise AssertionError(f"no status over tcp; engine stderr: {last[0][-3000:]}") from None
         assert got["engine"] == "engine"
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)

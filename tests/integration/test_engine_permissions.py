@@ -137,7 +137,17 @@ def test_on_tcp_only_an_authorised_curve_key_can_stop_the_engine(
     stranger = CurveKeys(server_public, None, pub, sec, None)
     proc = subprocess.Popen(engine_cmd("run", cfg), cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     try:
-        poll(lambda: answers(tmp_path, cfg), 30, "the engine to answer over tcp")
+
+        def up() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"engine exited {proc.returncode}: {proc.communicate()[1]}")
+            return answers(tmp_path, cfg)
+
+        try:
+            poll(up, 30, "the engine to answer over tcp")
+        except AssertionError as exc:
+            proc.kill()
+            raise AssertionError(f"{exc}; engine stderr: {proc.communicate()[1][-3000:]}") from None
         bus = Bus(curve=stranger)
         try:
             with pytest.raises(ControlError):
