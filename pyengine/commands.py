@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 
 import msgspec
 import uvloop
 
+from pyengine.bus import BindError, CurveKeyError, check_endpoint
 from pyengine.config import EngineConfig, load_config
 from pyengine.errors import ConfigError
 from pyengine.messages import StatusReport
 from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.embedded import embedded_config
 from pyengine.runtime.engine import Engine, default_child_argv
+from pyengine.runtime.lock import LockError, acquire
 from pyengine.runtime.plan import make_plan
+from pyengine.runtime.preflight import bad_seconds, client_keys, store_urls
+from pyengine.store import StoreError
+from pyengine.store.check import check_store
 
 log = logging.getLogger("pyengine")
 
@@ -36,7 +42,10 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _load(path: str | None) -> EngineConfig:
-    return embedded_config() if path is None else load_config(path)
+    if path is None:
+        return embedded_config()
+    cfg = load_config(path)
+    return embedded_config(cfg) if cfg.embedded else cfg
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -44,19 +53,58 @@ def run_command(args: argparse.Namespace) -> int:
     _setup_logging(getattr(args, "verbose", False))
     group = getattr(args, "child_group", None) or "main"
     strategies: list[str] = list(args.strategy or [])
+    if getattr(args, "service", False):
+        # from the first instant, not only once the engine's loop handles signals
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    bad = bad_seconds("--duration", args.duration)
+    if bad:
+        print(f"pyengine: {bad}", file=sys.stderr)
+        return 2
     try:
         cfg = _load(args.config)
+    except ConfigError as exc:
+        print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        # before anything else: the store, the sockets and the actors belong to the holder
+        lock = acquire(cfg.var_dir) if group == "main" else None
+    except LockError as exc:
+        print(f"pyengine: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run_locked(args, cfg, group, strategies)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_locked(
+    args: argparse.Namespace, cfg: EngineConfig, group: str, strategies: list[str]
+) -> int:
+    try:
         plan = make_plan(cfg, strategies)
         if len(cfg.processes()) > 1 and args.config is None:
             raise ConfigError("several processes need a config file")
     except ConfigError as exc:
         print(f"pyengine: config error: {exc}", file=sys.stderr)
         return 2
-    child_argv = default_child_argv(args.config, strategies) if args.config else None
+    for url in store_urls(plan) if group == "main" else []:
+        try:
+            check_store(url, cfg.store.synchronous)
+        except (StoreError, ValueError) as exc:
+            print(f"pyengine: store {url} cannot be used: {exc}", file=sys.stderr)
+            return 2
+    service = bool(getattr(args, "service", False))
+    child_argv = default_child_argv(args.config, strategies, service) if args.config else None
 
     async def main() -> int:
         engine = Engine(
-            plan, group, config_path=args.config, strategies=strategies, child_argv=child_argv
+            plan,
+            group,
+            config_path=args.config,
+            strategies=strategies,
+            child_argv=child_argv,
+            service=service,
         )
         return await engine.run(duration=args.duration)
 
@@ -64,6 +112,9 @@ def run_command(args: argparse.Namespace) -> int:
         return uvloop.run(main())
     except ConfigError as exc:
         print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+    except (BindError, CurveKeyError) as exc:
+        print(f"pyengine: {exc}", file=sys.stderr)
         return 2
 
 
@@ -75,7 +126,7 @@ def add_run_parser(
         "run",
         help="start the engine (no config: everything in one process, SQLite under ./var/)",
         description="Start the engine. Without a config file every actor runs in this process over "
-        "inproc://, with the SQLite store under ./var/. Stops cleanly on SIGINT/SIGTERM.",
+        "inproc://, with the SQLite store under ./var/. Stops cleanly on SIGINT/SIGTERM/SIGHUP.",
     )
     p.add_argument("config", nargs="?", help="TOML config file")
     p.add_argument(
@@ -83,6 +134,11 @@ def add_run_parser(
     )
     p.add_argument(
         "--duration", type=float, metavar="SECONDS", help="run this long, then shut down cleanly"
+    )
+    p.add_argument(
+        "--service",
+        action="store_true",
+        help="running under a service manager: ignore SIGHUP (default: SIGHUP stops cleanly)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=run_command)
@@ -106,19 +162,33 @@ def _table(report: StatusReport) -> str:
     return "\n".join(lines)
 
 
+def _status_failed(args: argparse.Namespace, endpoint: str, error: str, code: int) -> int:
+    if args.json:
+        print(msgspec.json.encode({"error": error, "endpoint": endpoint}).decode())
+    print(f"pyengine: {error}", file=sys.stderr)
+    return code
+
+
 def status_command(args: argparse.Namespace) -> int:
-    """`pyengine status [config.toml] [--json]`."""
+    """`pyengine status [config.toml] [--json]`: 0 with a report, 1 when no engine answers,
+    2 for a wrong command line, config or key file."""
     try:
         cfg = _load(args.config)
     except ConfigError as exc:
-        print(f"pyengine: config error: {exc}", file=sys.stderr)
-        return 2
+        return _status_failed(args, args.endpoint or "", f"config error: {exc}", 2)
     endpoint = args.endpoint or cfg.control_endpoint
+    bad = bad_seconds("--timeout", args.timeout)
+    if bad:
+        return _status_failed(args, endpoint, bad, 2)
     try:
-        report = status(endpoint, args.timeout)
+        check_endpoint(endpoint)
+        keys = client_keys(cfg, endpoint)
+    except ValueError as exc:
+        return _status_failed(args, endpoint, str(exc), 2)
+    try:
+        report = status(endpoint, args.timeout, curve=keys)
     except ControlError as exc:
-        print(f"pyengine: {exc}", file=sys.stderr)
-        return 1
+        return _status_failed(args, endpoint, str(exc), 1)
     if args.json:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(report).decode(), indent=2) + "\n")
     else:
@@ -150,5 +220,6 @@ def add_child_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("config")
     p.add_argument("--strategy", action="append")
     p.add_argument("--duration", type=float)
+    p.add_argument("--service", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=run_command)

@@ -87,6 +87,9 @@ class EngineConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)
     supervisor: SupervisorConfig = msgspec.field(default_factory=SupervisorConfig)
     actors: list[ActorConfig] = msgspec.field(default_factory=list)
+    #: Run the embedded simulated engine's actors (then any listed here) under this file's
+    #: settings: a way to try the embedded world on another store, bus or directory.
+    embedded: bool = False
 
     @property
     def control_endpoint(self) -> str:
@@ -180,9 +183,13 @@ def _check(cfg: EngineConfig, source: str) -> None:
     url = cfg.store.url
     if "://" in url and not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         fail("store.url", f"{url!r}: expected sqlite:///path or postgresql://...")
-    if not cfg.actors:
+    if not cfg.actors and not cfg.embedded:
         # A file replaces the embedded actor list; one that lists none would run nothing.
-        fail("actors", "a config file lists its actors ([[actors]]; no file: the embedded engine)")
+        fail(
+            "actors",
+            "a config file lists its actors ([[actors]]), or says `embedded = true` to run "
+            "the embedded simulated engine under its settings",
+        )
 
 
 def load_config(path: str | Path) -> EngineConfig:

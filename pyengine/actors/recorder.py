@@ -5,6 +5,10 @@ Critical messages reach it through its mailbox; the runtime acknowledges a batch
 topics (`record_topics`, e.g. `price.indicative.`) come over PUB/SUB and are committed after
 each received batch; on restart the recorder resumes their sequence positions from
 the journal, so what was published while it was down shows up as a reported gap.
+
+Any failure of the store is raised as `StoreError`: the supervisor then pauses minting and
+trading at once. After the first commit of a life the recorder publishes `Health(store, ok)`,
+which lets the risk gate trade again.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import logging
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
-from pyengine.messages import Message, topics
+from pyengine.messages import Health, Message, topics
 from pyengine.messages.critical import journal_prefixes
-from pyengine.store import Store, open_store
+from pyengine.store import Store, StoreError, open_store
 
 log = logging.getLogger("pyengine.recorder")
 
@@ -38,18 +42,26 @@ class Recorder(Actor):
     """Writes messages to the store; `flush` commits."""
 
     reliable = CRITICAL_PREFIXES
+    timer_interval = 1.0
 
     def __init__(self, ctx: ActorContext) -> None:
         super().__init__(ctx)
         self.opts = ctx.options_as(RecorderOptions)
         self.url = self.opts.url or ctx.store_url
         self.store: Store | None = None
+        self.ok_to_report = False
+        self.reported_ok = False
 
     def topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return tuple(self.opts.record_topics), CRITICAL_PREFIXES
 
     def on_start(self) -> list[Message]:
-        self.store = open_store(self.url, self.opts.synchronous)
+        try:
+            self.store = open_store(self.url, self.opts.synchronous)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot open the store: {exc}") from exc
         return []
 
     def resume_positions(self) -> list[tuple[str, str, int, int]]:
@@ -66,7 +78,24 @@ class Recorder(Actor):
 
     def flush(self) -> None:
         if self.store is not None and self.store.staged:
-            self.store.commit()
+            try:
+                self.store.commit()
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"commit failed: {exc}") from exc
+            self.ok_to_report = True
+
+    def on_timer(self, now_ns: int) -> list[Message]:
+        if self.ok_to_report and not self.reported_ok:
+            self.reported_ok = True
+            detail = "recorder committed"
+            return [
+                Health(
+                    ts_event=now_ns, ts_recv=now_ns, component="store", status="ok", detail=detail
+                )
+            ]
+        return []
 
     def close(self) -> None:
         if self.store is not None:

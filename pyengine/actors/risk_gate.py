@@ -41,6 +41,7 @@ from pyengine.messages import (
     BalanceReport,
     BookTop,
     CancelOrder,
+    Health,
     MarkFunding,
     Message,
     OrderAccepted,
@@ -101,6 +102,7 @@ class RiskGate(Actor):
         topics.MD_VALIDITY,
         topics.ACCT_POSITION,
         topics.ACCT_BALANCE,
+        topics.HEALTH_STORE,
     )
     reliable = (topics.CMD_ORDER_SUBMIT, topics.CMD_ORDER_CANCEL, topics.EXEC)
 
@@ -130,6 +132,8 @@ class RiskGate(Actor):
         self.validity: dict[tuple[str, str], InstrumentValidity] = {}
         self.last_fill_ns: dict[tuple[str, str], int] = {}
         self.mismatch: dict[tuple[str, str], tuple[int, Decimal, Decimal]] = {}
+        self.store_down = ""
+        """Why the store is down (empty: up); no order is approved that cannot be recorded."""
         self.counters: dict[str, int] = dict.fromkeys(
             ("approved", "refused", "fills", "bad_input", "reconciled"), 0
         )
@@ -204,6 +208,9 @@ class RiskGate(Actor):
         if order.client_order_id in self.orders:
             codes.append("duplicate_client_order_id")
             reasons.append("duplicate client_order_id")
+        if self.store_down:
+            codes.append("store_down")
+            reasons.append(f"store_down: {self.store_down}")
         inst = self.inst_ids.get(pair)
         if inst is None:
             return refuse("unknown_instrument", f"unknown_instrument: {order.venue}:{order.symbol}")
@@ -257,6 +264,8 @@ class RiskGate(Actor):
             self._position(msg)
         elif isinstance(msg, BalanceReport):
             self._balance(msg)
+        elif isinstance(msg, Health) and msg.component == "store":
+            self.store_down = "" if msg.status == "ok" else (msg.detail or msg.status)
         return []
 
     def _book(self, msg: BookTop) -> None:

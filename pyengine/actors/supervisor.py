@@ -5,6 +5,11 @@ every failure restarts the actor after an exponential backoff (self-heal); when 
 fails `max_failures` times within `failure_window_s`, the supervisor raises a critical alert
 and publishes `PauseMinting` (once per actor, until a person resumes minting), and keeps
 trying at the maximum backoff.
+
+A failure of the store (`StoreError`, e.g. an I/O error or a full disk under the recorder) is
+not waited out: nothing may be acted on that cannot be recorded, so the first one publishes
+`PauseMinting` and `Health(store, down)` at once (the risk gate refuses orders and the monitor
+alerts until the recorder reports the store ok again).
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from pyengine.messages import (
     ActorRestarted,
     AlertRaised,
     GapDetected,
+    Health,
     Heartbeat,
     Message,
     PauseMinting,
     ResumeMinting,
     topics,
 )
+from pyengine.store.base import StoreError
 
 log = logging.getLogger("pyengine.supervisor")
 
@@ -64,7 +71,9 @@ class Supervisor:
         self.stopping = False
         self.paused_ns = 0
 
-    def failed(self, name: str, error: str, failures: deque[int]) -> float:
+    def failed(
+        self, name: str, error: str, failures: deque[int], store_fault: bool = False
+    ) -> float:
         """Record one failure; returns the backoff before the next start."""
         now = self.clock.now_ns()
         failures.append(now)
@@ -84,6 +93,8 @@ class Supervisor:
                 backoff_s=backoff,
             )
         ]
+        if store_fault:
+            msgs += self._store_down(now, name, error)
         if len(failures) >= self.policy.max_failures and name not in self.escalated:
             self.escalated.add(name)
             text = (
@@ -107,6 +118,15 @@ class Supervisor:
         self.emit(msgs)
         return backoff
 
+    def _store_down(self, now: int, name: str, error: str) -> list[Message]:
+        text = f"store failed under {name} ({error[:200]}); minting and trading paused"
+        log.critical(text)
+        self.paused_ns = now
+        return [
+            Health(ts_event=now, ts_recv=now, component="store", status="down", detail=text),
+            PauseMinting(ts_event=now, ts_recv=now, reason=text, by="supervisor"),
+        ]
+
     async def supervise(self, name: str, start: Callable[[], Awaitable[None]]) -> None:
         """Run `start()` until it returns (graceful) or the supervisor is stopping."""
         failures: deque[int] = deque()
@@ -120,7 +140,12 @@ class Supervisor:
                 if self.stopping:
                     log.warning("%s ended during shutdown: %s", name, exc)
                     return
-                backoff = self.failed(name, f"{type(exc).__name__}: {exc}", failures)
+                backoff = self.failed(
+                    name,
+                    f"{type(exc).__name__}: {exc}",
+                    failures,
+                    store_fault=isinstance(exc, StoreError),
+                )
             await asyncio.sleep(backoff)
             if self.stopping:
                 return

@@ -7,19 +7,21 @@ acknowledged path (`reliable`). Socket high-water marks and drop policies: `sock
 
 from pyengine.bus.busy_poll import BusyPoll
 from pyengine.bus.channel import Channel, Frames
-from pyengine.bus.curve import CurveGuard, CurveKeys, load_keys, make_certificates
+from pyengine.bus.curve import CurveGuard, CurveKeyError, CurveKeys, load_keys, make_certificates
 from pyengine.bus.reliable import ACK, MSG, NACK, DedupWindow, Outbox, delivery_key
 from pyengine.bus.sequence import Gap, SequenceTracker
-from pyengine.bus.sockets import Bus, HighWaterMarks, check_endpoint
+from pyengine.bus.sockets import BindError, Bus, HighWaterMarks, check_endpoint
 
 __all__ = [
     "ACK",
     "MSG",
     "NACK",
+    "BindError",
     "Bus",
     "BusyPoll",
     "Channel",
     "CurveGuard",
+    "CurveKeyError",
     "CurveKeys",
     "DedupWindow",
     "Frames",

@@ -5,7 +5,8 @@ socket that connects to one is a CURVE client with its own key and the server's 
 A ZAP handler (`zmq.auth.ThreadAuthenticator`) admits only client public keys found in the
 `authorized_keys_dir`; a refused peer completes no handshake, so it receives nothing, and the
 refusal is logged at WARNING and counted. Keys are the `zmq.auth` certificate files
-(`name.key` public, `name.key_secret` secret).
+(`name.key` public, `name.key_secret` secret). A secret key file must be its user's alone
+(mode 0600): one that its group or other users can read is refused (`CurveKeyError`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from pathlib import Path
 import zmq
 import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
+
+from pyengine.errors import EngineError
+from pyengine.permissions import FILE_MODE, PermissionsError, check_secret, private_dir
 
 log = logging.getLogger("pyengine.bus.curve")
 
@@ -33,23 +37,50 @@ class CurveKeys:
     authorized_dir: Path | None
 
 
+class CurveKeyError(EngineError, ValueError):
+    """A CURVE key file or directory is missing, unreadable, public-only or not private."""
+
+
+def _certificate(path: Path, what: str) -> tuple[bytes, bytes | None]:
+    if not path.is_file():
+        raise CurveKeyError(f"bus.curve.{what} {path}: no such key file")
+    try:
+        public, secret = zmq.auth.load_certificate(path)
+    except (OSError, ValueError) as exc:
+        raise CurveKeyError(f"bus.curve.{what} {path}: not a CURVE certificate ({exc})") from None
+    if secret is not None:
+        try:
+            check_secret(path)
+        except PermissionsError as exc:
+            raise CurveKeyError(f"bus.curve.{what} {exc}") from None
+    return public, secret
+
+
 def load_keys(
     server_cert: Path,
     client_cert: Path,
     authorized_dir: Path | None,
 ) -> CurveKeys:
     """Read the certificate files named in config (server secret optional for pure clients)."""
-    server_public, server_secret = zmq.auth.load_certificate(server_cert)
-    client_public, client_secret = zmq.auth.load_certificate(client_cert)
+    server_public, server_secret = _certificate(server_cert, "server_cert")
+    client_public, client_secret = _certificate(client_cert, "client_cert")
     if client_secret is None:
-        raise ValueError(f"{client_cert}: no secret key in the client certificate")
+        raise CurveKeyError(
+            f"bus.curve.client_cert {client_cert}: only a public key; the client certificate"
+            " needs its secret key (the name.key_secret file)"
+        )
+    if authorized_dir is not None and not authorized_dir.is_dir():
+        raise CurveKeyError(f"bus.curve.authorized_keys_dir {authorized_dir}: no such directory")
     return CurveKeys(server_public, server_secret, client_public, client_secret, authorized_dir)
 
 
 def make_certificates(directory: Path, name: str) -> tuple[Path, Path]:
-    """Create a key pair as `name.key` / `name.key_secret` (public, secret) in `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Create a key pair as `name.key` / `name.key_secret` (public, secret) in `directory`,
+    both 0600 whatever the umask."""
+    private_dir(directory)
     public, secret = zmq.auth.create_certificates(directory, name)
+    for path in (public, secret):
+        Path(path).chmod(FILE_MODE)
     return Path(public), Path(secret)
 
 

@@ -23,7 +23,9 @@ option is involved, and none of the above changes with it.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +35,21 @@ import zmq
 from pyengine.bus.busy_poll import BusyPoll
 from pyengine.bus.channel import Channel
 from pyengine.bus.curve import CurveGuard, CurveKeys
+from pyengine.errors import EngineError
+from pyengine.permissions import FILE_MODE, private_run_dir
 
 log = logging.getLogger("pyengine.bus")
 
 SCHEMES = ("inproc://", "ipc://", "tcp://")
+
+#: bytes of an AF_UNIX socket path (`sun_path` is 108 with the terminating NUL)
+IPC_PATH_MAX = 107
+
+
+class BindError(EngineError, OSError):
+    """A socket cannot bind its endpoint (address in use, bad ipc directory, path too long,
+    tcp without CURVE keys); a `ValueError` too, as an invalid endpoint always was."""
+
 
 #: µs the loop keeps polling after ipc/tcp traffic: a little more than one leg through
 #: libzmq's I/O thread plus an actor's handling, measured with cross-CPU wake-ups on this box.
@@ -65,7 +78,31 @@ def check_endpoint(endpoint: str) -> str:
         host, _, port = rest.rpartition(":")
         if not host or not port.isdigit():
             raise ValueError(f"endpoint {endpoint!r} must be tcp://host:port")
+    if endpoint.startswith("ipc://") and len(os.fsencode(rest)) > IPC_PATH_MAX:
+        raise ValueError(
+            f"endpoint {endpoint!r}: socket path is {len(os.fsencode(rest))} bytes, over the"
+            f" {IPC_PATH_MAX}-byte limit of unix sockets (use a shorter var_dir or bus.ipc_dir)"
+        )
     return endpoint
+
+
+@functools.cache
+def _warn_no_peer_filter() -> None:
+    log.warning(
+        "libzmq cannot check ipc peers' uid (no SO_PEERCRED): ipc sockets are"
+        " restricted by file mode only (0700 run directory, 0600 socket)"
+    )
+
+
+def restrict_to_own_user(sock: zmq.Socket[bytes]) -> None:
+    """Accept ipc peers of this process's user only (SO_PEERCRED, checked by libzmq at
+    connect): every ipc socket of the engine (control, mailboxes, PUB) is its own user's.
+    Without it (a libzmq built without SO_PEERCRED) the 0700 run directory and the 0600
+    socket file are the only guard, and the log says so once."""
+    try:
+        sock.setsockopt(zmq.IPC_FILTER_UID, os.getuid())
+    except (zmq.ZMQError, AttributeError):
+        _warn_no_peer_filter()
 
 
 class Bus:
@@ -94,6 +131,16 @@ class Bus:
     def _bind(self, sock: zmq.Socket[bytes], endpoint: str) -> None:
         try:
             self._bind_or_raise(sock, endpoint)
+        except zmq.ZMQError as exc:
+            sock.close(0)
+            why = zmq.strerror(exc.errno) if exc.errno is not None else str(exc)
+            raise BindError(f"cannot bind {endpoint}: {why}") from None
+        except OSError as exc:
+            sock.close(0)
+            raise BindError(f"cannot bind {endpoint}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            sock.close(0)
+            raise BindError(str(exc)) from None
         except BaseException:
             sock.close(0)
             raise
@@ -105,8 +152,13 @@ class Bus:
                 raise ValueError(f"{endpoint}: tcp links need bus.curve keys (refusing plaintext)")
             self.guard.server(sock)
         elif endpoint.startswith("ipc://"):
-            Path(endpoint[len("ipc://") :]).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(endpoint[len("ipc://") :])
+            private_run_dir(path.parent)
+            restrict_to_own_user(sock)
         sock.bind(endpoint)
+        if endpoint.startswith("ipc://"):
+            # the directory is 0700 already; the socket itself too, whatever the umask
+            os.chmod(path, FILE_MODE)
 
     def _connect(self, sock: zmq.Socket[bytes], endpoint: str) -> None:
         try:

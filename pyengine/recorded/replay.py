@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -20,6 +20,7 @@ import orjson
 
 from pyengine._core import VENUES, Feed
 from pyengine.recorded.captures import CaptureRecord, RecordKind, read_capture
+from pyengine.recorded.input import capture_path, problem
 
 #: Counters reported by the replay, in output order.
 REPORTED_COUNTERS = (
@@ -118,7 +119,11 @@ class Replayer:
 
 def replay_file(venue: str, path: Path, repeat: int = 1) -> dict[str, Any]:
     """Replay a capture `repeat` times (books reset between passes); return the report."""
-    records = list(read_capture(path))
+    return replay_records(venue, list(read_capture(path)), repeat)
+
+
+def replay_records(venue: str, records: Sequence[CaptureRecord], repeat: int = 1) -> dict[str, Any]:
+    """Replay records `repeat` times (books reset between passes); return the report."""
     totals = dict.fromkeys(REPORTED_COUNTERS, 0)
     books: dict[str, dict[str, Any]] = {}
     for _ in range(max(1, repeat)):
@@ -135,7 +140,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("replay", help="replay a recorded capture through the normalisers")
     p.add_argument("--venue", required=True, choices=list(VENUES))
     p.add_argument("--repeat", type=int, default=1, help="replay N times (benchmarking)")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="capture file, gzip or plain; - for stdin; a FIFO")
     p.set_defaults(func=main)
 
 
@@ -146,9 +151,15 @@ def main(args: argparse.Namespace) -> int:
         print("pyengine replay: --repeat must be at least 1", file=sys.stderr)
         return 2
     try:
-        report = replay_file(args.venue, path, args.repeat)
+        with capture_path(path) as readable:
+            records = list(read_capture(readable))
     except OSError as e:
         print(f"pyengine replay: cannot read {path}: {e.strerror or e}", file=sys.stderr)
         return 2
+    report = replay_records(args.venue, records, args.repeat)
     sys.stdout.write(orjson.dumps(report).decode() + "\n")
+    why = problem(args.venue, report, records, replay_records)
+    if why:
+        print(f"pyengine replay: {path}: {why}", file=sys.stderr)
+        return 1
     return 0

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from pyengine.config import ActorConfig, EngineConfig
 from pyengine.data import COINM_INSTRUMENTS, USDM_INSTRUMENTS, data_path
 
@@ -94,9 +96,12 @@ def default_actors() -> list[ActorConfig]:
     return out
 
 
-def embedded_config() -> EngineConfig:
-    """The whole embedded engine: the config defaults with `default_actors`."""
-    return EngineConfig(actors=default_actors())
+def embedded_config(base: EngineConfig | None = None) -> EngineConfig:
+    """The whole embedded engine: `base`'s settings (default: the config defaults) with
+    `default_actors` in front of any actors it lists."""
+    if base is None:
+        return EngineConfig(actors=default_actors())
+    return msgspec.structs.replace(base, actors=[*default_actors(), *base.actors])
 
 
 __all__ = [

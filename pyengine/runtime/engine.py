@@ -1,7 +1,10 @@
 """The engine process: runs one process group's actors, supervises them, and (in `main`)
 spawns and supervises the other groups' processes and serves the control socket.
 
-Graceful shutdown (SIGINT, SIGTERM, `--duration`, or a `Shutdown` request):
+Graceful shutdown (SIGINT, SIGTERM, SIGHUP, `--duration`, or a `Shutdown` request). SIGHUP
+(a closed terminal or ssh session) stops it like SIGTERM; under a service manager
+(`service=True`, `pyengine run --service`) it is ignored and logged. Signals are handled on
+the event loop, between messages, so none interrupts a write:
 
 1. every local actor drains: timers stop (sources go quiet), `on_stop` runs, input is still
    handled and unacknowledged output still resent;
@@ -34,7 +37,7 @@ from typing import Any
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.supervisor import RestartPolicy, Supervisor, SupervisorActor
-from pyengine.bus import Bus, CurveKeys, HighWaterMarks, load_keys
+from pyengine.bus import Bus, Channel, CurveKeys, HighWaterMarks, load_keys
 from pyengine.clock import SystemClock
 from pyengine.messages import (
     ActorStatus,
@@ -79,8 +82,10 @@ class Engine:
         config_path: str | None = None,
         strategies: list[str] | None = None,
         child_argv: Callable[[str], list[str]] | None = None,
+        service: bool = False,
     ) -> None:
         self.plan = plan
+        self.service = service
         self.cfg = plan.config
         self.group = group
         self.config_path = config_path
@@ -95,6 +100,7 @@ class Engine:
         self.supervisor: Supervisor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
+        self.fault = ""
         cfg = self.cfg
         self.settings = RunnerSettings(
             heartbeat_s=cfg.bus.heartbeat_s,
@@ -113,9 +119,16 @@ class Engine:
         r = self.runners.get(supervisor_name(self.group))
         return r.actor if r is not None and isinstance(r.actor, SupervisorActor) else None
 
-    def request_stop(self, reason: str = "") -> None:
+    def request_stop(self, reason: str = "", fault: bool = False) -> None:
+        """Stop gracefully; `fault`: the stop is itself a failure (exit code 1)."""
         if not self.stop_event.is_set():
-            log.info("%s: stopping (%s)", self.group, reason or "requested")
+            log.log(
+                logging.ERROR if fault else logging.INFO,
+                "%s: stopping (%s)",
+                self.group,
+                reason or "requested",
+            )
+            self.fault = self.fault or (reason if fault else "")
             self.stop_event.set()
 
     def _recovery(self) -> list[Message]:
@@ -134,6 +147,12 @@ class Engine:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.request_stop, sig.name)
+        if self.service:
+            loop.add_signal_handler(
+                signal.SIGHUP, log.info, "SIGHUP ignored (running as a service)"
+            )
+        else:
+            loop.add_signal_handler(signal.SIGHUP, self.request_stop, "SIGHUP")
         hwm = HighWaterMarks(
             pub=self.cfg.bus.pub_hwm,
             sub=self.cfg.bus.sub_hwm,
@@ -143,6 +162,10 @@ class Engine:
         self.bus = bus = Bus(hwm, curve_keys(self.plan))
         sup_name = supervisor_name(self.group)
         try:
+            # bound before any actor starts: an engine nobody can reach or stop must not run
+            control = (
+                bus.router(self.cfg.control_endpoint, hwm=1000) if self.group == "main" else None
+            )
             journal = self._recovery()
             local: list[tuple[str, type[Actor], dict[str, Any]]] = [(sup_name, SupervisorActor, {})]
             local += [
@@ -173,7 +196,8 @@ class Engine:
                     loop.create_task(self.supervisor.supervise(name, life), name=f"sup.{name}")
                 )
             if self.group == "main":
-                self._tasks.append(loop.create_task(self._control_loop(), name="control"))
+                assert control is not None
+                self._tasks.append(loop.create_task(self._control_loop(control), name="control"))
                 for group in self.cfg.processes()[1:]:
                     self._tasks.append(
                         loop.create_task(
@@ -200,8 +224,10 @@ class Engine:
                 await self.stop_event.wait()
             return await self._shutdown()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            if self.service:
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)  # still ignored while closing
             for task in self._tasks:
                 task.cancel()
             for task in self._tasks:
@@ -264,6 +290,14 @@ class Engine:
         if unacked:
             log.error("%s: shut down with unacknowledged messages: %s", self.group, unacked)
             return 1
+        failed = sorted(self.supervisor.escalated)
+        if failed:
+            # an actor that kept failing is a fault even if the rest stopped cleanly
+            log.error("%s: stopped with failing actors: %s", self.group, ", ".join(failed))
+            return 1
+        if self.fault:
+            log.error("%s: stopped because of a fault: %s", self.group, self.fault)
+            return 1
         log.info("%s: stopped cleanly, nothing in flight", self.group)
         return 0
 
@@ -272,7 +306,7 @@ class Engine:
         while True:
             await asyncio.sleep(0.5)
             if os.getppid() != parent:
-                self.request_stop("parent process gone")
+                self.request_stop("parent process gone", fault=True)
                 return
 
     def _child_starter(self, group: str) -> Callable[[], Awaitable[None]]:
@@ -335,10 +369,8 @@ class Engine:
             actors=actors,
         )
 
-    async def _control_loop(self) -> None:
-        assert self.bus is not None
+    async def _control_loop(self, chan: Channel) -> None:
         endpoint = self.cfg.control_endpoint
-        chan = self.bus.router(endpoint, hwm=1000)
         try:
             while True:
                 for frames in await chan.recv_batch(64):
@@ -362,11 +394,15 @@ class Engine:
                     Path(endpoint[len("ipc://") :]).unlink()
 
 
-def default_child_argv(config_path: str, strategies: list[str]) -> Callable[[str], list[str]]:
+def default_child_argv(
+    config_path: str, strategies: list[str], service: bool = False
+) -> Callable[[str], list[str]]:
     """How `main` starts another process group of the same engine."""
 
     def argv(group: str) -> list[str]:
         out = [sys.executable, "-m", "pyengine.cli", "child", group, config_path]
+        if service:
+            out.append("--service")
         for s in strategies:
             out += ["--strategy", s]
         return out

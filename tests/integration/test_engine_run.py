@@ -183,4 +183,4 @@ def test_status_without_engine_says_so(tmp_path: Path) -> None:
         timeout=30,
     )
     assert out.returncode == 1
-    assert "no engine listening" in out.stderr
+    assert "no engine running" in out.stderr

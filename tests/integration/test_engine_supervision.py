@@ -74,7 +74,8 @@ def test_repeated_failures_alert_and_pause_minting(tmp_path: Path, apoll: Poll) 
         code: int = await run
         return code
 
-    assert uvloop.run(main()) == 0
+    # the engine stopped, but an actor kept failing: that is a fault, not a clean stop
+    assert uvloop.run(main()) == 1
     store = open_store(plan.store_url)
     try:
         records = list(store.journal(("alert.", "ctl.mint.")))
@@ -86,3 +87,20 @@ def test_repeated_failures_alert_and_pause_minting(tmp_path: Path, apoll: Poll) 
     assert alerts[0].code == "actor.failing"
     assert len(pauses) == 1
     assert pauses[0].by == "supervisor"
+
+
+def test_a_stop_because_of_a_fault_exits_non_zero(tmp_path: Path, apoll: Poll) -> None:
+    cfg = parse_config(
+        {"var_dir": str(tmp_path / "var"), "actors": [{"name": "recorder", "kind": "recorder"}]}
+    )
+
+    async def main(fault: bool) -> int:
+        engine = Engine(make_plan(cfg))
+        run = __import__("asyncio").create_task(engine.run())
+        await apoll(engine.ready.is_set, 5, "engine ready")
+        engine.request_stop("parent process gone" if fault else "test", fault=fault)
+        code: int = await run
+        return code
+
+    assert uvloop.run(main(fault=False)) == 0
+    assert uvloop.run(main(fault=True)) == 1

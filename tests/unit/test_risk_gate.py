@@ -15,6 +15,7 @@ from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
     BookTop,
+    Health,
     MarkFunding,
     OrderFilled,
     OrderRejected,
@@ -296,3 +297,13 @@ def test_a_refused_order_of_the_journal_is_a_duplicate_after_restart() -> None:
     second = ready(gate())
     second.recover(journal)
     assert refused(second.handle(order("o1"))).codes[0] == "duplicate_client_order_id"
+
+
+def test_no_order_is_approved_while_the_store_is_down() -> None:
+    g = ready(gate())
+    down = Health(ts_event=1, ts_recv=1, component="store", status="down", detail="disk full")
+    g.handle(down)
+    assert "store_down: disk full" in refused(g.handle(order("s1"))).reason
+    g.handle(Health(ts_event=2, ts_recv=2, component="store", status="ok"))
+    (placed,) = g.handle(order("s2"))
+    assert isinstance(placed, PlaceOrder)

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from pyengine.actors.base import ActorContext
+from pyengine.actors.recorder import Recorder
 from pyengine.messages import (
     AlertRaised,
+    Health,
     IndicativePrice,
     OrderFilled,
     QuoteIssued,
@@ -166,3 +169,23 @@ def test_staged_rows_survive_a_failed_commit(tmp_path: Path) -> None:
 def test_bad_url() -> None:
     with pytest.raises(ValueError, match=r"store\.url"):
         open_store("mysql://nope")
+
+
+def test_recorder_store_failures_are_store_errors_and_success_reports_ok(tmp_path: Path) -> None:
+
+    (tmp_path / "dir.db").mkdir()
+    broken = Recorder(ActorContext(name="recorder", store_url=f"sqlite:///{tmp_path / 'dir.db'}"))
+    with pytest.raises(StoreError):
+        broken.on_start()
+    rec = Recorder(ActorContext(name="recorder", store_url=f"sqlite:///{tmp_path / 'ok.db'}"))
+    rec.on_start()
+    assert rec.on_timer(1) == []  # nothing committed yet: nothing to vouch for
+    alert = AlertRaised(
+        ts_event=1, ts_recv=1, alert_id="a", severity="info", source="t", code="c", text="t"
+    )
+    rec.handle(alert)
+    rec.flush()
+    (ok,) = rec.on_timer(2)
+    assert isinstance(ok, Health) and (ok.component, ok.status) == ("store", "ok")
+    assert rec.on_timer(3) == []
+    rec.close()
