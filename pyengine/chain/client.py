@@ -1,0 +1,401 @@
+"""ChainClient: what the front door needs from the chain, and its web3.py implementation.
+
+Reads (balances, allowances, delegated signers, every fact an order's validation needs, at
+one pinned block), simulation by eth_call before submitting, submission of mint/redeem from
+a pool of minter keys with per-key nonces and a gas ceiling, and the Mint/Redeem events that
+confirm each order. `Web3ChainClient` speaks HTTP JSON-RPC (mainnet, or the local chain
+served by rpc.py: the same code talks to both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import itertools
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import msgspec
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, keccak, to_checksum_address
+from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+from pyengine.chain.artifacts import artifact
+from pyengine.chain.keys import MinterKey
+from pyengine.chain.order import (
+    MAX_UINT120,
+    Domain,
+    Order,
+    OrderType,
+    Route,
+    Signature,
+    SignatureType,
+    order_digest,
+    recover_signer,
+)
+from pyengine.chain.refusals import Refusal, RefusalKind, kind_from_revert
+from pyengine.chain.validate import OrderFacts, TokenConfig, nonce_slot
+
+EIP1271_MAGIC = bytes.fromhex("1626ba7e")
+DEFAULT_GAS_CEILING = 1_500_000
+GAS_HEADROOM_NUM, GAS_HEADROOM_DEN = 12, 10  # 20 % over the estimate
+
+
+class ChainError(Exception):
+    """The chain could not answer (transport, or a revert that is not an order refusal)."""
+
+
+class GasCeilingExceeded(ChainError):
+    pass
+
+
+class ConfirmationKind(enum.StrEnum):
+    MINT = "Mint"
+    REDEEM = "Redeem"
+
+
+class Submission(msgspec.Struct, frozen=True):
+    tx_hash: str
+    minter: str
+    nonce: int
+    gas: int
+
+
+class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    """A Mint/Redeem event; `order_id` is indexed, so the log only carries its hash."""
+
+    kind: ConfirmationKind
+    order_id_hash: str
+    benefactor: str
+    beneficiary: str
+    minter: str
+    collateral_asset: str
+    collateral_amount: int
+    usde_amount: int
+    tx_hash: str
+    block_number: int
+    log_index: int
+
+
+class ChainClient(Protocol):
+    @property
+    def domain(self) -> Domain: ...
+    async def block_number(self) -> int: ...
+    async def balance_of(self, token: str, owner: str) -> int: ...
+    async def allowance(self, token: str, owner: str, spender: str) -> int: ...
+    async def delegated_signer_status(self, signer: str, benefactor: str) -> int: ...
+    async def hash_order(self, order: Order) -> bytes: ...
+    async def order_facts(
+        self, order: Order, signature: Signature, route: Route | None = None
+    ) -> OrderFacts: ...
+    async def simulate_verify(self, order: Order, signature: Signature) -> Refusal | None: ...
+    async def simulate_mint(
+        self, order: Order, route: Route, signature: Signature
+    ) -> Refusal | None: ...
+    async def simulate_redeem(self, order: Order, signature: Signature) -> Refusal | None: ...
+    async def submit_mint(self, order: Order, route: Route, signature: Signature) -> Submission: ...
+    async def submit_redeem(self, order: Order, signature: Signature) -> Submission: ...
+    async def confirmations(self, from_block: int, to_block: int) -> list[Confirmation]: ...
+
+
+def order_id_hash(order_id: str) -> str:
+    """The topic a Mint/Redeem log carries for its indexed `order_id` string."""
+    return "0x" + keccak(text=order_id).hex()
+
+
+def _revert_data(e: Exception) -> bytes | None:
+    data = getattr(e, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return None
+    return None
+
+
+class _KeySlot:
+    def __init__(self, key: MinterKey) -> None:
+        self.key = key
+        self.nonce: int | None = None
+        self.lock = asyncio.Lock()
+
+
+class Web3ChainClient:
+    """ChainClient over web3.py's async HTTP provider."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        *,
+        minting: str,
+        usde: str,
+        chain_id: int,
+        minter_keys: Sequence[MinterKey] = (),
+        gas_ceiling: int = DEFAULT_GAS_CEILING,
+    ) -> None:
+        self.w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+        self._domain = Domain(chain_id=chain_id, verifying_contract=to_checksum_address(minting))
+        self.minting = self.w3.eth.contract(address=self._domain.verifying_contract, abi=artifact("Minting").abi)
+        self.usde = to_checksum_address(usde)
+        self._erc20_abi = artifact("ERC20").abi
+        self._slots = [_KeySlot(k) for k in minter_keys]
+        self._next_slot = itertools.cycle(range(len(self._slots))) if self._slots else None
+        self.gas_ceiling = gas_ceiling
+        self._usde_decimals: int | None = None
+        self._events = {
+            ConfirmationKind(e["name"]): e
+            for e in self.minting.abi
+            if e.get("type") == "event" and e["name"] in ("Mint", "Redeem")
+        }
+        self._topics = {"0x" + event_abi_to_log_topic(e).hex(): k for k, e in self._events.items()}
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    def _token(self, address: str) -> Any:
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=self._erc20_abi)
+
+    async def close(self) -> None:
+        await self.w3.provider.disconnect()
+
+    async def block_number(self) -> int:
+        return int(await self.w3.eth.block_number)
+
+    async def balance_of(self, token: str, owner: str, block: Any = "latest") -> int:
+        return int(await self._token(token).functions.balanceOf(owner).call(block_identifier=block))
+
+    async def allowance(self, token: str, owner: str, spender: str, block: Any = "latest") -> int:
+        fn = self._token(token).functions.allowance(owner, spender)
+        return int(await fn.call(block_identifier=block))
+
+    async def delegated_signer_status(self, signer: str, benefactor: str, block: Any = "latest") -> int:
+        fn = self.minting.functions.delegatedSigner(signer, benefactor)
+        return int(await fn.call(block_identifier=block))
+
+    async def hash_order(self, order: Order) -> bytes:
+        return bytes(await self.minting.functions.hashOrder(order.as_abi()).call())
+
+    async def _is_contract(self, address: str, block: Any) -> bool:
+        return len(await self.w3.eth.get_code(to_checksum_address(address), block)) > 0
+
+    async def _eip1271(self, order: Order, signature: Signature, block: Any) -> bool:
+        if order.nonce > MAX_UINT120 or not await self._is_contract(order.benefactor, block):
+            return False
+        digest = order_digest(order, self._domain)
+        selector = keccak(text="isValidSignature(bytes32,bytes)")[:4]
+        from eth_abi import encode
+
+        data = selector + encode(["bytes32", "bytes"], [digest, signature.signature_bytes])
+        try:
+            out = await self.w3.eth.call({"to": order.benefactor, "data": "0x" + data.hex()}, block)
+        except (ContractLogicError, ContractCustomError, Web3RPCError):
+            return False
+        return len(out) == 32 and bytes(out[:4]) == EIP1271_MAGIC
+
+    async def _nonce_word(self, order: Order, block: Any) -> int:
+        if order.nonce == 0:
+            return 0
+        try:
+            _, word, _ = await self.minting.functions.verifyNonce(order.benefactor, order.nonce).call(
+                block_identifier=block
+            )
+        except (ContractLogicError, ContractCustomError) as e:
+            if kind_from_revert(_revert_data(e) or b"") is RefusalKind.INVALID_NONCE:
+                return nonce_slot(order.nonce)[1]  # the order's bit is already set
+            raise ChainError("verifyNonce failed") from e
+        return int(word)
+
+    async def order_facts(
+        self, order: Order, signature: Signature, route: Route | None = None
+    ) -> OrderFacts:
+        """Every chain fact `validate.check_*` needs, read at one block."""
+        head = await self.w3.eth.get_block("latest")
+        block = int(head["number"])
+        m = self.minting.functions
+        asset = order.collateral_asset
+        raw_cfg = await m.tokenConfig(asset).call(block_identifier=block)
+        token = TokenConfig(int(raw_cfg[0]), bool(raw_cfg[1]), int(raw_cfg[2]), int(raw_cfg[3]))
+        live = token.is_active and await self._is_contract(asset, block)
+        if self._usde_decimals is None:
+            self._usde_decimals = int(await self._token(self.usde).functions.decimals().call())
+        signer = None
+        if signature.signature_type == SignatureType.EIP712 and order.nonce <= MAX_UINT120:
+            signer = recover_signer(order_digest(order, self._domain), signature.signature_bytes)
+        async def maybe(coro: Any, default: Any) -> Any:
+            return await coro if coro is not None else default
+
+        route_addresses = tuple(route.addresses) if route else ()
+        results = await asyncio.gather(
+            maybe(self._token(asset).functions.decimals().call(block_identifier=block) if live else None, 0),
+            m.totalPerBlockPerAsset(block, asset).call(block_identifier=block),
+            m.totalPerBlock(block).call(block_identifier=block),
+            m.globalConfig().call(block_identifier=block),
+            m.stablesDeltaLimit().call(block_identifier=block),
+            m.isWhitelistedBenefactor(order.benefactor).call(block_identifier=block),
+            m.isApprovedBeneficiary(order.benefactor, order.beneficiary).call(block_identifier=block),
+            maybe(self.delegated_signer_status(signer, order.benefactor, block) if signer else None, 0),
+            maybe(
+                self._eip1271(order, signature, block)
+                if signature.signature_type == SignatureType.EIP1271
+                else None,
+                None,
+            ),
+            asyncio.gather(*(m.isCustodianAddress(a).call(block_identifier=block) for a in route_addresses)),
+            self._nonce_word(order, block),
+            maybe(self.balance_of(asset, order.benefactor, block) if live else None, 0),
+            maybe(self.allowance(asset, order.benefactor, self.minting.address, block) if live else None, 0),
+            self.balance_of(self.usde, order.benefactor, block),
+            self.allowance(self.usde, order.benefactor, self.minting.address, block),
+            maybe(self.balance_of(asset, self.minting.address, block) if live else None, 0),
+        )
+        (dec, per_asset, total, global_cfg, limit, listed, approved, delegation, ok1271, custodial,
+         word, c_bal, c_allow, u_bal, u_allow, contract_bal) = results  # fmt: skip
+        return OrderFacts(
+            domain=self._domain,
+            timestamp=int(head["timestamp"]),
+            token=token,
+            collateral_decimals=int(dec),
+            usde_decimals=self._usde_decimals,
+            asset_minted=int(per_asset[0]),
+            asset_redeemed=int(per_asset[1]),
+            global_minted=int(total[0]),
+            global_redeemed=int(total[1]),
+            global_max_mint=int(global_cfg[0]),
+            global_max_redeem=int(global_cfg[1]),
+            stables_delta_limit=int(limit),
+            benefactor_whitelisted=bool(listed),
+            beneficiary_approved=bool(approved),
+            delegation_status=int(delegation),
+            eip1271_valid=ok1271,
+            custodians=frozenset(a for a, yes in zip(route_addresses, custodial, strict=True) if yes),
+            nonce_word=int(word),
+            collateral_balance=int(c_bal),
+            collateral_allowance=int(c_allow),
+            usde_balance=int(u_bal),
+            usde_allowance=int(u_allow),
+            contract_collateral_balance=int(contract_bal),
+        )
+
+    def _args(self, order: Order, route: Route | None, signature: Signature) -> tuple[str, list[Any]]:
+        if order.order_type == OrderType.MINT and route is not None:
+            return "mint", [order.as_abi(), route.as_abi(), signature.as_abi()]
+        return "redeem", [order.as_abi(), signature.as_abi()]
+
+    async def _simulate(self, fn: str, args: list[Any], sender: str) -> Refusal | None:
+        data = self.minting.encode_abi(fn, args=args)
+        try:
+            await self.w3.eth.call({"from": sender, "to": self.minting.address, "data": data}, "latest")
+        except (ContractLogicError, ContractCustomError) as e:
+            kind = kind_from_revert(_revert_data(e) or b"")
+            if kind is None:
+                raise ChainError(f"{fn} reverted with data not of an order refusal") from e
+            return Refusal(kind, "eth_call")
+        return None
+
+    def _simulation_sender(self) -> str:
+        if not self._slots:
+            raise ChainError("no minter keys: cannot simulate or submit")
+        return self._slots[0].key.address
+
+    async def simulate_verify(self, order: Order, signature: Signature) -> Refusal | None:
+        fn = self.minting.functions.verifyOrder(order.as_abi(), signature.as_abi())
+        try:
+            await fn.call()
+        except (ContractLogicError, ContractCustomError) as e:
+            kind = kind_from_revert(_revert_data(e) or b"")
+            if kind is None:
+                raise ChainError("verifyOrder reverted with unknown data") from e
+            return Refusal(kind, "eth_call")
+        return None
+
+    async def simulate_mint(self, order: Order, route: Route, signature: Signature) -> Refusal | None:
+        return await self._simulate("mint", self._args(order, route, signature)[1], self._simulation_sender())
+
+    async def simulate_redeem(self, order: Order, signature: Signature) -> Refusal | None:
+        return await self._simulate("redeem", self._args(order, None, signature)[1], self._simulation_sender())
+
+    async def _submit(self, fn: str, args: list[Any]) -> Submission:
+        if self._next_slot is None:
+            raise ChainError("no minter keys: cannot submit")
+        slot = self._slots[next(self._next_slot)]
+        data = self.minting.encode_abi(fn, args=args)
+        async with slot.lock:
+            sender = slot.key.address
+            if slot.nonce is None:
+                slot.nonce = int(await self.w3.eth.get_transaction_count(sender, "pending"))
+            call = {"from": sender, "to": self.minting.address, "data": data}
+            estimate = int(await self.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
+            gas = estimate * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN
+            if gas > self.gas_ceiling:
+                raise GasCeilingExceeded(f"{fn} needs {gas} gas, ceiling {self.gas_ceiling}")
+            head = await self.w3.eth.get_block("latest")
+            priority = int(await self.w3.eth.max_priority_fee)
+            tx = {
+                "type": 2,
+                "chainId": self._domain.chain_id,
+                "nonce": slot.nonce,
+                "to": self.minting.address,
+                "data": data,
+                "value": 0,
+                "gas": gas,
+                "maxPriorityFeePerGas": priority,
+                "maxFeePerGas": 2 * int(head["baseFeePerGas"]) + priority,
+            }
+            raw = slot.key.sign_transaction(tx)
+            try:
+                tx_hash = await self.w3.eth.send_raw_transaction(raw)
+            except Web3RPCError as e:
+                slot.nonce = None  # resynchronise from the node on the next submission
+                raise ChainError(f"{fn} submission refused by the node") from e
+            nonce = slot.nonce
+            slot.nonce += 1
+        return Submission(tx_hash="0x" + bytes(tx_hash).hex(), minter=sender, nonce=nonce, gas=gas)
+
+    async def submit_mint(self, order: Order, route: Route, signature: Signature) -> Submission:
+        return await self._submit("mint", self._args(order, route, signature)[1])
+
+    async def submit_redeem(self, order: Order, signature: Signature) -> Submission:
+        return await self._submit("redeem", self._args(order, None, signature)[1])
+
+    async def receipt_status(self, tx_hash: str, timeout_s: float = 30.0) -> int:
+        receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=0.05)  # type: ignore[arg-type]
+        return int(receipt["status"])
+
+    async def confirmations(self, from_block: int, to_block: int) -> list[Confirmation]:
+        logs = await self.w3.eth.get_logs(
+            {
+                "fromBlock": from_block,
+                "toBlock": to_block,
+                "address": self.minting.address,
+                "topics": [list(self._topics)],
+            }
+        )
+        out: list[Confirmation] = []
+        for entry in logs:
+            topics = ["0x" + bytes(t).hex() for t in entry["topics"]]
+            kind = self._topics.get(topics[0])
+            if kind is None or len(topics) != 4:
+                continue
+            minter, asset, coll, usde = abi_decode(
+                ["address", "address", "uint256", "uint256"], bytes(entry["data"])
+            )
+            out.append(
+                Confirmation(
+                    kind=kind,
+                    order_id_hash=topics[1],
+                    benefactor=to_checksum_address("0x" + topics[2][-40:]),
+                    beneficiary=to_checksum_address("0x" + topics[3][-40:]),
+                    minter=to_checksum_address(minter),
+                    collateral_asset=to_checksum_address(asset),
+                    collateral_amount=int(coll),
+                    usde_amount=int(usde),
+                    tx_hash="0x" + bytes(entry["transactionHash"]).hex(),
+                    block_number=int(entry["blockNumber"]),
+                    log_index=int(entry["logIndex"]),
+                )
+            )
+        return out
