@@ -280,10 +280,13 @@ class Web3ChainClient:
             contract_collateral_balance=int(contract_bal),
         )
 
-    def _args(self, order: Order, route: Route | None, signature: Signature) -> tuple[str, list[Any]]:
-        if order.order_type == OrderType.MINT and route is not None:
-            return "mint", [order.as_abi(), route.as_abi(), signature.as_abi()]
-        return "redeem", [order.as_abi(), signature.as_abi()]
+    @staticmethod
+    def _mint_args(order: Order, route: Route, signature: Signature) -> list[Any]:
+        return [order.as_abi(), route.as_abi(), signature.as_abi()]
+
+    @staticmethod
+    def _redeem_args(order: Order, signature: Signature) -> list[Any]:
+        return [order.as_abi(), signature.as_abi()]
 
     async def _simulate(self, fn: str, args: list[Any], sender: str) -> Refusal | None:
         data = self.minting.encode_abi(fn, args=args)
@@ -313,10 +316,10 @@ class Web3ChainClient:
         return None
 
     async def simulate_mint(self, order: Order, route: Route, signature: Signature) -> Refusal | None:
-        return await self._simulate("mint", self._args(order, route, signature)[1], self._simulation_sender())
+        return await self._simulate("mint", self._mint_args(order, route, signature), self._simulation_sender())
 
     async def simulate_redeem(self, order: Order, signature: Signature) -> Refusal | None:
-        return await self._simulate("redeem", self._args(order, None, signature)[1], self._simulation_sender())
+        return await self._simulate("redeem", self._redeem_args(order, signature), self._simulation_sender())
 
     async def _submit(self, fn: str, args: list[Any]) -> Submission:
         if self._next_slot is None:
@@ -356,10 +359,10 @@ class Web3ChainClient:
         return Submission(tx_hash="0x" + bytes(tx_hash).hex(), minter=sender, nonce=nonce, gas=gas)
 
     async def submit_mint(self, order: Order, route: Route, signature: Signature) -> Submission:
-        return await self._submit("mint", self._args(order, route, signature)[1])
+        return await self._submit("mint", self._mint_args(order, route, signature))
 
     async def submit_redeem(self, order: Order, signature: Signature) -> Submission:
-        return await self._submit("redeem", self._args(order, None, signature)[1])
+        return await self._submit("redeem", self._redeem_args(order, signature))
 
     async def receipt_status(self, tx_hash: str, timeout_s: float = 30.0) -> int:
         receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=0.05)  # type: ignore[arg-type]

@@ -75,12 +75,16 @@ def _refuse(kind: RefusalKind, detail: str = "") -> Refusal:
     return Refusal(kind, detail)
 
 
-def check_caps(order: Order, facts: OrderFacts) -> Refusal | None:
-    """Per-asset then global per-block cap (SPEC 4.2 V2 TokenConfig / GlobalConfig)."""
+def check_caps(order: Order, facts: OrderFacts, *, is_mint: bool) -> Refusal | None:
+    """Per-asset then global per-block cap (SPEC 4.2 V2 TokenConfig / GlobalConfig).
+
+    The function called (mint or redeem) picks the caps, not the order's type: the type is
+    only checked after the caps, as on chain.
+    """
     if not facts.token.is_active:
         return _refuse(RefusalKind.UNSUPPORTED_ASSET, order.collateral_asset)
     amount = order.usde_amount
-    if order.order_type == OrderType.MINT:
+    if is_mint:
         if facts.asset_minted + amount > facts.token.max_mint_per_block:
             left = facts.token.max_mint_per_block - facts.asset_minted
             return _refuse(RefusalKind.MAX_MINT_PER_BLOCK, f"asset remaining {max(left, 0)}")
@@ -194,7 +198,7 @@ def check_mint(
     order: Order, route: Route, signature: Signature, facts: OrderFacts
 ) -> Refusal | None:
     """None when `mint(order, route, signature)` would succeed at the facts' block."""
-    refusal = check_caps(order, facts)
+    refusal = check_caps(order, facts, is_mint=True)
     if refusal is None and order.order_type != OrderType.MINT:
         refusal = _refuse(RefusalKind.INVALID_ORDER, "not a MINT order")
     if refusal is None:
@@ -211,7 +215,7 @@ def check_mint(
 
 def check_redeem(order: Order, signature: Signature, facts: OrderFacts) -> Refusal | None:
     """None when `redeem(order, signature)` would succeed at the facts' block."""
-    refusal = check_caps(order, facts)
+    refusal = check_caps(order, facts, is_mint=False)
     if refusal is None and order.order_type != OrderType.REDEEM:
         refusal = _refuse(RefusalKind.INVALID_ORDER, "not a REDEEM order")
     if refusal is None:
