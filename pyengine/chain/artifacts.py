@@ -19,7 +19,9 @@ CONTRACTS = ("ERC20", "Minting", "SmartWallet")
 
 
 def source(name: str) -> str:
-    return resources.files("pyengine.chain").joinpath("contracts").joinpath(f"{name}.vy").read_text()
+    return (
+        resources.files("pyengine.chain").joinpath("contracts").joinpath(f"{name}.vy").read_text()
+    )
 
 
 @functools.cache

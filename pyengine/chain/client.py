@@ -16,8 +16,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import msgspec
-from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, keccak, to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_typing import HexStr
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
@@ -27,7 +31,6 @@ from pyengine.chain.order import (
     MAX_UINT120,
     Domain,
     Order,
-    OrderType,
     Route,
     Signature,
     SignatureType,
@@ -138,19 +141,22 @@ class Web3ChainClient:
     ) -> None:
         self.w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
         self._domain = Domain(chain_id=chain_id, verifying_contract=to_checksum_address(minting))
-        self.minting = self.w3.eth.contract(address=self._domain.verifying_contract, abi=artifact("Minting").abi)
+        self.minting = self.w3.eth.contract(
+            address=to_checksum_address(minting), abi=artifact("Minting").abi
+        )
         self.usde = to_checksum_address(usde)
         self._erc20_abi = artifact("ERC20").abi
         self._slots = [_KeySlot(k) for k in minter_keys]
         self._next_slot = itertools.cycle(range(len(self._slots))) if self._slots else None
         self.gas_ceiling = gas_ceiling
         self._usde_decimals: int | None = None
-        self._events = {
+        # Read from our compiled ABI (plain dicts), so the topics follow the contract's events.
+        events: dict[ConfirmationKind, Any] = {
             ConfirmationKind(e["name"]): e
-            for e in self.minting.abi
-            if e.get("type") == "event" and e["name"] in ("Mint", "Redeem")
+            for e in artifact("Minting").abi
+            if e.get("type") == "event" and e.get("name") in ("Mint", "Redeem")
         }
-        self._topics = {"0x" + event_abi_to_log_topic(e).hex(): k for k, e in self._events.items()}
+        self._topics = {"0x" + event_abi_to_log_topic(e).hex(): k for k, e in events.items()}
 
     @property
     def domain(self) -> Domain:
@@ -172,7 +178,9 @@ class Web3ChainClient:
         fn = self._token(token).functions.allowance(owner, spender)
         return int(await fn.call(block_identifier=block))
 
-    async def delegated_signer_status(self, signer: str, benefactor: str, block: Any = "latest") -> int:
+    async def delegated_signer_status(
+        self, signer: str, benefactor: str, block: Any = "latest"
+    ) -> int:
         fn = self.minting.functions.delegatedSigner(signer, benefactor)
         return int(await fn.call(block_identifier=block))
 
@@ -187,11 +195,10 @@ class Web3ChainClient:
             return False
         digest = order_digest(order, self._domain)
         selector = keccak(text="isValidSignature(bytes32,bytes)")[:4]
-        from eth_abi import encode
-
-        data = selector + encode(["bytes32", "bytes"], [digest, signature.signature_bytes])
+        data = selector + abi_encode(["bytes32", "bytes"], [digest, signature.signature_bytes])
         try:
-            out = await self.w3.eth.call({"to": order.benefactor, "data": "0x" + data.hex()}, block)
+            call: Any = {"to": order.benefactor, "data": "0x" + data.hex()}
+            out = await self.w3.eth.call(call, block)
         except (ContractLogicError, ContractCustomError, Web3RPCError):
             return False
         return len(out) == 32 and bytes(out[:4]) == EIP1271_MAGIC
@@ -200,9 +207,9 @@ class Web3ChainClient:
         if order.nonce == 0:
             return 0
         try:
-            _, word, _ = await self.minting.functions.verifyNonce(order.benefactor, order.nonce).call(
-                block_identifier=block
-            )
+            _, word, _ = await self.minting.functions.verifyNonce(
+                order.benefactor, order.nonce
+            ).call(block_identifier=block)
         except (ContractLogicError, ContractCustomError) as e:
             if kind_from_revert(_revert_data(e) or b"") is RefusalKind.INVALID_NONCE:
                 return nonce_slot(order.nonce)[1]  # the order's bit is already set
@@ -225,29 +232,46 @@ class Web3ChainClient:
         signer = None
         if signature.signature_type == SignatureType.EIP712 and order.nonce <= MAX_UINT120:
             signer = recover_signer(order_digest(order, self._domain), signature.signature_bytes)
+
         async def maybe(coro: Any, default: Any) -> Any:
             return await coro if coro is not None else default
 
         route_addresses = tuple(route.addresses) if route else ()
         results = await asyncio.gather(
-            maybe(self._token(asset).functions.decimals().call(block_identifier=block) if live else None, 0),
+            maybe(
+                self._token(asset).functions.decimals().call(block_identifier=block)
+                if live
+                else None,
+                0,
+            ),
             m.totalPerBlockPerAsset(block, asset).call(block_identifier=block),
             m.totalPerBlock(block).call(block_identifier=block),
             m.globalConfig().call(block_identifier=block),
             m.stablesDeltaLimit().call(block_identifier=block),
             m.isWhitelistedBenefactor(order.benefactor).call(block_identifier=block),
-            m.isApprovedBeneficiary(order.benefactor, order.beneficiary).call(block_identifier=block),
-            maybe(self.delegated_signer_status(signer, order.benefactor, block) if signer else None, 0),
+            m.isApprovedBeneficiary(order.benefactor, order.beneficiary).call(
+                block_identifier=block
+            ),
+            maybe(
+                self.delegated_signer_status(signer, order.benefactor, block) if signer else None, 0
+            ),
             maybe(
                 self._eip1271(order, signature, block)
                 if signature.signature_type == SignatureType.EIP1271
                 else None,
                 None,
             ),
-            asyncio.gather(*(m.isCustodianAddress(a).call(block_identifier=block) for a in route_addresses)),
+            asyncio.gather(
+                *(m.isCustodianAddress(a).call(block_identifier=block) for a in route_addresses)
+            ),
             self._nonce_word(order, block),
             maybe(self.balance_of(asset, order.benefactor, block) if live else None, 0),
-            maybe(self.allowance(asset, order.benefactor, self.minting.address, block) if live else None, 0),
+            maybe(
+                self.allowance(asset, order.benefactor, self.minting.address, block)
+                if live
+                else None,
+                0,
+            ),
             self.balance_of(self.usde, order.benefactor, block),
             self.allowance(self.usde, order.benefactor, self.minting.address, block),
             maybe(self.balance_of(asset, self.minting.address, block) if live else None, 0),
@@ -271,7 +295,9 @@ class Web3ChainClient:
             beneficiary_approved=bool(approved),
             delegation_status=int(delegation),
             eip1271_valid=ok1271,
-            custodians=frozenset(a for a, yes in zip(route_addresses, custodial, strict=True) if yes),
+            custodians=frozenset(
+                a for a, yes in zip(route_addresses, custodial, strict=True) if yes
+            ),
             nonce_word=int(word),
             collateral_balance=int(c_bal),
             collateral_allowance=int(c_allow),
@@ -291,7 +317,9 @@ class Web3ChainClient:
     async def _simulate(self, fn: str, args: list[Any], sender: str) -> Refusal | None:
         data = self.minting.encode_abi(fn, args=args)
         try:
-            await self.w3.eth.call({"from": sender, "to": self.minting.address, "data": data}, "latest")
+            await self.w3.eth.call(
+                {"from": sender, "to": self.minting.address, "data": data}, "latest"
+            )
         except (ContractLogicError, ContractCustomError) as e:
             kind = kind_from_revert(_revert_data(e) or b"")
             if kind is None:
@@ -315,11 +343,17 @@ class Web3ChainClient:
             return Refusal(kind, "eth_call")
         return None
 
-    async def simulate_mint(self, order: Order, route: Route, signature: Signature) -> Refusal | None:
-        return await self._simulate("mint", self._mint_args(order, route, signature), self._simulation_sender())
+    async def simulate_mint(
+        self, order: Order, route: Route, signature: Signature
+    ) -> Refusal | None:
+        return await self._simulate(
+            "mint", self._mint_args(order, route, signature), self._simulation_sender()
+        )
 
     async def simulate_redeem(self, order: Order, signature: Signature) -> Refusal | None:
-        return await self._simulate("redeem", self._redeem_args(order, signature), self._simulation_sender())
+        return await self._simulate(
+            "redeem", self._redeem_args(order, signature), self._simulation_sender()
+        )
 
     async def _submit(self, fn: str, args: list[Any]) -> Submission:
         if self._next_slot is None:
@@ -329,7 +363,9 @@ class Web3ChainClient:
         async with slot.lock:
             sender = slot.key.address
             if slot.nonce is None:
-                slot.nonce = int(await self.w3.eth.get_transaction_count(sender, "pending"))
+                slot.nonce = int(
+                    await self.w3.eth.get_transaction_count(to_checksum_address(sender), "pending")
+                )
             call = {"from": sender, "to": self.minting.address, "data": data}
             estimate = int(await self.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
             gas = estimate * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN
@@ -365,7 +401,9 @@ class Web3ChainClient:
         return await self._submit("redeem", self._redeem_args(order, signature))
 
     async def receipt_status(self, tx_hash: str, timeout_s: float = 30.0) -> int:
-        receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=0.05)  # type: ignore[arg-type]
+        receipt = await self.w3.eth.wait_for_transaction_receipt(
+            HexStr(tx_hash), timeout=timeout_s, poll_latency=0.05
+        )
         return int(receipt["status"])
 
     async def confirmations(self, from_block: int, to_block: int) -> list[Confirmation]:

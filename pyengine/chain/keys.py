@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -35,7 +36,7 @@ class MinterKey:
     def address(self) -> str:
         return str(self._account.address)
 
-    def sign_transaction(self, tx: dict[str, object]) -> bytes:
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         return bytes(self._account.sign_transaction(tx).raw_transaction)
 
     def __repr__(self) -> str:

@@ -13,9 +13,10 @@ from typing import Any
 import msgspec
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
-from eth_keys import KeyAPI
+from eth_keys.datatypes import Signature as EcdsaSignature
 from eth_keys.exceptions import BadSignature
-from eth_utils import is_hex_address, keccak, to_checksum_address
+from eth_utils.address import is_hex_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 DOMAIN_NAME = "EthenaMinting"
 DOMAIN_VERSION = "1"
@@ -139,7 +140,9 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Signature(msgspec.Struct, frozen=True):
-    signature_type: SignatureType
+    # A SignatureType, or any other uint8 a caller of the contract may pass (refused as
+    # UnknownSignatureType on both sides).
+    signature_type: int
     signature_bytes: bytes
 
     def as_abi(self) -> tuple[int, bytes]:
@@ -230,7 +233,7 @@ def recover_signer(digest: bytes, signature_bytes: bytes) -> str | None:
     if v not in (27, 28) or not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_HALF_N:
         return None
     try:
-        sig = KeyAPI.Signature(vrs=(v - 27, r, s))
+        sig = EcdsaSignature(vrs=(v - 27, r, s))
         return str(sig.recover_public_key_from_msg_hash(digest).to_checksum_address())
     except (BadSignature, ValueError):
         return None

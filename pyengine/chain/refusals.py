@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 
 import msgspec
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 
 class RefusalKind(enum.StrEnum):

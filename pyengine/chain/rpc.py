@@ -20,7 +20,7 @@ from aiohttp import web
 from eth.vm.spoof import SpoofTransaction
 from eth_tester.backends.pyevm.main import _get_vm_for_block_number
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from pyengine.chain.local import LocalChain
 
@@ -69,10 +69,10 @@ def _camel(key: str) -> str:
 def _wire(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         out = {_camel(k): _wire(v, k) for k, v in value.items()}
-        if "transactionIndex" in out and "blockHash" in out and "input" not in out:
-            # eth-tester names a transaction's calldata `data`; nodes say `input`.
-            if "data" in out and "topics" not in out:
-                out["input"] = out.pop("data")
+        # eth-tester names a transaction's calldata `data`; nodes say `input` (logs keep it).
+        is_tx = "transactionIndex" in out and "blockHash" in out and "topics" not in out
+        if is_tx and "data" in out and "input" not in out:
+            out["input"] = out.pop("data")
         return out
     if isinstance(value, list | tuple):
         return [_wire(v) for v in value]
@@ -140,7 +140,7 @@ class ChainRpc:
             "evm_mine": lambda p: self._mine(),
             "evm_setAutomine": self._set_automine,
             "evm_snapshot": lambda p: hex(self.t.take_snapshot()),
-            "evm_revert": lambda p: self._revert(p),
+            "evm_revert": self._revert,
         }
 
     def dispatch(self, method: str, params: list[Any]) -> Any:
@@ -287,7 +287,9 @@ class RpcServer:
         try:
             body = json.loads(await request.read())
         except (ValueError, UnicodeDecodeError):
-            return _json({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
+            return _json(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}
+            )
         if isinstance(body, list):
             answers = [await self._one(item) for item in body]
             return _json(answers)
@@ -295,14 +297,20 @@ class RpcServer:
 
     async def _one(self, req: Any) -> dict[str, Any]:
         if not isinstance(req, dict) or not isinstance(req.get("method"), str):
-            return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid request"}}
+            return {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {"code": -32600, "message": "invalid request"},
+            }
         rid = req.get("id")
         params = req.get("params") or []
         if not isinstance(params, list):
             params = [params]
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self._pool, self.rpc.dispatch, req["method"], params)
+            result = await loop.run_in_executor(
+                self._pool, self.rpc.dispatch, req["method"], params
+            )
         except RpcError as e:
             err: dict[str, Any] = {"code": e.code, "message": e.message}
             if e.data is not None:

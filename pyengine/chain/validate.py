@@ -110,8 +110,8 @@ def stables_ok(order: Order, collateral_decimals: int, usde_decimals: int, limit
         norm = coll // 10 ** (collateral_decimals - usde_decimals)
     diff_bps = abs(norm - usde) * STABLES_BPS // usde
     if order.order_type == OrderType.MINT:
-        return usde <= norm or diff_bps <= limit_bps
-    return norm <= usde or diff_bps <= limit_bps
+        return bool(usde <= norm or diff_bps <= limit_bps)
+    return bool(norm <= usde or diff_bps <= limit_bps)
 
 
 def check_signature(order: Order, signature: Signature, facts: OrderFacts) -> Refusal | None:
@@ -179,7 +179,9 @@ def check_nonce(order: Order, nonce_word: int) -> Refusal | None:
     return None
 
 
-def _check_pull(owner: str, shares: tuple[tuple[str, int], ...], facts: OrderFacts) -> Refusal | None:
+def _check_pull(
+    owner: str, shares: tuple[tuple[str, int], ...], facts: OrderFacts
+) -> Refusal | None:
     """ERC20.vy transferFrom per custodian share: allowance first, then balance."""
     allowance, balance = facts.collateral_allowance, facts.collateral_balance
     for to, share in shares:
@@ -209,7 +211,8 @@ def check_mint(
         refusal = check_nonce(order, facts.nonce_word)
     if refusal is None:
         shares = split_route(order.collateral_amount, route.ratios)
-        refusal = _check_pull(order.benefactor, tuple(zip(route.addresses, shares)), facts)
+        pulls = tuple(zip(route.addresses, shares, strict=True))
+        refusal = _check_pull(order.benefactor, pulls, facts)
     return refusal
 
 
@@ -232,8 +235,12 @@ def check_redeem(order: Order, signature: Signature, facts: OrderFacts) -> Refus
     return refusal
 
 
-def check_expiry_ahead(order: Order, now_s: int, min_ahead_s: int = MIN_EXPIRY_AHEAD_S) -> Refusal | None:
+def check_expiry_ahead(
+    order: Order, now_s: int, min_ahead_s: int = MIN_EXPIRY_AHEAD_S
+) -> Refusal | None:
     """SPEC 4.3 row 7 (ours, not the contract's): expiry at least 30 s ahead of now."""
     if order.expiry < now_s + min_ahead_s:
-        return _refuse(RefusalKind.EXPIRY_TOO_SOON, f"expiry {order.expiry} < {now_s + min_ahead_s}")
+        return _refuse(
+            RefusalKind.EXPIRY_TOO_SOON, f"expiry {order.expiry} < {now_s + min_ahead_s}"
+        )
     return None

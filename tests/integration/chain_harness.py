@@ -15,8 +15,9 @@ import time
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
-from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_abi.abi import encode
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 
 from pyengine.chain.artifacts import artifact
 from pyengine.chain.client import Web3ChainClient

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from pyengine.chain.client import ConfirmationKind, Web3ChainClient, order_id_hash
 from pyengine.chain.local import DEV_ACCOUNT, dev_key
@@ -88,7 +88,8 @@ def test_mint_round_trip_over_http(shared: SharedChain) -> None:
             t0 = time.perf_counter()
             sub = await c.submit_mint(o, route, sig)
             assert await c.receipt_status(sub.tx_hash) == 1
-            print(f"\nmint round trip (estimate, sign, send, receipt): {time.perf_counter() - t0:.3f} s")
+            took = time.perf_counter() - t0
+            print(f"\nmint round trip (estimate, sign, send, receipt): {took:.3f} s")
             confs = await c.confirmations(start + 1, await c.block_number())
             assert [x.kind for x in confs] == [ConfirmationKind.MINT]
             conf = confs[0]
@@ -100,7 +101,11 @@ def test_mint_round_trip_over_http(shared: SharedChain) -> None:
             )
             assert (conf.collateral_amount, conf.usde_amount) == (25 * E18, 75_000 * E18)
             after = [await c.balance_of(steth, a) for a in (DEV_ACCOUNT, *d.custodians)]
-            shares = [8_332_500_000_000_000_000, 8_332_500_000_000_000_000, 8_335_000_000_000_000_000]
+            shares = [
+                8_332_500_000_000_000_000,
+                8_332_500_000_000_000_000,
+                8_335_000_000_000_000_000,
+            ]
             assert before[0] - after[0] == 25 * E18
             assert [a - b for a, b in zip(after[1:], before[1:], strict=True)] == shares
             assert await c.balance_of(d.usde, DEV_ACCOUNT) - usde_before == 75_000 * E18
@@ -158,18 +163,29 @@ def test_redeem_round_trip(shared: SharedChain) -> None:
         c = shared.client()
         try:
             weth = d.tokens["WETH"]
-            o = _order(shared, await _head_ts(c), order_type=OrderType.REDEEM, collateral_asset=weth,
-                       collateral_amount=3 * E18 + 7, usde_amount=9_000 * E18 + 11)  # fmt: skip
+            o = _order(
+                shared,
+                await _head_ts(c),
+                order_type=OrderType.REDEEM,
+                collateral_asset=weth,
+                collateral_amount=3 * E18 + 7,
+                usde_amount=9_000 * E18 + 11,
+            )
             sig = sign_order(o, d.domain, dev_key(0))
             assert check_redeem(o, sig, await c.order_facts(o, sig)) is None
-            coll0, usde0 = await c.balance_of(weth, DEV_ACCOUNT), await c.balance_of(d.usde, DEV_ACCOUNT)
+            coll0, usde0 = (
+                await c.balance_of(weth, DEV_ACCOUNT),
+                await c.balance_of(d.usde, DEV_ACCOUNT),
+            )
             start = await c.block_number()
             sub = await c.submit_redeem(o, sig)
             assert await c.receipt_status(sub.tx_hash) == 1
             assert await c.balance_of(weth, DEV_ACCOUNT) - coll0 == 3 * E18 + 7
             assert usde0 - await c.balance_of(d.usde, DEV_ACCOUNT) == 9_000 * E18 + 11
             confs = await c.confirmations(start + 1, await c.block_number())
-            assert [(x.kind, x.usde_amount) for x in confs] == [(ConfirmationKind.REDEEM, 9_000 * E18 + 11)]
+            assert [(x.kind, x.usde_amount) for x in confs] == [
+                (ConfirmationKind.REDEEM, 9_000 * E18 + 11)
+            ]
         finally:
             await c.close()
 
@@ -197,17 +213,22 @@ def test_per_block_caps(shared: SharedChain) -> None:
                 assert off.kind is on.kind is RefusalKind.MAX_MINT_PER_BLOCK
                 assert off.api_code == 9
                 orders = [
-                    _order(shared, ts, collateral_asset=usdt, collateral_amount=3_000_000 * 10**6,
-                           usde_amount=3_000_000 * E18)  # fmt: skip
+                    _order(
+                        shared,
+                        ts,
+                        collateral_asset=usdt,
+                        collateral_amount=3_000_000 * 10**6,
+                        usde_amount=3_000_000 * E18,
+                    )
                     for _ in range(2)
                 ]
                 sigs = [sign_order(o, d.domain, dev_key(0)) for o in orders]
                 subs = []
-                await c.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+                await c.w3.provider.make_request("evm_setAutomine", [False])
                 for o, s in zip(orders, sigs, strict=True):
                     subs.append(await c.submit_mint(o, route, s))
-                await c.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-                await c.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+                await c.w3.provider.make_request("evm_mine", [])
+                await c.w3.provider.make_request("evm_setAutomine", [True])
                 statuses = [await c.receipt_status(s.tx_hash) for s in subs]
                 assert statuses == [1, 0]
                 assert len({s.minter for s in subs}) == 2  # two keys of the pool
@@ -221,7 +242,12 @@ def test_disable_mint_redeem_zeroes_global_caps(shared: SharedChain) -> None:
     d = shared.deployment
     with chain_snapshot(shared):
         gatekeeper = keccak(text="GATEKEEPER_ROLE")
-        assert shared.transact(d.admin, d.minting, "grantRole(bytes32,address)", gatekeeper, d.admin)["status"] == 1
+        assert (
+            shared.transact(d.admin, d.minting, "grantRole(bytes32,address)", gatekeeper, d.admin)[
+                "status"
+            ]
+            == 1
+        )
         assert shared.transact(d.admin, d.minting, "disableMintRedeem()")["status"] == 1
 
         async def go() -> None:
@@ -247,7 +273,13 @@ def test_order_amount_limits_are_exact(shared: SharedChain) -> None:
     async def go() -> None:
         c = shared.client()
         try:
-            o = _order(shared, 0, collateral_amount=MAX_UINT128, usde_amount=MAX_UINT128 - 1, expiry=2**120 - 1)
+            o = _order(
+                shared,
+                0,
+                collateral_amount=MAX_UINT128,
+                usde_amount=MAX_UINT128 - 1,
+                expiry=2**120 - 1,
+            )
             assert await c.hash_order(o) == order_digest(o, d.domain)
         finally:
             await c.close()
