@@ -50,20 +50,21 @@ struct GlobalConfig:
     globalMaxMintPerBlock: uint128
     globalMaxRedeemPerBlock: uint128
 
+# Field order as in the V2 ABI file clients ship (minter first, SPEC 4.2).
 event Mint:
+    minter: address
     order_id: indexed(String[128])
     benefactor: indexed(address)
     beneficiary: indexed(address)
-    minter: address
     collateral_asset: address
     collateral_amount: uint256
     usde_amount: uint256
 
 event Redeem:
+    redeemer: address
     order_id: indexed(String[128])
     benefactor: indexed(address)
     beneficiary: indexed(address)
-    redeemer: address
     collateral_asset: address
     collateral_amount: uint256
     usde_amount: uint256
@@ -102,7 +103,7 @@ DOMAIN_TYPEHASH: constant(bytes32) = keccak256("EIP712Domain(string name,string 
 DOMAIN_NAME_HASH: constant(bytes32) = keccak256("EthenaMinting")
 DOMAIN_VERSION_HASH: constant(bytes32) = keccak256("1")
 
-DEFAULT_ADMIN_ROLE: constant(bytes32) = empty(bytes32)
+DEFAULT_ADMIN_ROLE: public(constant(bytes32)) = empty(bytes32)
 MINTER_ROLE: constant(bytes32) = keccak256("MINTER_ROLE")
 REDEEMER_ROLE: constant(bytes32) = keccak256("REDEEMER_ROLE")
 GATEKEEPER_ROLE: constant(bytes32) = keccak256("GATEKEEPER_ROLE")
@@ -210,27 +211,37 @@ def revokeRole(role: bytes32, account: address):
     self.roles[role][account] = False
 
 
+@pure
+@internal
+def _encode_order(order: Order) -> Bytes[320]:
+    # An order whose nonce does not fit the type string's uint120 is no EIP-712 message of
+    # that type: it has no encoding (eth-account refuses to encode it too).
+    if order.nonce >= NONCE_LIMIT:
+        raw_revert(method_id("InvalidNonce()", output_type=Bytes[4]))
+    return abi_encode(
+        ORDER_TYPEHASH,
+        keccak256(order.order_id),
+        order.order_type,
+        order.expiry,
+        order.nonce,
+        order.benefactor,
+        order.beneficiary,
+        order.collateral_asset,
+        order.collateral_amount,
+        order.usde_amount,
+    )
+
+
+@pure
+@external
+def encodeOrder(order: Order) -> Bytes[320]:
+    return self._encode_order(order)
+
+
 @view
 @internal
 def _hash_order(order: Order) -> bytes32:
-    # An order whose nonce does not fit the type string's uint120 is no EIP-712 message of
-    # that type: it has no digest (eth-account refuses to encode it too).
-    if order.nonce >= NONCE_LIMIT:
-        raw_revert(method_id("InvalidNonce()", output_type=Bytes[4]))
-    struct_hash: bytes32 = keccak256(
-        abi_encode(
-            ORDER_TYPEHASH,
-            keccak256(order.order_id),
-            order.order_type,
-            order.expiry,
-            order.nonce,
-            order.benefactor,
-            order.beneficiary,
-            order.collateral_asset,
-            order.collateral_amount,
-            order.usde_amount,
-        )
-    )
+    struct_hash: bytes32 = keccak256(self._encode_order(order))
     return keccak256(concat(x"1901", self._domain_separator(), struct_hash))
 
 
@@ -274,12 +285,12 @@ def _eip1271_ok(wallet: address, digest: bytes32, sig: Bytes[1024]) -> bool:
 
 @view
 @internal
-def _stables_ok(order: Order) -> bool:
+def _stables_ok(collateralAmount: uint128, usdeAmount: uint128, collateralAsset: address, orderType: uint8) -> bool:
     # SPEC 4.2 stables limit, in 256-bit arithmetic: only the side adverse to us is bounded.
     usde_dec: uint256 = convert(staticcall IToken(self.usde).decimals(), uint256)
-    coll_dec: uint256 = convert(staticcall IToken(order.collateral_asset).decimals(), uint256)
-    coll: uint256 = convert(order.collateral_amount, uint256)
-    usde: uint256 = convert(order.usde_amount, uint256)
+    coll_dec: uint256 = convert(staticcall IToken(collateralAsset).decimals(), uint256)
+    coll: uint256 = convert(collateralAmount, uint256)
+    usde: uint256 = convert(usdeAmount, uint256)
     norm: uint256 = coll
     if usde_dec > coll_dec:
         norm = coll * 10 ** (usde_dec - coll_dec)
@@ -292,9 +303,17 @@ def _stables_ok(order: Order) -> bool:
         diff = usde - norm
     diff_bps: uint256 = diff * STABLES_BPS // usde
     limit: uint256 = convert(self.stablesDeltaLimit, uint256)
-    if order.order_type == ORDER_MINT:
+    if orderType == ORDER_MINT:
         return usde <= norm or diff_bps <= limit
     return norm <= usde or diff_bps <= limit
+
+
+@view
+@external
+def verifyStablesLimit(collateralAmount: uint128, usdeAmount: uint128, collateralAsset: address, orderType: uint8) -> bool:
+    if usdeAmount == 0:
+        raw_revert(method_id("InvalidAmount()", output_type=Bytes[4]))
+    return self._stables_ok(collateralAmount, usdeAmount, collateralAsset, orderType)
 
 
 @view
@@ -322,7 +341,9 @@ def _verify_order(order: Order, signature: Signature) -> bytes32:
     if order.collateral_amount == 0 or order.usde_amount == 0:
         raw_revert(method_id("InvalidAmount()", output_type=Bytes[4]))
     cfg: TokenConfig = self.tokenConfig[order.collateral_asset]
-    if cfg.isActive and cfg.tokenType == TOKEN_STABLE and not self._stables_ok(order):
+    if cfg.isActive and cfg.tokenType == TOKEN_STABLE and not self._stables_ok(
+        order.collateral_amount, order.usde_amount, order.collateral_asset, order.order_type
+    ):
         raw_revert(method_id("InvalidStablePrice()", output_type=Bytes[4]))
     if block.timestamp > convert(order.expiry, uint256):
         raw_revert(method_id("SignatureExpired()", output_type=Bytes[4]))
@@ -435,10 +456,10 @@ def mint(order: Order, route: Route, signature: Signature):
         extcall IToken(order.collateral_asset).transferFrom(order.benefactor, route.addresses[i], share)
     extcall IToken(self.usde).mint(order.beneficiary, convert(order.usde_amount, uint256))
     log Mint(
+        minter=msg.sender,
         order_id=order.order_id,
         benefactor=order.benefactor,
         beneficiary=order.beneficiary,
-        minter=msg.sender,
         collateral_asset=order.collateral_asset,
         collateral_amount=convert(order.collateral_amount, uint256),
         usde_amount=convert(order.usde_amount, uint256),
@@ -466,10 +487,10 @@ def redeem(order: Order, signature: Signature):
         raw_revert(method_id("InsufficientContractBalance()", output_type=Bytes[4]))
     extcall IToken(order.collateral_asset).transfer(order.beneficiary, amount)
     log Redeem(
+        redeemer=msg.sender,
         order_id=order.order_id,
         benefactor=order.benefactor,
         beneficiary=order.beneficiary,
-        redeemer=msg.sender,
         collateral_asset=order.collateral_asset,
         collateral_amount=amount,
         usde_amount=convert(order.usde_amount, uint256),
