@@ -16,10 +16,13 @@ import threading
 from typing import Any
 
 import msgspec
+from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.hdaccount import ETHEREUM_DEFAULT_PATH
 from eth_tester import EthereumTester, PyEVMBackend
+from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from pyengine.chain.artifacts import artifact
 from pyengine.chain.order import Domain
@@ -139,8 +142,6 @@ class _Deployer:
         self.tester = tester
 
     def deploy(self, name: str, args: tuple[Any, ...], sender: str) -> str:
-        from eth_abi.abi import encode
-
         art = artifact(name)
         ctor = next((e for e in art.abi if e.get("type") == "constructor"), None)
         types = [_abi_type(i) for i in ctor["inputs"]] if ctor else []
@@ -154,9 +155,6 @@ class _Deployer:
         return to_checksum_address(receipt["contract_address"])
 
     def call(self, to: str, signature: str, args: tuple[Any, ...], sender: str) -> None:
-        from eth_abi.abi import encode
-        from eth_utils.abi import function_signature_to_4byte_selector
-
         types = signature[signature.index("(") + 1 : -1]
         arg_types = _split_types(types)
         data = function_signature_to_4byte_selector(signature) + encode(arg_types, list(args))
@@ -231,8 +229,6 @@ def _deploy(tester: EthereumTester, cfg: LocalChainConfig) -> Deployment:
         d.call(tokens[spec.symbol], "mint(address,uint256)", (minting, units), admin)
         d.call(tokens[spec.symbol], "approve(address,uint256)", (minting, UNLIMITED), dev)
     d.call(usde, "approve(address,uint256)", (minting, UNLIMITED), dev)
-    from eth_utils.crypto import keccak
-
     for role in ("MINTER_ROLE", "REDEEMER_ROLE"):
         for m in minters:
             d.call(minting, "grantRole(bytes32,address)", (keccak(text=role), m), admin)

@@ -36,7 +36,7 @@ class SharedChain:
         t1 = time.perf_counter()
         self.chain = LocalChain.start()
         t2 = time.perf_counter()
-        self.compile_s, self.start_s = t1 - t0, t2 - t1
+        self.load_s, self.start_s = t1 - t0, t2 - t1
         self.deployment = self.chain.deployment
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)

@@ -22,7 +22,7 @@ MAX_UINT128 = 2**128 - 1
 @pytest.fixture(scope="module")
 def shared() -> SharedChain:
     s = shared_chain()
-    print(f"\nchain: compile {s.compile_s:.2f} s, py-evm start + deploy {s.start_s:.2f} s")
+    print(f"\nchain: contracts {s.load_s:.2f} s, py-evm start + deploy {s.start_s:.2f} s")
     return s
 
 

@@ -1,0 +1,80 @@
+"""The local chain's JSON-RPC on the wire: node-shaped answers, and bad input answered with
+JSON-RPC errors (never a crash, never an HTML page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from eth_utils.crypto import keccak
+
+from tests.integration.chain_harness import SharedChain, shared_chain
+
+
+@pytest.fixture(scope="module")
+def shared() -> SharedChain:
+    return shared_chain()
+
+
+def _post(url: str, body: Any, raw: bytes | None = None) -> Any:
+    r = requests.post(url, data=raw, json=None if raw is not None else body, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    return r.json()
+
+
+def _rpc(url: str, method: str, *params: Any) -> Any:
+    return _post(url, {"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)})
+
+
+def test_node_shaped_answers(shared: SharedChain) -> None:
+    url, d = shared.url, shared.deployment
+    assert _rpc(url, "eth_chainId")["result"] == hex(d.chain_id)
+    assert _rpc(url, "net_version")["result"] == str(d.chain_id)
+    block = _rpc(url, "eth_getBlockByNumber", "latest", True)["result"]
+    assert len(block["logsBloom"]) == 2 + 512 and block["baseFeePerGas"].startswith("0x")
+    tx = block["transactions"][0]
+    assert tx["input"].startswith("0x") and "data" not in tx
+    by_hash = _rpc(url, "eth_getTransactionByHash", tx["hash"])["result"]
+    assert by_hash["hash"] == tx["hash"] and by_hash["blockNumber"] == block["number"]
+    receipt = _rpc(url, "eth_getTransactionReceipt", tx["hash"])["result"]
+    assert receipt["status"] in ("0x0", "0x1") and receipt["transactionHash"] == tx["hash"]
+    assert _rpc(url, "eth_getTransactionReceipt", "0x" + "ab" * 32)["result"] is None
+    balance = int(_rpc(url, "eth_getBalance", d.dev_account, "latest")["result"], 16)
+    assert balance > 0
+    batch = _post(url, [{"jsonrpc": "2.0", "id": i, "method": "eth_blockNumber"} for i in (1, 2)])
+    assert [a["id"] for a in batch] == [1, 2]
+
+
+def test_a_revert_is_error_3_with_its_data(shared: SharedChain) -> None:
+    d = shared.deployment
+    selector = keccak(text="verifyNonce(address,uint128)")[:4]
+    data = selector + bytes(12) + bytes.fromhex(d.dev_account[2:]) + bytes(32)  # nonce 0
+    answer = _rpc(shared.url, "eth_call", {"to": d.minting, "data": "0x" + data.hex()}, "latest")
+    assert answer["error"]["code"] == 3
+    assert answer["error"]["data"] == "0x" + keccak(text="InvalidNonce()")[:4].hex()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", -32700),
+        (b"[1, 2]", -32600),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_sign", "params": []}', -32601),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": ["0x12", "x"]}', None),
+        (
+            b'{"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": ["0x00"]}',
+            None,
+        ),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_getStorageAt", "params": []}', None),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [5]}', -32602),
+    ],
+)
+def test_bad_input_is_a_json_rpc_error(shared: SharedChain, body: bytes, code: int | None) -> None:
+    answer = _post(shared.url, None, raw=body)
+    answers = answer if isinstance(answer, list) else [answer]
+    for a in answers:
+        assert isinstance(a["error"]["code"], int) and a["error"]["message"]
+        if code is not None:
+            assert a["error"]["code"] == code
+    assert "result" in _rpc(shared.url, "eth_blockNumber")  # still serving
