@@ -8,6 +8,7 @@ rewrites the builds; tests/unit/test_chain_artifacts.py fails while one is stale
 
 from __future__ import annotations
 
+import decimal
 import functools
 import hashlib
 import json
@@ -57,12 +58,18 @@ def shipped_build(name: str) -> Build | None:
 
 
 def compile_build(name: str) -> Build:
-    import vyper  # the compiler is needed only where a source changed since its build
+    # Importing vyper sets the process-wide decimal precision to 78 digits, which would
+    # silently change every Decimal amount computed afterwards: import and compile inside a
+    # local context, which is restored on exit.
+    with decimal.localcontext() as ctx:
+        ctx.prec = 78
+        import vyper  # needed only where a source changed since its build
 
-    out = vyper.compile_code(source(name), output_formats=["abi", "bytecode"])
+        out = vyper.compile_code(source(name), output_formats=["abi", "bytecode"])
+        version = str(vyper.__version__)
     return Build(
         name=name,
-        vyper=str(vyper.__version__),
+        vyper=version,
         source_sha256=source_sha256(name),
         abi=out["abi"],
         bytecode=out["bytecode"],

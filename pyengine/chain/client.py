@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 import msgspec
 from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
 from eth_typing import HexStr
 from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
@@ -26,21 +25,17 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from pyengine.chain.artifacts import artifact
+from pyengine.chain.facts import read_order_facts, revert_data
 from pyengine.chain.keys import MinterKey
 from pyengine.chain.order import (
-    MAX_UINT120,
     Domain,
     Order,
     Route,
     Signature,
-    SignatureType,
-    order_digest,
-    recover_signer,
 )
-from pyengine.chain.refusals import Refusal, RefusalKind, kind_from_revert
-from pyengine.chain.validate import OrderFacts, TokenConfig, nonce_slot
+from pyengine.chain.refusals import Refusal, kind_from_revert
+from pyengine.chain.validate import OrderFacts
 
-EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 DEFAULT_GAS_CEILING = 1_500_000
 GAS_HEADROOM_NUM, GAS_HEADROOM_DEN = 12, 10  # 20 % over the estimate
 
@@ -51,6 +46,14 @@ class ChainError(Exception):
 
 class GasCeilingExceeded(ChainError):
     pass
+
+
+class RefusedOnChain(ChainError):
+    """The node's gas estimate reverted with an order refusal: nothing was sent."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(f"refused on chain: {refusal.kind}")
+        self.refusal = refusal
 
 
 class ConfirmationKind(enum.StrEnum):
@@ -105,18 +108,6 @@ class ChainClient(Protocol):
 def order_id_hash(order_id: str) -> str:
     """The topic a Mint/Redeem log carries for its indexed `order_id` string."""
     return "0x" + keccak(text=order_id).hex()
-
-
-def _revert_data(e: Exception) -> bytes | None:
-    data = getattr(e, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return None
-    return None
 
 
 class _KeySlot:
@@ -187,124 +178,19 @@ class Web3ChainClient:
     async def hash_order(self, order: Order) -> bytes:
         return bytes(await self.minting.functions.hashOrder(order.as_abi()).call())
 
-    async def _is_contract(self, address: str, block: Any) -> bool:
-        return len(await self.w3.eth.get_code(to_checksum_address(address), block)) > 0
-
-    async def _eip1271(self, order: Order, signature: Signature, block: Any) -> bool:
-        if order.nonce > MAX_UINT120 or not await self._is_contract(order.benefactor, block):
-            return False
-        digest = order_digest(order, self._domain)
-        selector = keccak(text="isValidSignature(bytes32,bytes)")[:4]
-        data = selector + abi_encode(["bytes32", "bytes"], [digest, signature.signature_bytes])
-        try:
-            call: Any = {"to": order.benefactor, "data": "0x" + data.hex()}
-            out = await self.w3.eth.call(call, block)
-        except (ContractLogicError, ContractCustomError, Web3RPCError):
-            return False
-        return len(out) == 32 and bytes(out[:4]) == EIP1271_MAGIC
-
-    async def _nonce_word(self, order: Order, block: Any) -> int:
-        if order.nonce == 0:
-            return 0
-        try:
-            _, word, _ = await self.minting.functions.verifyNonce(
-                order.benefactor, order.nonce
-            ).call(block_identifier=block)
-        except (ContractLogicError, ContractCustomError) as e:
-            if kind_from_revert(_revert_data(e) or b"") is RefusalKind.INVALID_NONCE:
-                return nonce_slot(order.nonce)[1]  # the order's bit is already set
-            raise ChainError("verifyNonce failed") from e
-        return int(word)
-
     async def order_facts(
         self, order: Order, signature: Signature, route: Route | None = None
     ) -> OrderFacts:
-        """Every chain fact `validate.check_*` needs, read at one block."""
-        head = await self.w3.eth.get_block("latest")
-        block = int(head["number"])
-        m = self.minting.functions
-        asset = order.collateral_asset
-        raw_cfg = await m.tokenConfig(asset).call(block_identifier=block)
-        token = TokenConfig(int(raw_cfg[0]), bool(raw_cfg[1]), int(raw_cfg[2]), int(raw_cfg[3]))
-        live = token.is_active and await self._is_contract(asset, block)
+        """Every chain fact `validate.check_*` needs, read at one block (facts.py)."""
+        return await read_order_facts(self, order, signature, route)
+
+    async def usde_decimals(self) -> int:
         if self._usde_decimals is None:
             self._usde_decimals = int(await self._token(self.usde).functions.decimals().call())
-        signer = None
-        if signature.signature_type == SignatureType.EIP712 and order.nonce <= MAX_UINT120:
-            signer = recover_signer(order_digest(order, self._domain), signature.signature_bytes)
+        return self._usde_decimals
 
-        async def maybe(coro: Any, default: Any) -> Any:
-            return await coro if coro is not None else default
-
-        route_addresses = tuple(route.addresses) if route else ()
-        results = await asyncio.gather(
-            maybe(
-                self._token(asset).functions.decimals().call(block_identifier=block)
-                if live
-                else None,
-                0,
-            ),
-            m.totalPerBlockPerAsset(block, asset).call(block_identifier=block),
-            m.totalPerBlock(block).call(block_identifier=block),
-            m.globalConfig().call(block_identifier=block),
-            m.stablesDeltaLimit().call(block_identifier=block),
-            m.isWhitelistedBenefactor(order.benefactor).call(block_identifier=block),
-            m.isApprovedBeneficiary(order.benefactor, order.beneficiary).call(
-                block_identifier=block
-            ),
-            maybe(
-                self.delegated_signer_status(signer, order.benefactor, block) if signer else None, 0
-            ),
-            maybe(
-                self._eip1271(order, signature, block)
-                if signature.signature_type == SignatureType.EIP1271
-                else None,
-                None,
-            ),
-            asyncio.gather(
-                *(m.isCustodianAddress(a).call(block_identifier=block) for a in route_addresses)
-            ),
-            self._nonce_word(order, block),
-            maybe(self.balance_of(asset, order.benefactor, block) if live else None, 0),
-            maybe(
-                self.allowance(asset, order.benefactor, self.minting.address, block)
-                if live
-                else None,
-                0,
-            ),
-            self.balance_of(self.usde, order.benefactor, block),
-            self.allowance(self.usde, order.benefactor, self.minting.address, block),
-            maybe(self.balance_of(asset, self.minting.address, block) if live else None, 0),
-        )
-        (dec, per_asset, total, global_cfg, limit, listed, approved, delegation, ok1271, custodial,
-         word, c_bal, c_allow, u_bal, u_allow, contract_bal) = results  # fmt: skip
-        return OrderFacts(
-            domain=self._domain,
-            timestamp=int(head["timestamp"]),
-            token=token,
-            collateral_decimals=int(dec),
-            usde_decimals=self._usde_decimals,
-            asset_minted=int(per_asset[0]),
-            asset_redeemed=int(per_asset[1]),
-            global_minted=int(total[0]),
-            global_redeemed=int(total[1]),
-            global_max_mint=int(global_cfg[0]),
-            global_max_redeem=int(global_cfg[1]),
-            stables_delta_limit=int(limit),
-            benefactor_whitelisted=bool(listed),
-            beneficiary_approved=bool(approved),
-            delegation_status=int(delegation),
-            eip1271_valid=ok1271,
-            custodians=frozenset(
-                a for a, yes in zip(route_addresses, custodial, strict=True) if yes
-            ),
-            nonce_word=int(word),
-            collateral_balance=int(c_bal),
-            collateral_allowance=int(c_allow),
-            usde_balance=int(u_bal),
-            usde_allowance=int(u_allow),
-            contract_collateral_balance=int(contract_bal),
-        )
+    def token(self, address: str) -> Any:
+        return self._token(address)
 
     @staticmethod
     def _mint_args(order: Order, route: Route, signature: Signature) -> list[Any]:
@@ -321,7 +207,7 @@ class Web3ChainClient:
                 {"from": sender, "to": self.minting.address, "data": data}, "latest"
             )
         except (ContractLogicError, ContractCustomError) as e:
-            kind = kind_from_revert(_revert_data(e) or b"")
+            kind = kind_from_revert(revert_data(e) or b"")
             if kind is None:
                 raise ChainError(f"{fn} reverted with data not of an order refusal") from e
             return Refusal(kind, "eth_call")
@@ -337,7 +223,7 @@ class Web3ChainClient:
         try:
             await fn.call()
         except (ContractLogicError, ContractCustomError) as e:
-            kind = kind_from_revert(_revert_data(e) or b"")
+            kind = kind_from_revert(revert_data(e) or b"")
             if kind is None:
                 raise ChainError("verifyOrder reverted with unknown data") from e
             return Refusal(kind, "eth_call")
@@ -367,7 +253,13 @@ class Web3ChainClient:
                     await self.w3.eth.get_transaction_count(to_checksum_address(sender), "pending")
                 )
             call = {"from": sender, "to": self.minting.address, "data": data}
-            estimate = int(await self.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
+            try:
+                estimate = int(await self.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
+            except (ContractLogicError, ContractCustomError) as e:
+                kind = kind_from_revert(revert_data(e) or b"")
+                if kind is None:
+                    raise ChainError(f"{fn} gas estimate reverted") from e
+                raise RefusedOnChain(Refusal(kind, "eth_estimateGas")) from e
             gas = estimate * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN
             if gas > self.gas_ceiling:
                 raise GasCeilingExceeded(f"{fn} needs {gas} gas, ceiling {self.gas_ceiling}")

@@ -58,7 +58,7 @@ def test_dev_account_is_set_up(shared: SharedChain) -> None:
             for symbol, token in d.tokens.items():
                 assert await c.balance_of(token, DEV_ACCOUNT) > 0, symbol
                 assert await c.allowance(token, DEV_ACCOUNT, d.minting) == 2**256 - 1
-            assert await c.balance_of(d.usde, DEV_ACCOUNT) == 100_000_000 * E18
+            assert await c.balance_of(d.usde, DEV_ACCOUNT) > 1_000_000 * E18
             assert await c.minting.functions.isWhitelistedBenefactor(DEV_ACCOUNT).call()
         finally:
             await c.close()

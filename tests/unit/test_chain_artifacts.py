@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 import pytest
 
 from pyengine.chain.artifacts import CONTRACTS, compile_build, shipped_build, source_sha256
@@ -18,3 +20,11 @@ def test_shipped_build_is_fresh(name: str) -> None:
         fresh.abi,
         fresh.bytecode,
     )
+
+
+def test_compiling_leaves_the_decimal_context_alone() -> None:
+    """vyper sets decimal precision to 78 on import; money math elsewhere must not see it."""
+    before = decimal.getcontext().copy()
+    compile_build("SmartWallet")
+    after = decimal.getcontext()
+    assert (after.prec, after.rounding, after.Emax) == (before.prec, before.rounding, before.Emax)
