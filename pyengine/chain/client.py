@@ -22,7 +22,12 @@ from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from pyengine.chain.artifacts import artifact
 from pyengine.chain.facts import read_order_facts, revert_data
@@ -296,6 +301,14 @@ class Web3ChainClient:
         receipt = await self.w3.eth.wait_for_transaction_receipt(
             HexStr(tx_hash), timeout=timeout_s, poll_latency=0.05
         )
+        return int(receipt["status"])
+
+    async def receipt_status_now(self, tx_hash: str) -> int | None:
+        """The receipt's status, or None while the transaction is not mined."""
+        try:
+            receipt = await self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
+        except TransactionNotFound:
+            return None
         return int(receipt["status"])
 
     async def confirmations(self, from_block: int, to_block: int) -> list[Confirmation]:

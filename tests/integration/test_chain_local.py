@@ -285,3 +285,43 @@ def test_order_amount_limits_are_exact(shared: SharedChain) -> None:
             await c.close()
 
     run(go())
+
+
+def test_watcher_confirms_submitted_orders_and_fails_reverted_ones(shared: SharedChain) -> None:
+    from pyengine.chain.client import ConfirmationKind
+    from pyengine.chain.confirm import ConfirmationTracker, ConfirmationWatcher, OrderStatus
+
+    d = shared.deployment
+
+    async def go() -> None:
+        c = shared.client()
+        try:
+            ts = await _head_ts(c)
+            route = Route(d.custodians, (3333, 3333, 3334))
+            good = _order(shared, ts)
+            tracker = ConfirmationTracker()
+            watcher = ConfirmationWatcher(c, tracker, start_block=await c.block_number() + 1)
+            # The same nonce twice in one block: estimation passes both, the second reverts.
+            twin = _order(shared, ts, nonce=good.nonce)
+            await c.w3.provider.make_request("evm_setAutomine", [False])
+            try:
+                sub = await c.submit_mint(good, route, sign_order(good, d.domain, dev_key(0)))
+                bad_sub = await c.submit_mint(twin, route, sign_order(twin, d.domain, dev_key(0)))
+            finally:
+                await c.w3.provider.make_request("evm_mine", [])
+                await c.w3.provider.make_request("evm_setAutomine", [True])
+            tracker.submitted(good.order_id, ConfirmationKind.MINT, sub.tx_hash)
+            tracker.submitted(twin.order_id, ConfirmationKind.MINT, bad_sub.tx_hash)
+            changed = await watcher.poll_once()
+            assert {(t.order_id, t.status) for t in changed} == {
+                (good.order_id, OrderStatus.CONFIRMED),
+                (twin.order_id, OrderStatus.FAILED),
+            }
+            confirmed = tracker.status(good.order_id)
+            assert confirmed is not None and confirmed.confirmation is not None
+            assert confirmed.confirmation.usde_amount == good.usde_amount
+            assert await watcher.poll_once() == []
+        finally:
+            await c.close()
+
+    run(go())
