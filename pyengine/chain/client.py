@@ -43,6 +43,10 @@ from pyengine.chain.validate import OrderFacts
 
 DEFAULT_GAS_CEILING = 1_500_000
 GAS_HEADROOM_NUM, GAS_HEADROOM_DEN = 12, 10  # 20 % over the estimate
+# A node estimates on the last mined block; the transaction lands in the next, where the
+# minting contract's per-block counters start at zero: two first writes (2 x 17,100 gas)
+# more than an estimate made after another order of the same block.
+GAS_FIXED_MARGIN = 40_000
 
 
 class ChainError(Exception):
@@ -265,7 +269,7 @@ class Web3ChainClient:
                 if kind is None:
                     raise ChainError(f"{fn} gas estimate reverted") from e
                 raise RefusedOnChain(Refusal(kind, "eth_estimateGas")) from e
-            gas = estimate * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN
+            gas = estimate * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN + GAS_FIXED_MARGIN
             if gas > self.gas_ceiling:
                 raise GasCeilingExceeded(f"{fn} needs {gas} gas, ceiling {self.gas_ceiling}")
             head = await self.w3.eth.get_block("latest")

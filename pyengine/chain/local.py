@@ -12,6 +12,7 @@ place they may sign. Production minter keys come from `keys.py` (files or enviro
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -88,6 +89,7 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
         return Domain(chain_id=self.chain_id, verifying_contract=self.minting)
 
 
+@functools.cache
 def dev_key(index: int) -> bytes:
     """Private key of the development mnemonic's account `index` (public test keys)."""
     Account.enable_unaudited_hdwallet_features()

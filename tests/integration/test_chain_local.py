@@ -325,3 +325,23 @@ def test_watcher_confirms_submitted_orders_and_fails_reverted_ones(shared: Share
             await c.close()
 
     run(go())
+
+
+def test_consecutive_mints_get_enough_gas(shared: SharedChain) -> None:
+    """Each mint lands in a fresh block whose per-block counters are zero: the estimate
+    (made in the pending block) plus headroom must cover those first writes."""
+    d = shared.deployment
+
+    async def go() -> None:
+        c = shared.client()
+        try:
+            route = Route(d.custodians, (3333, 3333, 3334))
+            for _ in range(3):
+                o = _order(shared, await _head_ts(c))
+                sub = await c.submit_mint(o, route, sign_order(o, d.domain, dev_key(0)))
+                receipt = await c.w3.eth.wait_for_transaction_receipt(sub.tx_hash)  # type: ignore[arg-type]
+                assert receipt["status"] == 1 and receipt["gasUsed"] < sub.gas
+        finally:
+            await c.close()
+
+    run(go())
