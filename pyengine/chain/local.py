@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from typing import Any
 
 import msgspec
@@ -26,6 +27,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from pyengine.chain.artifacts import artifact
+from pyengine.chain.keys import MinterKey
 from pyengine.chain.order import Domain
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -40,6 +42,7 @@ ADMIN_INDEX = 1
 MINTER_INDEXES = (2, 3, 4)
 CUSTODIAN_INDEXES = (5, 6, 7)
 ACCOUNT_COUNT = 10
+GENESIS_LAG_S = 3_600
 
 
 class TokenSpec(msgspec.Struct, frozen=True):
@@ -69,6 +72,11 @@ class LocalChainConfig(msgspec.Struct, frozen=True, kw_only=True):
     global_max_redeem_per_block: int = 10_000_000 * E18
     stables_delta_limit_bps: int = 0
     dev_usde_units: int = 100_000_000
+    # True: every transaction is mined at once in its own block (tests). False: pending
+    # transactions wait for the next block, as on mainnet; pair it with RpcServer's
+    # block_time_s. Each block must be at least one second after its parent, so mining a
+    # block per transaction runs the chain's clock ahead of the wall clock under load.
+    automine: bool = True
 
 
 class Deployment(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +95,20 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def domain(self) -> Domain:
         return Domain(chain_id=self.chain_id, verifying_contract=self.minting)
+
+    def status(self, rpc_url: str) -> dict[str, object]:
+        """The `chain` section of `pyengine status --json` (issue 12)."""
+        return {
+            "rpc_url": rpc_url,
+            "chain_id": self.chain_id,
+            "minting_contract": self.minting,
+            "tokens": {**self.tokens, "USDe": self.usde},
+        }
+
+
+def local_minter_keys() -> tuple[MinterKey, ...]:
+    """The local chain's MINTER/REDEEMER keys: public development keys, for it alone."""
+    return tuple(MinterKey(dev_key(i)) for i in MINTER_INDEXES)
 
 
 @functools.cache
@@ -113,17 +135,28 @@ class LocalChain:
     @classmethod
     def start(cls, config: LocalChainConfig | None = None) -> LocalChain:
         cfg = config or LocalChainConfig()
+        # Genesis an hour back: the ~30 setup blocks, one second apart at least, then end
+        # behind the wall clock instead of half a minute ahead of it (block.timestamp is what
+        # the contract compares expiries with).
+        genesis = PyEVMBackend.generate_genesis_params(
+            overrides={"timestamp": int(time.time()) - GENESIS_LAG_S}
+        )
         backend = PyEVMBackend.from_mnemonic(
             DEV_MNEMONIC,
             num_accounts=ACCOUNT_COUNT,
             hd_path=HD_BASE,
             genesis_state_overrides={"balance": 10_000 * E18},
+            genesis_parameters=genesis,
         )
         # eth-tester hard-codes its own chain id on a class it builds per chain; every VM
         # reads it from there (CHAINID opcode, signed-transaction checks).
         type(backend.chain).chain_id = cfg.chain_id
         tester = EthereumTester(backend)
-        return cls(tester, _deploy(tester, cfg))
+        deployment = _deploy(tester, cfg)
+        tester.mine_blocks(1)  # the head block now carries the current time
+        if not cfg.automine:
+            tester.disable_auto_mine_transactions()
+        return cls(tester, deployment)
 
     def mine(self, blocks: int = 1) -> None:
         with self.lock:
@@ -143,14 +176,21 @@ class _Deployer:
     def __init__(self, tester: EthereumTester) -> None:
         self.tester = tester
 
+    def _send(self, tx: dict[str, Any]) -> Any:
+        # Setup blocks are stamped one second after their parent, from the backdated
+        # genesis: left to py-evm, each would take max(now, parent + 1), and the ~30 setup
+        # blocks would leave the chain half a minute ahead of the wall clock.
+        chain = self.tester.backend.chain
+        parent = chain.get_canonical_head()
+        chain.header = chain.header.copy(timestamp=parent.timestamp + 1)
+        return self.tester.send_transaction(tx)
+
     def deploy(self, name: str, args: tuple[Any, ...], sender: str) -> str:
         art = artifact(name)
         ctor = next((e for e in art.abi if e.get("type") == "constructor"), None)
         types = [_abi_type(i) for i in ctor["inputs"]] if ctor else []
         data = art.bytecode + (encode(types, list(args)) if types else b"")
-        tx_hash = self.tester.send_transaction(
-            {"from": sender, "data": "0x" + data.hex(), "gas": 8_000_000}
-        )
+        tx_hash = self._send({"from": sender, "data": "0x" + data.hex(), "gas": 8_000_000})
         receipt = self.tester.get_transaction_receipt(tx_hash)
         if receipt["status"] != 1 or not receipt["contract_address"]:
             raise RuntimeError(f"deploying {name} failed")
@@ -160,7 +200,7 @@ class _Deployer:
         types = signature[signature.index("(") + 1 : -1]
         arg_types = _split_types(types)
         data = function_signature_to_4byte_selector(signature) + encode(arg_types, list(args))
-        tx_hash = self.tester.send_transaction(
+        tx_hash = self._send(
             {"from": sender, "to": to, "data": "0x" + data.hex(), "gas": 2_000_000}
         )
         if self.tester.get_transaction_receipt(tx_hash)["status"] != 1:

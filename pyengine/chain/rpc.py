@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -273,14 +275,28 @@ def _at(params: list[Any], i: int) -> Any:
 
 
 class RpcServer:
-    """aiohttp JSON-RPC endpoint; `url` is set once `start()` has bound the port."""
+    """aiohttp JSON-RPC endpoint; `url` is set once `start()` has bound the port.
 
-    def __init__(self, chain: LocalChain, host: str = "127.0.0.1", port: int = 0) -> None:
+    With `block_time_s`, an empty block is mined whenever none was for that long, as a live
+    chain does every 12 s: block time and number move on (expiry checks, per-block caps)
+    even while nobody transacts.
+    """
+
+    def __init__(
+        self,
+        chain: LocalChain,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        block_time_s: float | None = None,
+    ) -> None:
         self.rpc = ChainRpc(chain)
+        self.chain = chain
         self.host, self.port = host, port
+        self.block_time_s = block_time_s
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="localchain")
+        self._ticker: asyncio.Task[None] | None = None
 
     async def start(self) -> str:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -291,9 +307,27 @@ class RpcServer:
         await site.start()
         self.port = int(self._runner.addresses[0][1])  # the bound port when asked for 0
         self.url = f"http://{self.host}:{self.port}"
+        if self.block_time_s is not None:
+            self._ticker = asyncio.create_task(self._tick(self.block_time_s))
         return self.url
 
+    def _mine_if_idle(self, block_time_s: float) -> None:
+        with self.chain.lock:
+            latest = self.chain.tester.get_block_by_number("latest")["timestamp"]
+            if time.time() - latest >= block_time_s:
+                self.chain.tester.mine_blocks(1)
+
+    async def _tick(self, block_time_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(block_time_s / 4)
+            await loop.run_in_executor(self._pool, self._mine_if_idle, block_time_s)
+
     async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
         if self._runner is not None:
             await self._runner.cleanup()
         self._pool.shutdown(wait=True)

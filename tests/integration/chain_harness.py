@@ -21,8 +21,7 @@ from eth_utils.address import to_checksum_address
 
 from pyengine.chain.artifacts import artifact
 from pyengine.chain.client import Web3ChainClient
-from pyengine.chain.keys import MinterKey
-from pyengine.chain.local import MINTER_INDEXES, LocalChain, dev_key
+from pyengine.chain.local import LocalChain, local_minter_keys
 from pyengine.chain.rpc import RpcServer
 
 T = TypeVar("T")
@@ -51,7 +50,7 @@ class SharedChain:
             minting=d.minting,
             usde=d.usde,
             chain_id=d.chain_id,
-            minter_keys=[MinterKey(dev_key(i)) for i in MINTER_INDEXES],
+            minter_keys=local_minter_keys(),
         )
 
     def transact(self, sender: str, to: str, signature: str, *args: Any) -> dict[str, Any]:

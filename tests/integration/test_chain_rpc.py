@@ -78,3 +78,52 @@ def test_bad_input_is_a_json_rpc_error(shared: SharedChain, body: bytes, code: i
         if code is not None:
             assert a["error"]["code"] == code
     assert "result" in _rpc(shared.url, "eth_blockNumber")  # still serving
+
+
+def test_interval_mining_keeps_chain_time_on_the_wall_clock(shared: SharedChain) -> None:
+    """Mainnet-like mode: transactions wait for the next block, mined every block_time_s;
+    block timestamps follow the wall clock."""
+    import asyncio
+    import time
+
+    from pyengine.chain.client import Web3ChainClient
+    from pyengine.chain.local import LocalChain, LocalChainConfig, dev_key, local_minter_keys
+    from pyengine.chain.order import Order, Route, sign_order
+    from pyengine.chain.rpc import RpcServer
+
+    chain = LocalChain.start(LocalChainConfig(automine=False))
+    d = chain.deployment
+
+    async def go() -> None:
+        server = RpcServer(chain, block_time_s=0.5)
+        url = await server.start()
+        c = Web3ChainClient(
+            url,
+            minting=d.minting,
+            usde=d.usde,
+            chain_id=d.chain_id,
+            minter_keys=local_minter_keys(),
+        )
+        try:
+            now = int(time.time())
+            o = Order.checked(order_id="interval", order_type=0, expiry=now + 60, nonce=now,
+                              benefactor=d.dev_account, beneficiary=d.dev_account,
+                              collateral_asset=d.tokens["USDC"], collateral_amount=10**6,
+                              usde_amount=10**18)  # fmt: skip
+            route = Route(d.custodians, (3333, 3333, 3334))
+            sub = await c.submit_mint(o, route, sign_order(o, d.domain, dev_key(0)))
+            assert await c.receipt_status(sub.tx_hash, timeout_s=10) == 1
+            head = await c.w3.eth.get_block("latest")
+            assert abs(int(head["timestamp"]) - time.time()) <= 2
+            await asyncio.sleep(1.5)  # idle: empty blocks keep coming
+            assert await c.block_number() > int(head["number"])
+        finally:
+            await c.close()
+            await server.stop()
+
+    asyncio.run(go())
+    status = d.status("http://127.0.0.1:8545")
+    assert status["minting_contract"] == d.minting
+    tokens = status["tokens"]
+    assert isinstance(tokens, dict)
+    assert set(tokens) == {"USDT", "USDC", "stETH", "WETH", "WBTC", "USDe"}
