@@ -339,7 +339,7 @@ CASES = st.builds(
 
 
 @settings(
-    max_examples=int(os.environ.get("CHAIN_DIFF_EXAMPLES", "100")),
+    max_examples=int(os.environ.get("CHAIN_DIFF_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

@@ -345,3 +345,36 @@ def test_consecutive_mints_get_enough_gas(shared: SharedChain) -> None:
             await c.close()
 
     run(go())
+
+
+def test_gatekeeper_strips_a_minter_key(shared: SharedChain) -> None:
+    """A key without MINTER_ROLE is not an order refusal: the client says so as ChainError."""
+    from pyengine.chain.client import ChainError
+
+    d = shared.deployment
+    with chain_snapshot(shared):
+        gatekeeper = keccak(text="GATEKEEPER_ROLE")
+        grant = shared.transact(
+            d.admin, d.minting, "grantRole(bytes32,address)", gatekeeper, d.admin
+        )
+        assert grant["status"] == 1
+        for m in d.minters:
+            assert (
+                shared.transact(d.admin, d.minting, "removeMinterRole(address)", m)["status"] == 1
+            )
+
+        async def go() -> None:
+            c = shared.client()
+            try:
+                o = _order(shared, await _head_ts(c))
+                sig = sign_order(o, d.domain, dev_key(0))
+                route = Route(d.custodians, (3333, 3333, 3334))
+                assert check_mint(o, route, sig, await c.order_facts(o, sig, route)) is None
+                with pytest.raises(ChainError):
+                    await c.simulate_mint(o, route, sig)
+                with pytest.raises(ChainError):
+                    await c.submit_mint(o, route, sig)
+            finally:
+                await c.close()
+
+        run(go())

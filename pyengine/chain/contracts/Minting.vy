@@ -619,6 +619,19 @@ def disableMintRedeem():
 
 
 @external
+def removeMinterRole(minter: address):
+    # SPEC 4.2: the gatekeeper strips a (possibly stolen) minter key without the admin.
+    self._only(GATEKEEPER_ROLE)
+    self.roles[MINTER_ROLE][minter] = False
+
+
+@external
+def removeRedeemerRole(redeemer: address):
+    self._only(GATEKEEPER_ROLE)
+    self.roles[REDEEMER_ROLE][redeemer] = False
+
+
+@external
 def setStablesDeltaLimit(_stablesDeltaLimit: uint128):
     self._only(DEFAULT_ADMIN_ROLE)
     self.stablesDeltaLimit = _stablesDeltaLimit
