@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import aiohttp
 import msgspec
 from eth_abi.abi import decode as abi_decode
 from eth_typing import HexStr
@@ -112,6 +113,13 @@ class ChainClient(Protocol):
     async def submit_mint(self, order: Order, route: Route, signature: Signature) -> Submission: ...
     async def submit_redeem(self, order: Order, signature: Signature) -> Submission: ...
     async def confirmations(self, from_block: int, to_block: int) -> list[Confirmation]: ...
+    async def receipt_status(self, tx_hash: str, timeout_s: float = 30.0) -> int: ...
+    async def receipt_status_now(self, tx_hash: str) -> int | None: ...
+    async def close(self) -> None: ...
+
+
+# What a node or the network can throw at a request; surfaced as ChainError.
+TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
 def order_id_hash(order_id: str) -> str:
@@ -220,6 +228,8 @@ class Web3ChainClient:
             if kind is None:
                 raise ChainError(f"{fn} reverted with data not of an order refusal") from e
             return Refusal(kind, "eth_call")
+        except TRANSPORT_ERRORS as e:
+            raise ChainError(f"{fn} simulation: {type(e).__name__}") from e
         return None
 
     def _simulation_sender(self) -> str:
@@ -236,6 +246,8 @@ class Web3ChainClient:
             if kind is None:
                 raise ChainError("verifyOrder reverted with unknown data") from e
             return Refusal(kind, "eth_call")
+        except TRANSPORT_ERRORS as e:
+            raise ChainError(f"verifyOrder: {type(e).__name__}") from e
         return None
 
     async def simulate_mint(
@@ -256,43 +268,52 @@ class Web3ChainClient:
         slot = self._slots[next(self._next_slot)]
         data = self.minting.encode_abi(fn, args=args)
         async with slot.lock:
-            sender = slot.key.address
-            if slot.nonce is None:
-                slot.nonce = int(
-                    await self.w3.eth.get_transaction_count(to_checksum_address(sender), "pending")
-                )
-            call = {"from": sender, "to": self.minting.address, "data": data}
             try:
-                estimate = int(await self.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
-            except (ContractLogicError, ContractCustomError) as e:
-                kind = kind_from_revert(revert_data(e) or b"")
-                if kind is None:
-                    raise ChainError(f"{fn} gas estimate reverted") from e
-                raise RefusedOnChain(Refusal(kind, "eth_estimateGas")) from e
-            gas = estimate * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN + GAS_FIXED_MARGIN
-            if gas > self.gas_ceiling:
-                raise GasCeilingExceeded(f"{fn} needs {gas} gas, ceiling {self.gas_ceiling}")
-            head = await self.w3.eth.get_block("latest")
-            priority = int(await self.w3.eth.max_priority_fee)
-            tx = {
-                "type": 2,
-                "chainId": self._domain.chain_id,
-                "nonce": slot.nonce,
-                "to": self.minting.address,
-                "data": data,
-                "value": 0,
-                "gas": gas,
-                "maxPriorityFeePerGas": priority,
-                "maxFeePerGas": 2 * int(head["baseFeePerGas"]) + priority,
-            }
-            raw = slot.key.sign_transaction(tx)
-            try:
-                tx_hash = await self.w3.eth.send_raw_transaction(raw)
-            except Web3RPCError as e:
-                slot.nonce = None  # resynchronise from the node on the next submission
-                raise ChainError(f"{fn} submission refused by the node") from e
-            nonce = slot.nonce
-            slot.nonce += 1
+                return await self._submit_with(slot, fn, data)
+            except TRANSPORT_ERRORS as e:
+                # Whether the node got the transaction is unknown: re-read this key's nonce.
+                slot.nonce = None
+                raise ChainError(f"{fn} submission: {type(e).__name__}") from e
+
+    async def _submit_with(self, slot: _KeySlot, fn: str, data: str) -> Submission:
+        """Estimate, sign and send from one key (its lock held by the caller)."""
+        sender = slot.key.address
+        if slot.nonce is None:
+            slot.nonce = int(
+                await self.w3.eth.get_transaction_count(to_checksum_address(sender), "pending")
+            )
+        call = {"from": sender, "to": self.minting.address, "data": data}
+        try:
+            estimate = int(await self.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
+        except (ContractLogicError, ContractCustomError) as e:
+            kind = kind_from_revert(revert_data(e) or b"")
+            if kind is None:
+                raise ChainError(f"{fn} gas estimate reverted") from e
+            raise RefusedOnChain(Refusal(kind, "eth_estimateGas")) from e
+        gas = estimate * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN + GAS_FIXED_MARGIN
+        if gas > self.gas_ceiling:
+            raise GasCeilingExceeded(f"{fn} needs {gas} gas, ceiling {self.gas_ceiling}")
+        head = await self.w3.eth.get_block("latest")
+        priority = int(await self.w3.eth.max_priority_fee)
+        tx = {
+            "type": 2,
+            "chainId": self._domain.chain_id,
+            "nonce": slot.nonce,
+            "to": self.minting.address,
+            "data": data,
+            "value": 0,
+            "gas": gas,
+            "maxPriorityFeePerGas": priority,
+            "maxFeePerGas": 2 * int(head["baseFeePerGas"]) + priority,
+        }
+        raw = slot.key.sign_transaction(tx)
+        try:
+            tx_hash = await self.w3.eth.send_raw_transaction(raw)
+        except Web3RPCError as e:
+            slot.nonce = None  # resynchronise from the node on the next submission
+            raise ChainError(f"{fn} submission refused by the node") from e
+        nonce = slot.nonce
+        slot.nonce += 1
         return Submission(tx_hash="0x" + bytes(tx_hash).hex(), minter=sender, nonce=nonce, gas=gas)
 
     async def submit_mint(self, order: Order, route: Route, signature: Signature) -> Submission:

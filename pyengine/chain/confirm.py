@@ -12,7 +12,7 @@ import enum
 
 import msgspec
 
-from pyengine.chain.client import Confirmation, ConfirmationKind, Web3ChainClient, order_id_hash
+from pyengine.chain.client import ChainClient, Confirmation, ConfirmationKind, order_id_hash
 
 
 class OrderStatus(enum.StrEnum):
@@ -80,7 +80,7 @@ class ConfirmationTracker:
 class ConfirmationWatcher:
     def __init__(
         self,
-        client: Web3ChainClient,
+        client: ChainClient,
         tracker: ConfirmationTracker,
         start_block: int,
         depth: int = 0,

@@ -127,3 +127,35 @@ def test_interval_mining_keeps_chain_time_on_the_wall_clock(shared: SharedChain)
     tokens = status["tokens"]
     assert isinstance(tokens, dict)
     assert set(tokens) == {"USDT", "USDC", "stETH", "WETH", "WBTC", "USDe"}
+
+
+def test_an_unreachable_node_is_a_chain_error() -> None:
+    import asyncio
+    import socket
+
+    from pyengine.chain.client import ChainError, Web3ChainClient
+    from pyengine.chain.local import DEV_ACCOUNT, local_minter_keys
+    from pyengine.chain.order import Order, Route, Signature, SignatureType
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    minting = "0x" + "11" * 20
+    order = Order.checked(order_id="x", order_type=0, expiry=2**40, nonce=1, benefactor=DEV_ACCOUNT,
+                          beneficiary=DEV_ACCOUNT, collateral_asset=minting, collateral_amount=1,
+                          usde_amount=1)  # fmt: skip
+    sig = Signature(SignatureType.EIP712, bytes(65))
+    route = Route((DEV_ACCOUNT,), (10_000,))
+
+    async def go() -> None:
+        c = Web3ChainClient(f"http://127.0.0.1:{port}", minting=minting, usde=minting, chain_id=1,
+                            minter_keys=local_minter_keys())  # fmt: skip
+        try:
+            with pytest.raises(ChainError):
+                await c.simulate_mint(order, route, sig)
+            with pytest.raises(ChainError):
+                await c.submit_mint(order, route, sig)
+        finally:
+            await c.close()
+
+    asyncio.run(go())
