@@ -94,6 +94,14 @@ class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
     log_index: int
 
 
+class Capacity(msgspec.Struct, frozen=True):
+    """USDe that can still be minted/redeemed against one asset in the block being built."""
+
+    block_number: int
+    remaining_mint: int
+    remaining_redeem: int
+
+
 class ChainClient(Protocol):
     @property
     def domain(self) -> Domain: ...
@@ -116,6 +124,7 @@ class ChainClient(Protocol):
     async def receipt_status(self, tx_hash: str, timeout_s: float = 30.0) -> int: ...
     async def receipt_status_now(self, tx_hash: str) -> int | None: ...
     async def close(self) -> None: ...
+    async def capacity(self, asset: str) -> Capacity: ...
 
 
 # What a node or the network can throw at a request; surfaced as ChainError.
@@ -208,6 +217,26 @@ class Web3ChainClient:
 
     def token(self, address: str) -> Any:
         return self._token(address)
+
+    async def capacity(self, asset: str) -> Capacity:
+        """SPEC 4.1 remaining-mint / remaining-redeem: min(asset cap, global cap) less what
+        this block already took, read in the pending block (transactions not yet mined)."""
+        pending = await self.w3.eth.get_block("pending")
+        n = int(pending["number"])
+        m = self.minting.functions
+        cfg, glob, per_asset, total = await asyncio.gather(
+            m.tokenConfig(asset).call(block_identifier="pending"),
+            m.globalConfig().call(block_identifier="pending"),
+            m.totalPerBlockPerAsset(n, asset).call(block_identifier="pending"),
+            m.totalPerBlock(n).call(block_identifier="pending"),
+        )
+        if not cfg[1]:
+            return Capacity(block_number=n, remaining_mint=0, remaining_redeem=0)
+        mint = min(int(cfg[2]) - int(per_asset[0]), int(glob[0]) - int(total[0]))
+        redeem = min(int(cfg[3]) - int(per_asset[1]), int(glob[1]) - int(total[1]))
+        return Capacity(
+            block_number=n, remaining_mint=max(mint, 0), remaining_redeem=max(redeem, 0)
+        )
 
     @staticmethod
     def _mint_args(order: Order, route: Route, signature: Signature) -> list[Any]:

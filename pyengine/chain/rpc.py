@@ -129,7 +129,7 @@ class ChainRpc:
             ),
             "eth_call": self._call,
             "eth_estimateGas": self._estimate_gas,
-            "eth_sendRawTransaction": lambda p: self.t.send_raw_transaction(p[0]),
+            "eth_sendRawTransaction": self._send_raw,
             "eth_getTransactionReceipt": self._receipt,
             "eth_getTransactionByHash": self._transaction,
             "eth_getBlockByNumber": lambda p: self._get_block(
@@ -213,13 +213,25 @@ class ChainRpc:
             return hex(self.t.estimate_gas(tx, block))
         return hex(candidate)
 
+    def _send_raw(self, p: list[Any]) -> str:
+        if self.t.auto_mine_transactions:
+            return str(self.t.send_raw_transaction(p[0]))
+        # Without automine, eth-tester queues the transaction outside the chain until the
+        # next block, so the pending state (nonces, eth_call "pending", per-block totals)
+        # would not see it; a node applies it to the block being built, so do that.
+        raw = bytes.fromhex(p[0][2:]) if isinstance(p[0], str) and p[0].startswith("0x") else b""
+        if not raw:
+            raise RpcError(-32602, "raw transaction must be 0x-prefixed hex")
+        return "0x" + bytes(self.chain.backend.send_raw_transaction(raw)).hex()
+
     def _receipt(self, p: list[Any]) -> Any:
         try:
             receipt = self.t.get_transaction_receipt(p[0])
         except TransactionNotFound:
             return None
-        if receipt.get("block_number") is None:
-            return None
+        pending = self.t.get_block_by_number("pending")["number"]
+        if receipt.get("block_number") is None or receipt["block_number"] >= pending:
+            return None  # in the block being built: no receipt until it is mined
         out = _wire(receipt)
         out["logsBloom"] = "0x" + bytes(256).hex()
         out.pop("stateRoot", None)

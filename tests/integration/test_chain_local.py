@@ -4,12 +4,13 @@ their events and exact balance moves; nonce reuse, per-block caps, the route spl
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import pytest
 from eth_utils.crypto import keccak
 
-from pyengine.chain.client import ConfirmationKind, Web3ChainClient, order_id_hash
-from pyengine.chain.local import DEV_ACCOUNT, dev_key
+from pyengine.chain.client import ConfirmationKind, RefusedOnChain, Web3ChainClient, order_id_hash
+from pyengine.chain.local import DEV_ACCOUNT, dev_key, local_minter_keys
 from pyengine.chain.order import Order, OrderType, Route, order_digest, sign_order
 from pyengine.chain.refusals import RefusalKind
 from pyengine.chain.validate import check_mint, check_redeem
@@ -193,8 +194,9 @@ def test_redeem_round_trip(shared: SharedChain) -> None:
 
 
 def test_per_block_caps(shared: SharedChain) -> None:
-    """SPEC 4.2 vector shape: per-asset cap 5M; two 3M mints in one block: the second reverts;
-    a 6M order is refused off-chain and by eth_call alike."""
+    """SPEC 4.2 vector shape: per-asset cap 5M; two 3M mints in one block: the second is
+    refused at estimation and, forced, reverts; a 6M order is refused off-chain and by
+    eth_call alike; capacity() shows what the pending block has left."""
     d = shared.deployment
     usdt = d.tokens["USDT"]
     with chain_snapshot(shared):
@@ -225,17 +227,50 @@ def test_per_block_caps(shared: SharedChain) -> None:
                 sigs = [sign_order(o, d.domain, dev_key(0)) for o in orders]
                 subs = []
                 await c.w3.provider.make_request("evm_setAutomine", [False])
-                for o, s in zip(orders, sigs, strict=True):
-                    subs.append(await c.submit_mint(o, route, s))
+                full = await c.capacity(usdt)
+                assert full.remaining_mint == 5_000_000 * E18
+                subs.append(await c.submit_mint(orders[0], route, sigs[0]))
+                left = await c.capacity(usdt)  # the pending block already holds 3M
+                assert (left.block_number, left.remaining_mint) == (
+                    full.block_number,
+                    2_000_000 * E18,
+                )
+                assert left.remaining_redeem == 5_000_000 * E18
+                # The second 3M no longer fits this block: the estimate (in the pending block)
+                # refuses it before anything is sent ...
+                with pytest.raises(RefusedOnChain) as refused:
+                    await c.submit_mint(orders[1], route, sigs[1])
+                assert refused.value.refusal.kind is RefusalKind.MAX_MINT_PER_BLOCK
+                # ... and sent regardless, the contract reverts it inside the block.
+                forced = await _force_send(c, "mint", [orders[1].as_abi(), route.as_abi(),
+                                                       sigs[1].as_abi()])  # fmt: skip
                 await c.w3.provider.make_request("evm_mine", [])
                 await c.w3.provider.make_request("evm_setAutomine", [True])
-                statuses = [await c.receipt_status(s.tx_hash) for s in subs]
-                assert statuses == [1, 0]
-                assert len({s.minter for s in subs}) == 2  # two keys of the pool
+                assert [await c.receipt_status(h) for h in (subs[0].tx_hash, forced)] == [1, 0]
             finally:
                 await c.close()
 
         run(go())
+
+
+async def _force_send(c: Web3ChainClient, fn: str, args: Sequence[object]) -> str:
+    """Sign and send a minting-contract call with a fixed gas limit, skipping estimation."""
+    key = local_minter_keys()[-1]
+    nonce = await c.w3.eth.get_transaction_count(key.address, "pending")  # type: ignore[arg-type]
+    head = await c.w3.eth.get_block("latest")
+    fee = 2 * int(head["baseFeePerGas"]) + 10**9
+    tx = {
+        "type": 2,
+        "chainId": c.domain.chain_id,
+        "nonce": nonce,
+        "to": c.minting.address,
+        "data": c.minting.encode_abi(fn, args=list(args)),
+        "value": 0,
+        "gas": 600_000,
+        "maxPriorityFeePerGas": 10**9,
+        "maxFeePerGas": fee,
+    }
+    return "0x" + bytes(await c.w3.eth.send_raw_transaction(key.sign_transaction(tx))).hex()
 
 
 def test_disable_mint_redeem_zeroes_global_caps(shared: SharedChain) -> None:
@@ -301,17 +336,22 @@ def test_watcher_confirms_submitted_orders_and_fails_reverted_ones(shared: Share
             good = _order(shared, ts)
             tracker = ConfirmationTracker()
             watcher = ConfirmationWatcher(c, tracker, start_block=await c.block_number() + 1)
-            # The same nonce twice in one block: estimation passes both, the second reverts.
+            # The same nonce twice in one block: the second, forced past estimation, reverts.
             twin = _order(shared, ts, nonce=good.nonce)
+            twin_args = [
+                twin.as_abi(),
+                route.as_abi(),
+                sign_order(twin, d.domain, dev_key(0)).as_abi(),
+            ]
             await c.w3.provider.make_request("evm_setAutomine", [False])
             try:
                 sub = await c.submit_mint(good, route, sign_order(good, d.domain, dev_key(0)))
-                bad_sub = await c.submit_mint(twin, route, sign_order(twin, d.domain, dev_key(0)))
+                bad_hash = await _force_send(c, "mint", twin_args)
             finally:
                 await c.w3.provider.make_request("evm_mine", [])
                 await c.w3.provider.make_request("evm_setAutomine", [True])
             tracker.submitted(good.order_id, ConfirmationKind.MINT, sub.tx_hash)
-            tracker.submitted(twin.order_id, ConfirmationKind.MINT, bad_sub.tx_hash)
+            tracker.submitted(twin.order_id, ConfirmationKind.MINT, bad_hash)
             changed = await watcher.poll_once()
             assert {(t.order_id, t.status) for t in changed} == {
                 (good.order_id, OrderStatus.CONFIRMED),
