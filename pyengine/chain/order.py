@@ -102,7 +102,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         """Raise `OrderSchemaError` unless every field fits the V2 ABI struct."""
         if len(order_id.encode()) > ORDER_ID_MAX_BYTES:
             raise OrderSchemaError(f"order_id longer than {ORDER_ID_MAX_BYTES} bytes")
-        if order_type not in (OrderType.MINT, OrderType.REDEEM):
+        if isinstance(order_type, bool) or order_type not in (OrderType.MINT, OrderType.REDEEM):
             raise OrderSchemaError(f"order_type {order_type} is neither MINT (0) nor REDEEM (1)")
         for name, value, top in (
             ("expiry", expiry, MAX_UINT120),

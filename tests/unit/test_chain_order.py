@@ -115,6 +115,8 @@ def test_schema_bounds() -> None:
     with pytest.raises(OrderSchemaError):
         _order(order_type=2)
     with pytest.raises(OrderSchemaError):
+        _order(order_type=True)
+    with pytest.raises(OrderSchemaError):
         _order(benefactor="0x1234")
     with pytest.raises(OrderSchemaError):
         _order(collateral_amount=1.0)  # a float is never an amount
