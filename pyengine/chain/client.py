@@ -41,6 +41,7 @@ from pyengine.chain.order import (
 )
 from pyengine.chain.refusals import Refusal, kind_from_revert
 from pyengine.chain.validate import OrderFacts
+from pyengine.errors import EngineError
 
 DEFAULT_GAS_CEILING = 1_500_000
 GAS_HEADROOM_NUM, GAS_HEADROOM_DEN = 12, 10  # 20 % over the estimate
@@ -50,7 +51,7 @@ GAS_HEADROOM_NUM, GAS_HEADROOM_DEN = 12, 10  # 20 % over the estimate
 GAS_FIXED_MARGIN = 40_000
 
 
-class ChainError(Exception):
+class ChainError(EngineError, RuntimeError):
     """The chain could not answer (transport, or a revert that is not an order refusal)."""
 
 

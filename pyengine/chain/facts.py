@@ -30,6 +30,7 @@ from pyengine.chain.order import (
 )
 from pyengine.chain.refusals import RefusalKind, kind_from_revert
 from pyengine.chain.validate import OrderFacts, TokenConfig, nonce_slot
+from pyengine.errors import EngineError
 
 if TYPE_CHECKING:
     from pyengine.chain.client import Web3ChainClient
@@ -38,7 +39,7 @@ EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 IS_VALID_SIGNATURE = keccak(text="isValidSignature(bytes32,bytes)")[:4]
 
 
-class FactsError(Exception):
+class FactsError(EngineError, RuntimeError):
     """A read the validation needs failed in a way that is not an order refusal."""
 
 

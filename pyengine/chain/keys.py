@@ -15,11 +15,13 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from pyengine.errors import EngineError
+
 ENV_KEYS = "PYENGINE_MINTER_KEYS"
 ENV_KEYS_FILE = "PYENGINE_MINTER_KEYS_FILE"
 
 
-class MinterKeyError(ValueError):
+class MinterKeyError(EngineError, ValueError):
     """A key source is missing or malformed (the message never contains key material)."""
 
 

@@ -18,6 +18,8 @@ from eth_keys.exceptions import BadSignature
 from eth_utils.address import is_hex_address, to_checksum_address
 from eth_utils.crypto import keccak
 
+from pyengine.errors import EngineError
+
 DOMAIN_NAME = "EthenaMinting"
 DOMAIN_VERSION = "1"
 MAINNET_CHAIN_ID = 1
@@ -68,7 +70,7 @@ class SignatureType(enum.IntEnum):
     EIP1271 = 1
 
 
-class OrderSchemaError(ValueError):
+class OrderSchemaError(EngineError, ValueError):
     """The order does not fit the V2 ABI (a field out of range, a malformed address)."""
 
 
@@ -166,7 +168,7 @@ class Domain(msgspec.Struct, frozen=True):
     version: str = DOMAIN_VERSION
 
 
-class UnsignableOrder(ValueError):
+class UnsignableOrder(EngineError, ValueError):
     """The order has no EIP-712 digest under the type string (nonce wider than uint120)."""
 
 

@@ -25,6 +25,7 @@ from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 from eth_utils.address import to_checksum_address
 
 from pyengine.chain.local import LocalChain
+from pyengine.errors import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ MAX_BODY_BYTES = 1 << 20
 PRIORITY_FEE_WEI = 1_000_000_000
 
 
-class RpcError(Exception):
+class RpcError(EngineError, RuntimeError):
     def __init__(self, code: int, message: str, data: str | None = None) -> None:
         super().__init__(message)
         self.code = code
