@@ -42,7 +42,7 @@ class VenueProfile:
     max_orders_per_window: int = 300
     rate_window_ns: int = 10_000_000_000
     category: str | None = None
-    book_depth: int = 50
+    book_depth: int = 200
     okx_checksum: Literal["crc32", "zero"] = "crc32"
 
     def with_(self, **changes: object) -> VenueProfile:

@@ -19,7 +19,8 @@ def on_market(v: SimVenue, up: MarketUpdate, ts: int) -> None:
     """Apply one market update: new levels (diff frame), prints, mark; then fill resting
     orders the market went through and check margin."""
     sym = up.symbol
-    if sym not in v.books:
+    if sym not in v.books or sym in v.expired:
+        # An expired future is delisted: its book stays as it was at expiry.
         return
     book, wire, ms, acct = v.books[sym], v.wires[sym], ts // 1_000_000, v.account
     if up.bids is not None and up.asks is not None:

@@ -29,6 +29,20 @@ def fmt(value: Decimal, quantum: Decimal) -> str:
     return f"{value.quantize(quantum):f}"
 
 
+def trim(value: Decimal) -> str:
+    """`value` as a plain decimal string without trailing zeros ("30184", "0.5"), the way
+    OKX writes prices and sizes."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0E-0") else text
+
+
+def float_text(value: Decimal) -> str:
+    """`value` as the shortest decimal text with at least one decimal ("92284.0",
+    "3000.05"), the way Deribit's JSON numbers read."""
+    text = trim(value)
+    return text if "." in text else f"{text}.0"
+
+
 class Wire(Protocol):
     """Encoder of one symbol's market data in its venue's format (and its sequence state).
 

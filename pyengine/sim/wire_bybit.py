@@ -26,7 +26,7 @@ class BybitWire:
 
     snapshot_kind: Literal["rest", "stream"] = "stream"
 
-    def __init__(self, symbol: str, tick: Decimal, lot: Decimal, depth: int = 50) -> None:
+    def __init__(self, symbol: str, tick: Decimal, lot: Decimal, depth: int = 200) -> None:
         self.symbol = symbol
         self.tick = tick
         self.lot = lot
@@ -37,7 +37,9 @@ class BybitWire:
         self.ticker_sent = False
 
     def _levels(self, levels: list[tuple[Decimal, Decimal]]) -> list[list[str]]:
-        return [[fmt(p, self.tick), fmt(s, self.lot)] for p, s in levels]
+        # Prices and sizes with the tick's and the step's decimals, a deleted level "0"
+        # (the linear captures in tests/data/bybit).
+        return [[fmt(p, self.tick), fmt(s, self.lot) if s else "0"] for p, s in levels]
 
     def _book(self, kind: str, bids: Levels, asks: Levels, ts_ms: int) -> bytes:
         self.last_u += 1
@@ -45,8 +47,8 @@ class BybitWire:
         return orjson.dumps(
             {
                 "topic": self.topic,
-                "ts": ts_ms,
                 "type": kind,
+                "ts": ts_ms,
                 "data": {
                     "s": self.symbol,
                     "b": self._levels(bids),

@@ -18,7 +18,7 @@ from typing import Literal
 import orjson
 
 from pyengine.sim.book import Levels, SimBook
-from pyengine.sim.wire import Changes, fmt
+from pyengine.sim.wire import Changes, float_text
 
 _RATE = Decimal("0.00000001")
 
@@ -39,7 +39,8 @@ class DeribitWire:
         self.held: dict[str, set[Decimal]] = {"bid": set(), "ask": set()}
 
     def _num(self, value: Decimal, quantum: Decimal) -> orjson.Fragment:
-        return orjson.Fragment(fmt(value, quantum).encode())
+        # A JSON number as Deribit's floats read ("92284.0", "3000.05"), from exact text.
+        return orjson.Fragment(float_text(value.quantize(quantum)).encode())
 
     def _notify(self, channel: str, data: object) -> bytes:
         return orjson.dumps(

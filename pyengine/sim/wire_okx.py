@@ -20,7 +20,7 @@ from typing import Literal
 import orjson
 
 from pyengine.sim.book import Levels, SimBook
-from pyengine.sim.wire import Changes, fmt
+from pyengine.sim.wire import Changes, trim
 
 CHECKSUM_DEPTH = 25
 _RATE = Decimal("0.0000000001")
@@ -50,11 +50,13 @@ class OkxWire:
         self.seq_id = 10_000
         self.trade_id = 0
 
+    # OKX writes numbers without trailing zeros ("30184", not "30184.0": the captures in
+    # tests/data/okx), and the checksum is over exactly that text.
     def _px(self, p: Decimal) -> str:
-        return fmt(p, self.tick)
+        return trim(p.quantize(self.tick))
 
     def _sz(self, s: Decimal) -> str:
-        return fmt(s, self.lot)
+        return trim(s.quantize(self.lot))
 
     def _levels(self, levels: list[tuple[Decimal, Decimal]]) -> list[list[str]]:
         return [[self._px(p), self._sz(s), "0", "1" if s > 0 else "0"] for p, s in levels]
@@ -153,7 +155,7 @@ class OkxWire:
             fr = {
                 "instType": self.inst_type,
                 "instId": self.inst_id,
-                "fundingRate": fmt(rate, _RATE),
+                "fundingRate": trim(rate.quantize(_RATE)),
                 "fundingTime": str(next_funding_ms),
                 "method": "current_period",
                 "ts": str(ts_ms),
