@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import calendar
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -104,6 +105,12 @@ def relisted_response(
     return names, json.dumps(body)
 
 
+def _remove(path: Path, owner: int) -> None:
+    # Only the process that wrote the files removes them (not a forked child).
+    if os.getpid() == owner:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def relisted_file(
     venue: str, relative: str, symbols: list[str], now_ms: int, min_days: int = 14
 ) -> tuple[dict[str, str], Path]:
@@ -117,7 +124,7 @@ def relisted_file(
     names, text = relisted_response(venue, relative, symbols, expiry)
     if not _dirs:
         _dirs.append(Path(tempfile.mkdtemp(prefix="pyengine-listings-")))
-        atexit.register(shutil.rmtree, _dirs[0], True)
+        atexit.register(_remove, _dirs[0], os.getpid())
     path = _dirs[0] / f"{venue}-{'-'.join(names.values())}.json"
     path.write_text(text, encoding="utf-8")
     _written[key] = (names, path)
