@@ -80,6 +80,9 @@ class WorldOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Market-data latency of every exchange."""
     reject_rate: float = 0.0
     """Probability that an exchange refuses an order at random (fault testing)."""
+    okx_checksum: str = "crc32"
+    """"crc32": OKX books carry their checksum; "zero": the 0 OKX sends from 23 June 2026
+    (docs/venue-feeds.md)."""
 
     def amounts(self) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
         """(custody, delegate) as exact decimals; `ConfigError` names a bad key."""
@@ -112,6 +115,8 @@ class WorldOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
             raise ConfigError("latency_ms, md_latency_ms: must be >= 0")
         if not 0.0 <= self.reject_rate < 1.0:
             raise ConfigError("reject_rate: must be in [0, 1)")
+        if self.okx_checksum not in ("crc32", "zero"):
+            raise ConfigError("okx_checksum: must be 'crc32' or 'zero'")
         if self.capture and not Path(self.capture).is_file():
             raise ConfigError(f"capture: {self.capture}: no such file")
 
@@ -204,6 +209,7 @@ def start_world(name: str, options: WorldOptions, clock: Clock | None = None) ->
             capture=Path(options.capture) if options.capture else None,
             # build_world funds its default amounts when given none: an explicit zero stops it.
             funds=options.amounts()[0] or {"USDT": Decimal(0)},
+            overrides={"okx": {"okx_checksum": options.okx_checksum}},
         )
     except (KeyError, ValueError, OSError) as exc:
         raise ConfigError(f"simulated world {name!r}: {exc}") from None

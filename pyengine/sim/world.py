@@ -117,9 +117,11 @@ def build_world(
     step_ns: int = 100_000_000,
     capture: Path | None = None,
     funds: dict[str, Decimal] | None = None,
+    overrides: dict[str, dict[str, object]] | None = None,
 ) -> World:
     """The embedded default world; `capture` loops a Binance USD-M capture instead of the
-    seeded model for that venue."""
+    seeded model for that venue; `overrides` changes venue profile fields by venue
+    (`{"okx": {"okx_checksum": "zero"}}`)."""
     index = SharedIndex({a: IndexParams(p) for a, p in STARTS.items()}, seed, step_ns)
     exchanges: dict[str, SimExchange] = {}
     for k, (venue, listed) in enumerate(world_specs(scheduler.now_ns() // 1_000_000).items()):
@@ -131,8 +133,9 @@ def build_world(
             market = cap
         else:
             market = seeded_for(specs, seed + k, step_ns, index, BASIS_APR.get(venue, 0.0))
+        prof = profile(venue, **(overrides or {}).get(venue, {}))
         exchanges[venue] = SimExchange(
-            profile(venue), specs, market, scheduler, seed=seed + k, step_ns=step_ns
+            prof, specs, market, scheduler, seed=seed + k, step_ns=step_ns
         )
     custodian = SimCustodian("copper-sim", scheduler, list(exchanges.values()))
     for ccy, amount in sorted((funds or {"USDT": Decimal(1_000_000), "BTC": Decimal(10)}).items()):

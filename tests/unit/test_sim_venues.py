@@ -11,9 +11,10 @@ from decimal import Decimal as D
 import orjson
 import pytest
 
+from pyengine.errors import ConfigError
 from pyengine.marketdata import BookFault, Feed, MarkFunding, Trade
 from pyengine.sim import SimExchange, VirtualScheduler, build_world
-from pyengine.sim.exchange import SimExchange as _Ex
+from pyengine.sim.host import WorldOptions
 from pyengine.sim.profiles import profile
 from pyengine.sim.wire_okx import OkxWire
 from pyengine.sim.world import World
@@ -212,7 +213,7 @@ def test_taker_orders_fill_on_every_venue_with_its_own_fees() -> None:
     assert profile("deribit").maker_fee == 0 and profile("bybit").taker_fee == D("0.00055")
 
 
-def qty_usd(ex: _Ex, sym: str, qty: D, price: D) -> D:
+def qty_usd(ex: SimExchange, sym: str, qty: D, price: D) -> D:
     spec = ex.core.specs[sym]
     return qty * spec.multiplier * (price if spec.payoff == "linear" else 1)
 
@@ -259,14 +260,16 @@ def test_deribit_levels_are_new_change_and_delete_as_the_venue_sends_them() -> N
 
 def test_okx_can_send_the_zero_checksum_of_the_deprecation() -> None:
     sched = VirtualScheduler()
-    w = build_world(sched, seed=3)
-    ex = w.exchanges["okx"]
-    zero = _Ex(profile("okx", okx_checksum="zero"), ex.core.specs, ex.market, sched, seed=3)
-    zero.start()
+    w = build_world(sched, seed=3, overrides={"okx": {"okx_checksum": "zero"}})
+    zero = w.exchanges["okx"]
+    assert zero.profile.okx_checksum == "zero"
+    w.start()
     sched.step_until(sched.now_ns() + SEC)
     books = [orjson.loads(fr.data) for fr in zero.take_frames() if b'"books"' in fr.data]
     assert books and all(m["data"][0]["checksum"] == 0 for m in books)
     assert all(m["data"][0]["prevSeqId"] < m["data"][0]["seqId"] for m in books)
+    with pytest.raises(ConfigError, match="okx_checksum"):
+        WorldOptions(okx_checksum="md5").check()
 
 
 def test_same_seed_same_bytes_on_every_venue() -> None:
