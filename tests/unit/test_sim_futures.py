@@ -82,7 +82,7 @@ def test_one_index_per_asset_across_venues() -> None:
     w = build_world(sched, seed=4)
     w.start()
     for _ in range(5):
-        sched.step_until(sched.now_ns() + 30 * SEC)
+        sched.step_until(sched.now_ns() + 6 * SEC)
         assert w.index is not None
         for asset in ("BTC", "ETH"):
             truth = w.index.at(asset, sched.now_ns())
