@@ -58,29 +58,25 @@ def seeded_for(
     specs: dict[str, InstrumentSpec],
     seed: int,
     step_ns: int,
-    index: SharedIndex | None = None,
+    index: SharedIndex,
     basis_apr: float = 0.0,
 ) -> SeededMarket:
-    """A seeded market over `specs`, sized in each instrument's own unit; with `index`,
-    on the world's index of each base asset."""
+    """A seeded market over `specs` on the world's index of each base asset, sized in each
+    instrument's own unit; dated futures carry `basis_apr`."""
     params = []
     for sym, spec in sorted(specs.items()):
         start = STARTS.get(spec.base, Decimal(100))
-        if index is None:
-            size = Decimal(1000) if spec.payoff == "inverse" else Decimal(2)
-        else:
-            size = level_size(spec, start)
-        dated = spec.kind == "future" and spec.expiry_ms is not None
+        expiry = spec.expiry_ms if spec.kind == "future" else None
         params.append(
             SymbolParams(
                 sym,
                 start,
                 spec.tick,
                 spec.lot,
-                base_size=size,
-                asset=spec.base if index is not None else "",
-                expiry_ns=spec.expiry_ms * 1_000_000 if dated and spec.expiry_ms else None,
-                basis_apr=basis_apr if dated else 0.0,
+                base_size=level_size(spec, start),
+                asset=spec.base,
+                expiry_ns=expiry * 1_000_000 if expiry is not None else None,
+                basis_apr=basis_apr if expiry is not None else 0.0,
             )
         )
     return SeededMarket(params, seed=seed, step_ns=step_ns, index=index)
@@ -122,9 +118,12 @@ def build_world(
     """The embedded default world; `capture` loops a Binance USD-M capture instead of the
     seeded model for that venue; `overrides` changes venue profile fields by venue
     (`{"okx": {"okx_checksum": "zero"}}`)."""
-    index = SharedIndex({a: IndexParams(p) for a, p in STARTS.items()}, seed, step_ns)
+    listings = world_specs(scheduler.now_ns() // 1_000_000)
+    bases = sorted({sp.base for specs in listings.values() for sp in specs.values()})
+    starts = {a: IndexParams(STARTS.get(a, Decimal(100))) for a in bases}
+    index = SharedIndex(starts, seed, step_ns)
     exchanges: dict[str, SimExchange] = {}
-    for k, (venue, listed) in enumerate(world_specs(scheduler.now_ns() // 1_000_000).items()):
+    for k, (venue, listed) in enumerate(listings.items()):
         market: MarketModel
         specs = listed
         if capture is not None and venue == "binance-usdm":
