@@ -100,7 +100,8 @@ class SimExchange:
 
     @property
     def category(self) -> str | None:
-        return None
+        """Bybit category of the market-data connection (None elsewhere)."""
+        return self.profile.category
 
     def start(self) -> None:
         """Schedule the market steps, funding times and expiries from now on."""
@@ -205,12 +206,13 @@ class SimExchange:
         return [q.popleft() for _ in range(min(limit, len(q)))]
 
     def snapshot_frame(self, symbol: str) -> Frame:
-        """The REST depth snapshot of `symbol` now (a "rest" frame)."""
+        """The book of `symbol` now, as the venue resyncs it: a REST depth body ("rest"
+        frame, Binance) or the snapshot a resubscription pushes ("stream" frame)."""
         core, now = self.core, self.sched.now_ns()
-        book = core.books[symbol]
-        data = core.wires[symbol].snapshot(book.sorted_bids(), book.sorted_asks(), now // 1_000_000)
+        book, wire = core.books[symbol], core.wires[symbol]
+        data = wire.snapshot(book.sorted_bids(), book.sorted_asks(), now // 1_000_000)
         self._hash.update(data)
-        return Frame(data, now + self.md_latency_ns, "rest", symbol)
+        return Frame(data, now + self.md_latency_ns, wire.snapshot_kind, symbol)
 
     async def resync(self, symbol: str) -> None:
         await self.sched.sleep(self.md_latency_ns)

@@ -39,8 +39,16 @@ from pyengine.venues.base import Frame
 
 log = logging.getLogger("pyengine.sim.host")
 
-WORLD_VENUES: dict[str, str] = {"binance-usdm": "binance-usdm", "binance-coinm": "binance-coinm"}
+WORLD_VENUES: dict[str, str] = {
+    "binance-usdm": "binance-usdm",
+    "binance-coinm": "binance-coinm",
+    "bybit": "bybit",
+    "okx": "okx",
+    "deribit": "deribit",
+}
 """The exchanges `build_world` makes, with the normaliser (`pyengine._core.Feed`) of each."""
+WORLD_CATEGORIES: dict[str, str] = {"bybit": "linear"}
+"""The Bybit category of an exchange's market-data connection (its profile's)."""
 
 
 class WorldOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -53,13 +61,16 @@ class WorldOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     capture: str = ""
     """Loop this Binance USD-M capture file instead of the seeded model for binance-usdm."""
     custody: dict[str, str | int] = msgspec.field(
-        default_factory=lambda: {"USDT": "2000000", "BTC": "20", "ETH": "200"}
+        default_factory=lambda: {"USDT": "4000000", "BTC": "40", "ETH": "400"}
     )
     """Assets put into the custodian at start."""
     delegate: dict[str, dict[str, str | int]] = msgspec.field(
         default_factory=lambda: {
             "binance-usdm": {"USDT": "1000000"},
             "binance-coinm": {"BTC": "10", "ETH": "100"},
+            "bybit": {"USDT": "1000000"},
+            "okx": {"USDT": "1000000", "BTC": "5"},
+            "deribit": {"BTC": "5", "ETH": "50"},
         }
     )
     """Collateral delegated from custody to each venue account at start."""
@@ -69,6 +80,9 @@ class WorldOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Market-data latency of every exchange."""
     reject_rate: float = 0.0
     """Probability that an exchange refuses an order at random (fault testing)."""
+    okx_checksum: str = "crc32"
+    """"crc32": OKX books carry their checksum; "zero": the 0 OKX sends from 23 June 2026
+    (docs/venue-feeds.md)."""
 
     def amounts(self) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
         """(custody, delegate) as exact decimals; `ConfigError` names a bad key."""
@@ -101,6 +115,8 @@ class WorldOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
             raise ConfigError("latency_ms, md_latency_ms: must be >= 0")
         if not 0.0 <= self.reject_rate < 1.0:
             raise ConfigError("reject_rate: must be in [0, 1)")
+        if self.okx_checksum not in ("crc32", "zero"):
+            raise ConfigError("okx_checksum: must be 'crc32' or 'zero'")
         if self.capture and not Path(self.capture).is_file():
             raise ConfigError(f"capture: {self.capture}: no such file")
 
@@ -193,6 +209,7 @@ def start_world(name: str, options: WorldOptions, clock: Clock | None = None) ->
             capture=Path(options.capture) if options.capture else None,
             # build_world funds its default amounts when given none: an explicit zero stops it.
             funds=options.amounts()[0] or {"USDT": Decimal(0)},
+            overrides={"okx": {"okx_checksum": options.okx_checksum}},
         )
     except (KeyError, ValueError, OSError) as exc:
         raise ConfigError(f"simulated world {name!r}: {exc}") from None
@@ -254,9 +271,10 @@ async def close_worlds() -> None:
 class SimSource:
     """A `MarketDataSource` over one exchange of a hosted world: one "connection" to it.
 
-    Like the live Binance client, it asks for a depth snapshot of every book as soon as
-    it is attached (the normaliser buffers diffs until then); `close` detaches it and
-    leaves the exchange running for the next reader.
+    Like a live client, it syncs every book as soon as it is attached: a REST depth
+    snapshot on Binance (the normaliser buffers diffs until then), the snapshot of a
+    subscription on the stream elsewhere; `close` detaches it and leaves the exchange
+    running for the next reader.
     """
 
     def __init__(self, world: str, venue: str) -> None:
@@ -274,7 +292,7 @@ class SimSource:
 
     @property
     def category(self) -> str | None:
-        return None
+        return WORLD_CATEGORIES.get(self.exchange_venue)
 
     async def _exchange(self) -> SimExchange:
         if self._hosted is None:
@@ -309,6 +327,7 @@ class SimSource:
 
 
 __all__ = [
+    "WORLD_CATEGORIES",
     "WORLD_VENUES",
     "HostedWorld",
     "SimSource",

@@ -6,8 +6,10 @@ exact: the seeded model moves an integer number of ticks, and the capture loop k
 venue's own decimal strings (through the real `pyengine._core.Feed` normaliser).
 
 Seeded model (per symbol): the index follows a geometric random walk with jumps
-(`vol` annualised, `jump_prob` per step, `jump_vol`); the book mid sits at
-index x (1 + premium), the premium mean-reverting around `premium_mean`; the spread is
+(`vol` annualised, `jump_prob` per step, `jump_vol`), or, given a `SharedIndex`, the
+world's index of the symbol's `asset`; the book mid sits at index x (1 + premium), the
+premium mean-reverting around `premium_mean`, plus for a dated future the basis
+`basis_apr` x time to expiry, which goes to zero at `expiry_ns`; the spread is
 `spread_ticks` plus noise; `levels` levels per side, sizes growing with distance. The
 funding rate is the SPEC formula on the premium averaged since the last funding time:
 F = Pavg + clamp(I - Pavg, +-0.05%) (`pyengine.contracts.funding_rate`). Floats are only
@@ -28,6 +30,7 @@ from pyengine._core import Feed, MarkFunding, Trade
 from pyengine.contracts import funding_rate, premium_index
 from pyengine.recorded.captures import CaptureRecord, RecordKind, read_capture
 from pyengine.sim.book import Levels
+from pyengine.sim.index import SharedIndex
 
 _YEAR_NS = 365 * 24 * 3_600_000_000_000
 
@@ -85,15 +88,26 @@ class SymbolParams:
     premium_mean: float = 0.0001
     premium_vol: float = 0.0002
     trade_prob: float = 0.3
+    asset: str = ""
+    """The asset whose `SharedIndex` price the symbol follows (if the market has one)."""
+    expiry_ns: int | None = None
+    """A dated future's expiry: its basis converges to 0 there."""
+    basis_apr: float = 0.0
+    """A dated future's annualised basis over the index, (F - S) / S x year / time left."""
 
 
 class SeededMarket:
     """A seeded random market, one update per symbol per `advance` step of `step_ns`."""
 
     def __init__(
-        self, params: list[SymbolParams], seed: int = 7, step_ns: int = 100_000_000
+        self,
+        params: list[SymbolParams],
+        seed: int = 7,
+        step_ns: int = 100_000_000,
+        index: SharedIndex | None = None,
     ) -> None:
         self.params = {p.symbol: p for p in params}
+        self.index = index
         self.rng = random.Random(seed)
         self.step_ns = step_ns
         self.index_ticks = {p.symbol: int(p.start / p.tick) for p in params}
@@ -122,15 +136,21 @@ class SeededMarket:
 
     def _step(self, sym: str, ts: int) -> MarketUpdate:
         p, rng = self.params[sym], self.rng
-        dt = self.step_ns / _YEAR_NS
-        ret = p.vol * math.sqrt(dt) * rng.gauss(0.0, 1.0)
-        if rng.random() < p.jump_prob:
-            ret += rng.gauss(0.0, p.jump_vol)
-        idx = self.index_ticks[sym]
-        idx = max(10, idx + round(idx * ret))
+        if self.index is not None and p.asset:
+            idx = max(10, int((self.index.at(p.asset, ts) / p.tick).to_integral_value()))
+        else:
+            dt = self.step_ns / _YEAR_NS
+            ret = p.vol * math.sqrt(dt) * rng.gauss(0.0, 1.0)
+            if rng.random() < p.jump_prob:
+                ret += rng.gauss(0.0, p.jump_vol)
+            idx = self.index_ticks[sym]
+            idx = max(10, idx + round(idx * ret))
         self.index_ticks[sym] = idx
+        target = p.premium_mean
+        if p.expiry_ns is not None:
+            target += p.basis_apr * max(0, p.expiry_ns - ts) / _YEAR_NS
         prem = self.premium[sym]
-        prem += 0.05 * (p.premium_mean - prem) + p.premium_vol * 0.3 * rng.gauss(0.0, 1.0)
+        prem += 0.05 * (target - prem) + p.premium_vol * 0.3 * rng.gauss(0.0, 1.0)
         self.premium[sym] = prem
         mid_ticks = idx + round(idx * prem)
         spread = p.spread_ticks + (1 if rng.random() < 0.2 else 0)

@@ -20,13 +20,15 @@ def on_market(v: SimVenue, up: MarketUpdate, ts: int) -> None:
     """Apply one market update: new levels (diff frame), prints, mark; then fill resting
     orders the market went through and check margin."""
     sym = up.symbol
-    if sym not in v.books:
+    if sym not in v.books or sym in v.expired:
+        # An expired future is delisted: its book stays as it was at expiry.
         return
     book, wire, ms, acct = v.books[sym], v.wires[sym], ts // 1_000_000, v.account
     if up.bids is not None and up.asks is not None:
         changes = book.replace(up.bids, up.asks)
-        if changes:
-            v._frame(ts, wire.depth_update(changes, ms))
+        frame = wire.depth_update(changes, ms, book) if changes else None
+        if frame is not None:
+            v._frame(ts, frame)
     for t in up.trades:
         v._frame(ts, wire.trade(t.price, t.qty, t.aggressor == "sell", ms))
     if up.mark is not None:
@@ -43,15 +45,18 @@ def on_market(v: SimVenue, up: MarketUpdate, ts: int) -> None:
         for t in up.trades:
             trade_through(t, v.resting(sym), sink)  # type: ignore[arg-type]
         consumed = diff_levels("bid", old_bids, book.bids) + diff_levels("ask", old_asks, book.asks)
-        if consumed:
-            v._frame(ts, wire.depth_update(consumed, ms))
+        frame = wire.depth_update(consumed, ms, book) if consumed else None
+        if frame is not None:
+            v._frame(ts, frame)
     v._ticker(sym, ts)
     if up.mark is not None and ms - v._last_mark_ms.get(sym, -_MARK_EVERY_MS) >= _MARK_EVERY_MS:
         v._last_mark_ms[sym] = ms
         index = up.index if up.index is not None else up.mark
-        rate = v.rates.get(sym, Decimal(0))
+        perpetual = v.specs[sym].kind == "perpetual"
+        rate = v.rates.get(sym, Decimal(0)) if perpetual else None
         nxt = next_funding_ms(v, sym, ms)
-        v._frame(ts, wire.mark_price(up.mark, index, rate, nxt, ms))
+        for frame in wire.mark_price(up.mark, index, rate, nxt, ms):
+            v._frame(ts, frame)
     check_margin(v, ts)
 
 

@@ -29,9 +29,29 @@ from pyengine.sim.book import SimBook
 from pyengine.sim.matching import take
 from pyengine.sim.orders import SimOrder, static_reject
 from pyengine.sim.profiles import VenueProfile
-from pyengine.sim.wire import BinanceWire
+from pyengine.sim.wire import BinanceWire, Wire
+from pyengine.sim.wire_bybit import BybitWire
+from pyengine.sim.wire_deribit import DeribitWire
+from pyengine.sim.wire_okx import OkxWire
 
 OrderReply = OrderAccepted | OrderRejected
+
+
+def make_wire(profile: VenueProfile, spec: InstrumentSpec) -> Wire:
+    """The encoder of `spec`'s market data in the wire format of `profile.wire`."""
+    sym, tick, lot, perp = spec.symbol, spec.tick, spec.lot, spec.kind == "perpetual"
+    if profile.wire in ("binance-usdm", "binance-coinm"):
+        return BinanceWire(sym, tick, lot, profile.wire == "binance-coinm")
+    if profile.wire == "bybit":
+        return BybitWire(sym, tick, lot, profile.book_depth)
+    if profile.wire == "okx":
+        inst_type = "SWAP" if perp else "FUTURES"
+        return OkxWire(
+            sym, tick, lot, swap=perp, inst_type=inst_type, checksum=profile.okx_checksum
+        )
+    if profile.wire == "deribit":
+        return DeribitWire(sym, tick, lot, perpetual=perp)
+    raise ValueError(f"{profile.name}: no simulated wire format {profile.wire!r}")
 
 
 class SimVenue:
@@ -47,9 +67,8 @@ class SimVenue:
         self.name = profile.name
         self.specs = dict(specs)
         self.account = Account(profile, self.specs, links)
-        coinm = profile.wire == "binance-coinm"
         self.books = {s: SimBook(s) for s in self.specs}
-        self.wires = {s: BinanceWire(s, sp.tick, sp.lot, coinm) for s, sp in self.specs.items()}
+        self.wires = {s: make_wire(profile, sp) for s, sp in self.specs.items()}
         self.orders: dict[str, SimOrder] = {}
         self.replies: dict[str, OrderReply] = {}
         self.rates: dict[str, Decimal] = {}
@@ -260,7 +279,9 @@ class SimVenue:
             ("ask" if side == "buy" else "bid", px, book_side.get(px, Decimal(0)))
             for px, _ in taken
         ]
-        self._frame(ts, wire.depth_update(sorted(changes, key=lambda c: c[1]), ms))
+        frame = wire.depth_update(sorted(changes, key=lambda c: c[1]), ms, book)
+        if frame is not None:
+            self._frame(ts, frame)
         for px, qty in taken:
             self._frame(ts, wire.trade(px, qty, side == "sell", ms))
         self._ticker(symbol, ts)

@@ -1,4 +1,6 @@
-"""Binance futures wire format (USD-M `fapi`, COIN-M `dapi`), as the simulator emits it.
+"""The simulated venues' wire formats: the `Wire` interface, and Binance futures (USD-M
+`fapi`, COIN-M `dapi`) as the simulator emits it. Bybit, OKX and Deribit live in
+`wire_bybit`, `wire_okx` and `wire_deribit`; `make_wire` picks one by normaliser name.
 
 Messages follow the combined-stream layout `{"stream": ..., "data": {...}}` of the live
 feeds. Depth diffs follow the venue rule the normaliser enforces: each `depthUpdate`
@@ -12,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Literal, Protocol
 
 import orjson
 
-from pyengine.sim.book import Levels
+from pyengine.sim.book import Levels, SimBook
+
+Changes = Sequence[tuple[str, Decimal, Decimal]]
+"""Changed levels: (side "bid"/"ask", price, new size; 0 removes the level)."""
 
 
 def fmt(value: Decimal, quantum: Decimal) -> str:
@@ -23,8 +29,51 @@ def fmt(value: Decimal, quantum: Decimal) -> str:
     return f"{value.quantize(quantum):f}"
 
 
+def trim(value: Decimal) -> str:
+    """`value` as a plain decimal string without trailing zeros ("30184", "0.5"), the way
+    OKX writes prices and sizes."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0E-0") else text
+
+
+def float_text(value: Decimal) -> str:
+    """`value` as the shortest decimal text with at least one decimal ("92284.0",
+    "3000.05"), the way Deribit's JSON numbers read."""
+    text = trim(value)
+    return text if "." in text else f"{text}.0"
+
+
+class Wire(Protocol):
+    """Encoder of one symbol's market data in its venue's format (and its sequence state).
+
+    `snapshot_kind` says how a book resyncs: "rest" (a REST depth body, bridged by the
+    stream's ids: Binance) or "stream" (a snapshot pushed on the stream after a
+    resubscription: Bybit, OKX, Deribit). `depth_update` gets the book after the change
+    (OKX's checksum covers the whole top of book) and may return None when the venue
+    would send nothing.
+    """
+
+    snapshot_kind: Literal["rest", "stream"]
+
+    def depth_update(self, changes: Changes, ts_ms: int, book: SimBook) -> bytes | None: ...
+
+    def snapshot(self, bids: Levels, asks: Levels, ts_ms: int) -> bytes: ...
+
+    def trade(self, price: Decimal, qty: Decimal, buyer_maker: bool, ts_ms: int) -> bytes: ...
+
+    def book_ticker(
+        self, bid: tuple[Decimal, Decimal], ask: tuple[Decimal, Decimal], ts_ms: int
+    ) -> bytes: ...
+
+    def mark_price(
+        self, mark: Decimal, index: Decimal, rate: Decimal | None, next_funding_ms: int, ts_ms: int
+    ) -> list[bytes]: ...
+
+
 class BinanceWire:
     """Encoder for one symbol: keeps the update-id sequence of its depth stream."""
+
+    snapshot_kind: Literal["rest", "stream"] = "rest"
 
     def __init__(self, symbol: str, tick: Decimal, lot: Decimal, coinm: bool) -> None:
         self.symbol = symbol
@@ -41,8 +90,8 @@ class BinanceWire:
     def _wrap(self, stream: str, data: dict[str, object]) -> bytes:
         return orjson.dumps({"stream": f"{self.stream}@{stream}", "data": data})
 
-    def depth_update(self, changes: Sequence[tuple[str, Decimal, Decimal]], ts_ms: int) -> bytes:
-        """A `depthUpdate` for changed levels (side "bid"/"ask", price, new size)."""
+    def depth_update(self, changes: Changes, ts_ms: int, book: SimBook | None = None) -> bytes:
+        """A `depthUpdate` for changed levels (absolute sizes: `book` is not needed)."""
         first = self.last_u + 1
         last = self.last_u + max(1, len(changes))
         data: dict[str, object] = {
@@ -109,10 +158,12 @@ class BinanceWire:
         )
 
     def mark_price(
-        self, mark: Decimal, index: Decimal, rate: Decimal, next_funding_ms: int, ts_ms: int
-    ) -> bytes:
-        """A `markPriceUpdate` with index, current funding rate and next funding time."""
-        return self._wrap(
+        self, mark: Decimal, index: Decimal, rate: Decimal | None, next_funding_ms: int, ts_ms: int
+    ) -> list[bytes]:
+        """A `markPriceUpdate` with index, current funding rate and next funding time (a
+        dated future sends an empty rate and 0)."""
+        rate_text = "" if rate is None else fmt(rate, Decimal("0.00000001"))
+        msg = self._wrap(
             "markPrice@1s",
             {
                 "e": "markPriceUpdate",
@@ -121,7 +172,8 @@ class BinanceWire:
                 "p": fmt(mark, Decimal("0.00000001")),
                 "i": fmt(index, Decimal("0.00000001")),
                 "P": fmt(mark, Decimal("0.00000001")),
-                "r": fmt(rate, Decimal("0.00000001")),
+                "r": rate_text,
                 "T": next_funding_ms,
             },
         )
+        return [msg]

@@ -17,15 +17,18 @@ from typing import Any
 from pyengine.messages import OrderRejected, decode
 from pyengine.messages.validity import InstrumentValidity
 from pyengine.orders import OrderTable
+from pyengine.runtime.embedded import CATEGORIES, SHORT, sim_instruments
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "examples" / "mean_reversion.py")
+# Every instrument of the simulated world, as the feed actors name them (a Bybit book is
+# `<category>:<symbol>`), quarterly futures included.
 INSTRUMENTS = {
-    ("binance-usdm", "BTCUSDT"),
-    ("binance-usdm", "ETHUSDT"),
-    ("binance-coinm", "BTCUSD_PERP"),
-    ("binance-coinm", "ETHUSD_PERP"),
+    (venue, f"{CATEGORIES[venue]}:{sym}" if venue in CATEGORIES else sym)
+    for venue, _, symbols in sim_instruments()
+    for sym in symbols
 }
+FEEDS = tuple(f"feed_{short}" for short in SHORT.values())
 Poll = Callable[..., None]
 
 
@@ -82,10 +85,11 @@ def test_embedded_default_trades_on_the_simulated_world(tmp_path: Path, poll: Po
             if report is None:
                 return False
             actors.update({a["name"]: a for a in report["actors"]})
-            return all(actors[f]["published"] > 20 for f in ("feed_usdm", "feed_coinm"))
+            return all(f in actors and actors[f]["published"] > 20 for f in FEEDS)
 
-        poll(books_published, 20, "both feed actors publishing books")
-        assert {"sim", "exec_usdm", "exec_coinm", "oracles", "validator", "risk"} <= set(actors)
+        poll(books_published, 30, "every feed actor publishing books")
+        execs = {f"exec_{short}" for short in SHORT.values()}
+        assert {"sim", "oracles", "validator", "risk"} | execs <= set(actors)
 
         def all_valid() -> bool:
             valid = {
@@ -95,7 +99,14 @@ def test_embedded_default_trades_on_the_simulated_world(tmp_path: Path, poll: Po
             }
             return valid == INSTRUMENTS
 
-        poll(all_valid, 20, "the validator to call every simulated instrument valid")
+        assert len(INSTRUMENTS) == 13 and {v for v, _ in INSTRUMENTS} == {
+            "binance-usdm",
+            "binance-coinm",
+            "bybit",
+            "okx",
+            "deribit",
+        }
+        poll(all_valid, 30, "the validator to call every simulated instrument valid")
         poll(lambda: count(db, "SELECT count(*) FROM fills") >= 1, 20, "a recorded fill")
         report = status(tmp_path)
         assert report is not None and report["minting_paused"] is False

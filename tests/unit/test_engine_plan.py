@@ -16,9 +16,10 @@ def test_default_plan_one_process_inproc() -> None:
     plan = make_plan(embedded_config(), [str(EXAMPLE)])
     names = [a.name for a in plan.actors]
     assert names[0] == "supervisor"
+    venues = ("usdm", "coinm", "bybit", "okx", "deribit")
     assert set(names) == {
-        "supervisor", "recorder", "monitor", "sim", "feed_usdm", "feed_coinm", "exec_usdm",
-        "exec_coinm", "oracles", "validator", "risk", "strategy",
+        "supervisor", "recorder", "monitor", "sim", "oracles", "validator", "risk", "strategy",
+        *(f"feed_{v}" for v in venues), *(f"exec_{v}" for v in venues),
     }  # fmt: skip
     kinds = {a.kind for a in embedded_config().actors}
     assert {"sim_world", "sim_feed", "execution", "sim_oracle", "validator", "risk"} <= kinds

@@ -115,7 +115,7 @@ def test_approves_once_data_is_valid_and_lists_every_reason() -> None:
     assert isinstance(placed, PlaceOrder) and placed.approved_by == "risk"
     assert placed.order.client_order_id == "o1"
     assert "duplicate client_order_id" in refused(g.handle(order("o1"))).reason
-    bad = refused(g.handle(order("o2", qty="0.0105", price="60000.05"))).reason
+    bad = refused(g.handle(order("o2", qty="0.0105", price="60000.005"))).reason
     assert "tick" in bad and "lot" in bad  # both reasons, not just the first
     assert (
         "unknown_instrument"
@@ -243,7 +243,7 @@ def test_refusal_codes_and_order_ids_reach_the_wire() -> None:
     msg = refused(g.handle(order("o0")))
     assert msg.codes[0] == "market_data" and len(msg.codes) == len(msg.reason.split("; "))
     ready(g)
-    bad = refused(g.handle(order("o2", qty="0.0105", price="60000.05")))
+    bad = refused(g.handle(order("o2", qty="0.0105", price="60000.005")))
     assert {"price_tick", "qty_lot"} <= set(bad.codes)
     assert len(bad.codes) == len(bad.reason.split("; "))
     dup = refused(g.handle(order("o2")))

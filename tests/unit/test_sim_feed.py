@@ -10,25 +10,36 @@ from pyengine._core import Feed
 from pyengine.messages import SubmitOrder
 from pyengine.messages.execution import Side
 from pyengine.sim import SimExchange, VirtualScheduler, build_world
-from pyengine.venues.base import ExecutionClient, MarketDataSource, VenueAdapter
+from pyengine.venues.base import ExecutionClient, Frame, MarketDataSource, VenueAdapter
 
 SEC = 1_000_000_000
 
 
-def pump(ex: SimExchange, feed: Feed) -> None:
-    """What the feed actor does: apply frames, resync unsynced books from REST."""
-    for fr in ex.take_frames():
+def feed_for(ex: SimExchange) -> Feed:
+    """The normaliser of one connection to `ex` (Bybit: of its category)."""
+    return Feed(ex.feed_venue, category=ex.category) if ex.category else Feed(ex.feed_venue)
+
+
+def apply(feed: Feed, frames: list[Frame]) -> None:
+    for fr in frames:
         if fr.kind == "reconnected":
             feed.on_reconnect()
         elif fr.kind == "rest":
             feed.on_rest_snapshot(fr.data, fr.symbol, fr.ts_recv)
         else:
             feed.on_message(fr.data, fr.ts_recv)
+
+
+def pump(ex: SimExchange, feed: Feed) -> None:
+    """What the feed actor does: apply frames, resync unsynced books (a REST snapshot on
+    Binance, a resubscription's snapshot on the stream elsewhere)."""
+    apply(feed, ex.take_frames())
     for sym in sorted(set(ex.core.specs) - set(feed.symbols()) | set(feed.unsynced())):
         asyncio.run(ex.resync(sym))
-    for fr in ex.take_frames():
-        assert fr.kind == "rest"
-        feed.on_rest_snapshot(fr.data, fr.symbol, fr.ts_recv)
+    resync = ex.take_frames()
+    kind = ex.core.wires[next(iter(ex.core.specs))].snapshot_kind
+    assert all(fr.kind == kind for fr in resync)
+    apply(feed, resync)
 
 
 def assert_equal_books(ex: SimExchange, feed: Feed) -> None:
@@ -50,7 +61,8 @@ def test_frames_build_equal_books_in_the_rust_feed() -> None:
     sched = VirtualScheduler()
     w = build_world(sched, seed=3)
     w.start()
-    feeds = {v: Feed(ex.feed_venue) for v, ex in w.exchanges.items()}
+    feeds = {v: feed_for(ex) for v, ex in w.exchanges.items()}
+    assert set(feeds) == {"binance-usdm", "binance-coinm", "bybit", "okx", "deribit"}
     for _ in range(20):
         sched.step_until(sched.now_ns() + SEC // 2)
         for v, ex in w.exchanges.items():

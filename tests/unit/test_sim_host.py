@@ -51,10 +51,12 @@ def test_world_is_shared_by_name_and_closed_with_the_loop() -> None:
         assert usdm.core.account.balances["USDT"] == D(1_000_000)  # delegated at boot
         out = world.on_timer(clock.now_ns())
         confirmed = [m for m in out if isinstance(m, TransferConfirmed)]
-        assert len(confirmed) == 3  # USDT to USD-M, BTC and ETH to COIN-M
+        # USDT to USD-M, BTC and ETH to COIN-M, USDT to Bybit, USDT and BTC to OKX, BTC and
+        # ETH to Deribit
+        assert len(confirmed) == 8
         assert world.on_timer(clock.now_ns()) == []
         with pytest.raises(ConfigError, match="no venue"):
-            hosted.exchange("bybit")
+            hosted.exchange("bitmex")
         await close_worlds()
         assert find_world("w") is None
         assert hosted.task is not None and hosted.task.done()
@@ -73,9 +75,10 @@ def test_sim_source_snapshots_on_attach() -> None:
             frame = await asyncio.wait_for(anext(frames), 5)
             if frame.kind == "rest":
                 snapshots.add(frame.symbol)
-            if len(snapshots) == 2:
+            if len(snapshots) == 4:
                 break
-        assert snapshots == {"BTCUSD_PERP", "ETHUSD_PERP"}
+        assert {"BTCUSD_PERP", "ETHUSD_PERP"} < snapshots  # and the relisted quarterlies
+        assert all(s is not None and s[:3] in ("BTC", "ETH") for s in snapshots)
         await frames.aclose()
         await source.close()
         await close_worlds()
@@ -121,12 +124,12 @@ def test_options_errors_name_the_key() -> None:
     clock = ManualClock()
     with pytest.raises(ConfigError, match=r"actors\.w\.options\.custody\.USDT"):
         SimWorld(ctx("w", clock, custody={"USDT": "lots"}))
-    with pytest.raises(ConfigError, match=r"delegate\.bybit: no such simulated venue"):
-        SimWorld(ctx("w", clock, delegate={"bybit": {"USDT": "1"}}))
+    with pytest.raises(ConfigError, match=r"delegate\.bitmex: no such simulated venue"):
+        SimWorld(ctx("w", clock, delegate={"bitmex": {"USDT": "1"}}))
     with pytest.raises(ConfigError, match="capture"):
         SimWorld(ctx("w", clock, capture="/no/such/file"))
     with pytest.raises(ConfigError, match="not a simulated venue"):
-        SimFeed(ctx("f", clock, venue="okx"))
+        SimFeed(ctx("f", clock, venue="bitmex"))
     with pytest.raises(ConfigError, match="kind = 'feed'"):
         SimFeed(ctx("f", clock, venue="binance-usdm", source="live"))
     with pytest.raises(ConfigError, match=r"actors\.o\.options\.sources"):
