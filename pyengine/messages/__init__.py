@@ -65,8 +65,10 @@ from pyengine.messages.execution import (
     QuoteIssued,
     SubmitOrder,
 )
+from pyengine.messages.hedging import HedgeLeg, HedgeRequest, HedgeResult, PortfolioDelta
 from pyengine.messages.market import (
     BestBidOffer,
+    BookDepth,
     BookFault,
     BookTop,
     IndicativePrice,
@@ -74,6 +76,16 @@ from pyengine.messages.market import (
     MarkFunding,
     OraclePrice,
     TradePrint,
+)
+from pyengine.messages.pricing import (
+    IndicativeLadder,
+    LadderRung,
+    MintCapacity,
+    MintOrderAccepted,
+    MintOrderConfirmed,
+    QuotePriced,
+    QuoteRequest,
+    QuoteUnavailable,
 )
 from pyengine.messages.validity import InstrumentValidity, RfqLookback  # noqa: F401
 
@@ -84,6 +96,7 @@ __all__ = [
     "AlertRaised",
     "BalanceReport",
     "BestBidOffer",
+    "BookDepth",
     "BookFault",
     "BookTop",
     "CancelOrder",
@@ -91,10 +104,18 @@ __all__ = [
     "GapDetected",
     "Health",
     "Heartbeat",
+    "HedgeLeg",
+    "HedgeRequest",
+    "HedgeResult",
+    "IndicativeLadder",
     "IndicativePrice",
+    "LadderRung",
     "Level",
     "MarkFunding",
     "Message",
+    "MintCapacity",
+    "MintOrderAccepted",
+    "MintOrderConfirmed",
     "OraclePrice",
     "OrderAccepted",
     "OrderCanceled",
@@ -103,8 +124,12 @@ __all__ = [
     "OrderUpdate",
     "PauseMinting",
     "PlaceOrder",
+    "PortfolioDelta",
     "PositionReport",
     "QuoteIssued",
+    "QuotePriced",
+    "QuoteRequest",
+    "QuoteUnavailable",
     "RequestTransfer",
     "ResumeMinting",
     "Shutdown",

@@ -119,3 +119,24 @@ class IndicativePrice(Message, frozen=True, kw_only=True, tag="price.indicative"
 
     def topic(self) -> str:
         return f"{self.TOPIC}{self.asset}"
+
+
+@register_message
+class BookDepth(Message, frozen=True, kw_only=True, tag="md.depth"):
+    """Deeper levels of one book than `BookTop`, best first, for pricing and routing.
+
+    Published by the feed at most every `depth_interval_s` per book and only when the book
+    changed; sizes are in the instrument's own unit (coins on linear, contracts on inverse),
+    exact decimal strings as the venue sent them. `valid` false: do not price or route on it.
+    """
+
+    venue: str
+    symbol: str
+    bids: list[Level]
+    asks: list[Level]
+    valid: bool = True
+    book_seq: int = 0
+    TOPIC: ClassVar[str] = topics.MD_DEPTH
+
+    def topic(self) -> str:
+        return f"{self.TOPIC}{self.venue}.{self.symbol}"

@@ -20,9 +20,24 @@ MD_VALIDITY = "md.validity."
 MD_RFQ_LOOKBACK = "md.rfq_lookback"
 ORACLE = "oracle."
 PRICE_INDICATIVE = "price.indicative."
+MD_DEPTH = "md.depth."
+PRICE_LADDER = "price.ladder."
 
 # Quotes, orders and fills
 QUOTE_ISSUED = "quote.issued."
+CMD_QUOTE_REQUEST = "cmd.quote.request"
+QUOTE_PRICED = "quote.priced."
+QUOTE_UNAVAILABLE = "quote.unavailable."
+
+# Mint and redeem orders and the chain they settle on
+MINT_ACCEPTED = "mint.accepted."
+MINT_CONFIRMED = "mint.confirmed."
+CHAIN_CAPACITY = "chain.capacity."
+
+# Hedging and the portfolio
+HEDGE_REQUEST = "hedge.request."
+HEDGE_RESULT = "hedge.result."
+RISK_DELTA = "risk.delta."
 CMD_ORDER = "cmd.order."
 CMD_ORDER_SUBMIT = "cmd.order.submit"
 CMD_ORDER_CANCEL = "cmd.order.cancel"
