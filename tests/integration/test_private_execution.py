@@ -23,9 +23,12 @@ from pyengine.messages import (
     OrderCanceled,
     OrderFilled,
     OrderRejected,
+    OrderStatusUnknown,
     PlaceOrder,
     SubmitOrder,
 )
+from pyengine.orders import OrderStatus, OrderTable
+from tests.integration.servers.private_binance import BinancePrivateServer
 from tests.integration.servers.private_harness import CASES, KEY, SECRET, push, server_for
 
 CASE = next(c for c in CASES if c.venue == "bybit")
@@ -121,6 +124,105 @@ def test_execution_actor_on_a_live_client(monkeypatch: pytest.MonkeyPatch, apoll
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)  # the life's cleanups ran
+            for r in (desk, ex):
+                await r.close()
+            bus.close()
+            await server.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+
+
+BINANCE = next(c for c in CASES if c.venue == "binance-usdm")
+
+
+def test_a_request_past_its_deadline_ends_filled_never_rejected(
+    monkeypatch: pytest.MonkeyPatch, apoll: Poll
+) -> None:
+    """The local Binance server takes the order but answers only after the actor's deadline,
+    and fills it meanwhile: the outcome is unknown (not a rejection), the status query finds
+    the order, and the fill from the user stream ends it filled, with no illegal transition
+    in the actor's table or in one fed what the desk received."""
+    monkeypatch.setenv("TEST_BINANCE_KEY", KEY)
+    monkeypatch.setenv("TEST_BINANCE_SECRET", SECRET)
+
+    async def main() -> None:
+        server = await server_for(BINANCE).start()
+        assert isinstance(server, BinancePrivateServer)
+        server.slow_posts_s = 0.6
+        live = {
+            "venue": "binance-usdm",
+            "ws_url": server.ws_url,
+            "rest_url": server.rest_url,
+            "api_key_env": "TEST_BINANCE_KEY",
+            "api_secret_env": "TEST_BINANCE_SECRET",
+            "backoff_initial_s": 0.05,
+        }
+        bus = Bus()
+        d = Directory(
+            [
+                PeerAddress("desk", "inproc://pe.desk2.pub", "inproc://pe.desk2.box", ("exec.",)),
+                PeerAddress("exec", "inproc://pe.exec2.pub", "inproc://pe.exec2.box",
+                            ("cmd.venue.binance-usdm.", "cmd.order.cancel")),
+            ]
+        )  # fmt: skip
+        settings = RunnerSettings(heartbeat_s=0.05, tick_s=0.01)
+        options: dict[str, object] = {
+            "venue": "binance-usdm",
+            "client": "binance-usdm",
+            "live": live,
+            "request_timeout_s": 0.3,
+            "report_interval_s": 0.2,
+        }
+        desk = ActorRunner("desk", Desk, bus, d, settings=settings)
+        ex = ActorRunner("exec", ExecutionActor, bus, d, settings=settings, options=options)
+        for r in (desk, ex):
+            r.open()
+        tasks = [asyncio.get_running_loop().create_task(r.run()) for r in (desk, ex)]
+
+        def got(kind: type[Message]) -> list[Message]:
+            a = desk.actor
+            return [m for m in a.got if isinstance(m, kind)] if isinstance(a, Desk) else []
+
+        try:
+            await apoll(lambda: got(BalanceReport), 10, "a first balance report")
+            await apoll(lambda: server.subscribed("user"), 5, "the user stream")
+            order = SubmitOrder(
+                ts_event=1,
+                ts_recv=1,
+                client_order_id="slow-1",
+                venue="binance-usdm",
+                symbol="BTCUSDT",
+                side="buy",
+                qty=Decimal("0.01"),
+                price=Decimal("60000"),
+            )
+            desk.emit([PlaceOrder(ts_event=1, ts_recv=1, order=order)])
+            await apoll(lambda: got(OrderStatusUnknown), 10, "the unknown outcome")
+            await apoll(lambda: got(OrderFilled), 10, "the fill from the user stream")
+            actor = ex.actor
+            assert isinstance(actor, ExecutionActor)
+            await apoll(
+                lambda: (o := actor.orders.get("slow-1")) is not None
+                and o.status is OrderStatus.FILLED,
+                10,
+                "the order filled",
+            )
+            await asyncio.sleep(1.0)  # past the late HTTP answer and a few query periods
+            assert got(OrderRejected) == []
+            assert actor.counters["queries"] >= 1 and actor.counters["illegal"] == 0
+            assert got(OrderAccepted), "the query's answer settled it as at the venue"
+            assert server.counts["POST /fapi/v1/order"] == 1  # queried, never sent again
+            a = desk.actor
+            assert isinstance(a, Desk)
+            seen = OrderTable()
+            seen.replay([PlaceOrder(ts_event=1, ts_recv=1, order=order), *a.got])
+            filled = seen.get("slow-1")
+            assert filled is not None and filled.status is OrderStatus.FILLED
+            assert seen.counters["illegal"] == 0
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             for r in (desk, ex):
                 await r.close()
             bus.close()
