@@ -71,7 +71,7 @@ from pyengine.messages import (
     PlaceOrder,
 )
 from pyengine.messages.effects import Failed, Replied
-from pyengine.orders import Change, IllegalTransition, OrderError, OrderStatus, OrderTable
+from pyengine.orders import Change, IllegalTransition, Order, OrderError, OrderStatus, OrderTable
 from pyengine.orders import illegal_alert as _illegal_alert
 from pyengine.orders.outcome import is_ambiguous, is_duplicate_submit
 from pyengine.venues.base import ExecutionClient
@@ -434,7 +434,7 @@ class ExecutionActor(Actor):
             else "",
         )
         out = self._publish(ev)
-        self.queries.add(coid)
+        self.queries.add(coid, cancel=request == "cancel")
         out.extend(self._ask(coid))
         return out
 
@@ -464,19 +464,7 @@ class ExecutionActor(Actor):
         if order is None or verdict is None:
             return []
         if verdict.found is not None:
-            settled = settle_from_venue(order, verdict.found, self.now())
-            out: list[Output] = [verdict.found]
-            for ev in settled:
-                out.extend(self._ended(ev) if isinstance(ev, OrderCanceled) else self._publish(ev))
-            if (
-                order.status is OrderStatus.PENDING_CANCEL
-                and order.cancel_outstanding
-                and self._client is not None
-                and verdict.found.status not in _ENDED
-            ):
-                # The cancel's outcome was unknown and the order still rests: ask again.
-                out.append(self._cancel(self._client, coid))
-            return out
+            return [verdict.found, *self._settle(order, verdict.found, verdict.cancel)]
         if verdict.resend is not None and self._client is not None:
             log.info("%s: the venue has no order %s: sending it again", self.name, coid)
             self.counters["resent"] += 1
@@ -505,6 +493,23 @@ class ExecutionActor(Actor):
             return self._ended(gone)
         return []
 
+    def _settle(self, order: Order, found: OrderUpdate, cancel: bool) -> list[Output]:
+        """The venue's view of an order whose outcome was unknown, as the order events
+        everyone's table reads (strategies and risk do not read `OrderUpdate`)."""
+        out: list[Output] = []
+        for ev in settle_from_venue(order, found, self.now()):
+            out.extend(self._ended(ev) if isinstance(ev, OrderCanceled) else self._publish(ev))
+        if (
+            cancel
+            and order.status is OrderStatus.PENDING_CANCEL
+            and order.cancel_outstanding
+            and self._client is not None
+            and found.status not in _ENDED
+        ):
+            # The cancel's outcome was unknown and the order still rests: cancel again.
+            out.append(self._cancel(self._client, order.client_order_id))
+        return out
+
     def _ended(self, ev: OrderCanceled) -> list[Output]:
         """An order the venue ended: announced only if it was not already ended."""
         order = self.orders.get(ev.client_order_id)
@@ -518,6 +523,10 @@ class ExecutionActor(Actor):
         if not isinstance(ev, _ORDER_EVENTS):
             return [ev]
         order = self.orders.get(ev.client_order_id)
+        if order is not None and isinstance(ev, OrderUpdate):
+            waited = self.queries.settled(ev.client_order_id)
+            if waited is not None:  # the stream answers the status query first
+                return [ev, *self._settle(order, ev, waited.cancel)]
         was_terminal = order is not None and order.is_terminal
         change, alerts = self._apply(ev)
         if isinstance(ev, OrderFilled):

@@ -107,6 +107,8 @@ def unsettled_alert(coid: str, *, source: str, now: int) -> AlertRaised:
 @dataclass(slots=True)
 class _Query:
     resend: PlaceOrder | None = None
+    cancel: bool = False
+    """A cancel of it went unanswered (a resting order found means: cancel it again)."""
     not_found: int = 0
     running: bool = False
 
@@ -123,6 +125,8 @@ class Verdict:
     """The venue said `attempts` times it has no such order: it never took it."""
     gave_up: bool = False
     """Open orders do not list it `attempts` times: left to reconciliation."""
+    cancel: bool = False
+    """A cancel of it went unanswered."""
 
 
 class StatusQueries:
@@ -151,12 +155,19 @@ class StatusQueries:
             return partial(lookup, coid, symbol)
         return client.open_orders
 
-    def add(self, coid: str, resend: PlaceOrder | None = None) -> None:
+    def add(self, coid: str, resend: PlaceOrder | None = None, cancel: bool = False) -> None:
         q = self._q.get(coid)
         if q is None:
-            self._q[coid] = _Query(resend=resend)
-        elif resend is not None:
+            self._q[coid] = _Query(resend=resend, cancel=cancel)
+            return
+        if resend is not None:
             q.resend = resend
+        q.cancel = q.cancel or cancel
+
+    def settled(self, coid: str) -> Verdict | None:
+        """The venue spoke of `coid` otherwise (its private stream): stop asking."""
+        q = self._q.pop(coid, None)
+        return None if q is None else Verdict(cancel=q.cancel)
 
     def drop(self, coid: str) -> None:
         self._q.pop(coid, None)
@@ -197,7 +208,7 @@ class StatusQueries:
             raise TypeError(f"query:{coid}: the client answered {type(value).__name__}")
         if found is not None:
             del self._q[coid]
-            return Verdict(found=found)
+            return Verdict(found=found, cancel=q.cancel)
         if q.resend is not None and proof:
             del self._q[coid]
             return Verdict(resend=q.resend)

@@ -202,8 +202,9 @@ def test_a_request_past_its_deadline_ends_filled_never_rejected(
             actor = ex.actor
             assert isinstance(actor, ExecutionActor)
             await apoll(
-                lambda: (o := actor.orders.get("slow-1")) is not None
-                and o.status is OrderStatus.FILLED,
+                lambda: (
+                    (o := actor.orders.get("slow-1")) is not None and o.status is OrderStatus.FILLED
+                ),
                 10,
                 "the order filled",
             )

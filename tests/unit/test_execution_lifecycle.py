@@ -32,7 +32,7 @@ from pyengine.orders.outcome import is_ambiguous
 from pyengine.venues.private import Credentials, PrivateClientConfig, private_client
 from pyengine.venues.private.client import PrivateClient
 from pyengine.venues.private.errors import VenueRequestError
-from tests.unit.test_execution import SEC, VENUE, accepted, actor, calls, place
+from tests.unit.test_execution import SEC, VENUE, accepted, actor, calls, exchange, place
 
 Out = Sequence[object]
 
@@ -310,3 +310,47 @@ def test_a_restart_replays_to_the_same_lifecycle_as_the_strategies_see() -> None
 def test_query_attempts_must_be_positive(attempts: int) -> None:
     with pytest.raises(ConfigError, match="query_attempts"):
         actor(ManualClock(), query_attempts=attempts)
+
+
+def test_the_private_stream_settles_a_queried_order_for_everyone() -> None:
+    """Strategies and risk do not read `OrderUpdate`: the stream's word on an order whose
+    outcome was unknown is published as the order event their tables read."""
+    a, _ = opened(ManualClock())
+    a.handle(place("o1"))
+    a.handle(Failed(correlation_id="place:o1", reason="timeout"))
+    rests = update("o1", "new")
+    out = a.handle(Replied(correlation_id="account", value=rests))
+    assert out[0] == rests and len(of(OrderAccepted, out)) == 1
+    assert status(a, "o1") is OrderStatus.ACCEPTED and "o1" not in a.queries
+    assert a.handle(Replied(correlation_id="query:o1", value=rests)) == []  # already settled
+
+
+def test_a_cancel_without_an_answer_of_a_resting_order_is_sent_again() -> None:
+    a, _ = opened(ManualClock())
+    a.handle(place("o1"))
+    a.handle(Replied(correlation_id="place:o1", value=accepted("o1")))
+    a.handle(CancelOrder(ts_event=3, ts_recv=3, client_order_id="o1", venue=VENUE))
+    a.handle(Failed(correlation_id="cancel:o1", reason="error", error="VenueTransportError: x"))
+    out = a.handle(Replied(correlation_id="query:o1", value=update("o1", "new")))
+    assert "cancel:o1" in calls(out) and status(a, "o1") is OrderStatus.PENDING_CANCEL
+    done = OrderCanceled(ts_event=7, ts_recv=7, client_order_id="o1", venue=VENUE)
+    assert a.handle(Replied(correlation_id="cancel:o1", value=done)) == [done]
+    assert status(a, "o1") is OrderStatus.CANCELED
+
+
+def test_without_a_lookup_absence_from_open_orders_proves_nothing() -> None:
+    """The simulated exchange has only `open_orders`: an order it does not list may have
+    filled; after the attempts it is left to reconciliation with an alert, never rejected."""
+    clock = ManualClock()
+    a = actor(clock, query_attempts=2)
+    a.on_start()
+    a.handle(Replied(correlation_id="client", value=exchange()))
+    a.handle(place("o1"))
+    out = a.handle(Failed(correlation_id="place:o1", reason="timeout"))
+    q = calls(out)["query:o1"]
+    assert isinstance(q, Call) and getattr(q.start, "__name__", "") == "open_orders"
+    assert a.handle(Replied(correlation_id="query:o1", value=[])) == []
+    assert "query:o1" in calls(a.on_timer(clock.now_ns()))
+    (alert,) = a.handle(Replied(correlation_id="query:o1", value=[]))
+    assert isinstance(alert, AlertRaised) and alert.code == "order_status_unknown"
+    assert status(a, "o1") is OrderStatus.IN_FLIGHT
