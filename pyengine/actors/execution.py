@@ -297,7 +297,9 @@ class ExecutionActor(Actor):
         if what == "cancel":
             self.counters["canceled"] += 1
             reply = _message(value, msg.correlation_id)
-            if isinstance(reply, OrderRejected) and is_ambiguous(reply):
+            if isinstance(reply, OrderRejected) and (
+                is_ambiguous(reply) or self.book.unacked(coid)
+            ):
                 return self.book.unknown(coid, "cancel", reply.reason, reply.codes)
             if isinstance(reply, OrderCanceled):
                 return self.book.ended(reply)

@@ -158,6 +158,18 @@ class VenueOrders:
             return []
         return [ev, *alerts]
 
+    def unacked(self, coid: str) -> bool:
+        """Whether the venue never confirmed the order (in flight when its cancel was asked,
+        or its outcome already unknown): a refused cancel then proves nothing about it
+        (Binance answers -2011 "Unknown order" for an order that has just filled, too)."""
+        order = self.orders.get(coid)
+        if order is None:
+            return False
+        never_acked = order.status is OrderStatus.PENDING_CANCEL and (
+            order.previous is OrderStatus.IN_FLIGHT
+        )
+        return never_acked or coid in self.queries
+
     def unknown(self, coid: str, request: str, reason: str, codes: Sequence[str]) -> list[Output]:
         """A request without a definitive answer: the order stays in flight and is queried."""
         order = self.orders.get(coid)
@@ -252,7 +264,7 @@ class VenueOrders:
             and order.status is OrderStatus.PENDING_CANCEL
             and order.cancel_outstanding
             and self.client is not None
-            and found.status not in _ENDED
+            and found.status in ("new", "partially_filled")
         ):
             # The cancel's outcome was unknown and the order still rests: cancel again.
             out.append(self.cancel_call(order.client_order_id))

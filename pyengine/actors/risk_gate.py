@@ -246,7 +246,7 @@ class RiskGate(Actor):
         if isinstance(
             msg, CancelOrder | OrderAccepted | OrderRejected | OrderCanceled | OrderStatusUnknown
         ):
-            # An unknown outcome keeps the order in flight (its exposure still counts);
+            # An unknown outcome keeps the order open in the table (its id stays spent);
             # only a definitive refusal ends it (`pyengine.orders.outcome`).
             self._track(msg)
         elif isinstance(msg, OrderFilled):

@@ -354,3 +354,20 @@ def test_without_a_lookup_absence_from_open_orders_proves_nothing() -> None:
     (alert,) = a.handle(Replied(correlation_id="query:o1", value=[]))
     assert isinstance(alert, AlertRaised) and alert.code == "order_status_unknown"
     assert status(a, "o1") is OrderStatus.IN_FLIGHT
+
+
+def test_a_refused_cancel_of_an_unacknowledged_order_is_not_its_rejection() -> None:
+    """The place timed out, the cancel is refused "unknown order": that proves nothing (the
+    order may have just filled); it stays pending and the venue's answer settles it."""
+    a, client = opened(ManualClock())
+    a.handle(place("o1"))
+    a.handle(Failed(correlation_id="place:o1", reason="timeout"))
+    a.handle(CancelOrder(ts_event=3, ts_recv=3, client_order_id="o1", venue=VENUE))
+    refused = venue_refusal(client, "o1", "-2011", "Unknown order sent.")
+    out = a.handle(Replied(correlation_id="cancel:o1", value=refused))
+    assert not of(OrderRejected, out) and of(OrderStatusUnknown, out)
+    assert status(a, "o1") is OrderStatus.PENDING_CANCEL
+    out = a.handle(Replied(correlation_id="query:o1", value=update("o1", "filled", "0.01")))
+    assert of(OrderAccepted, out) and "cancel:o1" not in calls(out)  # nothing left to cancel
+    a.handle(Replied(correlation_id="account", value=fill("o1", "t1")))
+    assert status(a, "o1") is OrderStatus.FILLED and a.counters["illegal"] == 0
