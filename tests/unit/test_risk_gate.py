@@ -290,14 +290,6 @@ def test_the_order_table_follows_events_and_a_refused_cancel_is_not_a_rejection(
     assert g.stats()["orders_illegal"] == 0
 
 
-def test_a_refused_order_of_the_journal_is_a_duplicate_after_restart() -> None:
-    first = gate()
-    journal = [order("o1"), *first.handle(order("o1"))]  # refused: no validity yet
-    second = ready(gate())
-    second.recover(journal)
-    assert refused(second.handle(order("o1"))).codes[0] == "duplicate_client_order_id"
-
-
 def test_an_unknown_outcome_keeps_the_order_open_for_risk() -> None:
     from pyengine.messages import OrderAccepted, OrderStatusUnknown
     from pyengine.orders import OrderStatus
@@ -317,3 +309,12 @@ def test_an_unknown_outcome_keeps_the_order_open_for_risk() -> None:
     assert g.stats()["orders_illegal"] == 0
     # and a resend of its id is still a duplicate
     assert refused(g.handle(order("o1"))).codes[0] == "duplicate_client_order_id"
+
+
+def test_a_refused_order_of_the_journal_is_a_duplicate_after_restart() -> None:
+    first = gate()
+    journal = [order("o1"), *first.handle(order("o1"))]  # refused: no validity yet
+    second = ready(gate())
+    second.recover(journal)
+    assert refused(second.handle(order("o1"))).codes[0] == "duplicate_client_order_id"
+
