@@ -317,4 +317,3 @@ def test_a_refused_order_of_the_journal_is_a_duplicate_after_restart() -> None:
     second = ready(gate())
     second.recover(journal)
     assert refused(second.handle(order("o1"))).codes[0] == "duplicate_client_order_id"
-
