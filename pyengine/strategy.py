@@ -24,7 +24,11 @@ Run it with `pyengine run --strategy path/to/file.py` (or an `[[actors]]` entry 
   and the id is derived from it and a child index (`pyengine.orders.ids`), so a restarted
   strategy that re-derives the same decision sends the same id and the venue dedups it.
 - `on_order(msg)` receives this strategy's order events: `OrderAccepted`, `OrderRejected`
-  (`stage="risk"` when risk refused it; `codes` says why), `OrderFilled`, `OrderCanceled`.
+  (`stage="risk"` when risk refused it; `codes` says why), `OrderFilled`, `OrderCanceled`,
+  and `OrderStatusUnknown`: a request the venue did not answer definitively (a timeout,
+  -1006 ...). That is not a rejection: the order stays in flight (`self.order(id)` says
+  so) until execution's status query or the private stream settles it; re-submitting it
+  under a new id could leave two orders at the venue.
 - `self.order(id)` and `self.open_orders(...)` answer the state of its orders
   (`pyengine.orders.Order`: status, filled and average price), kept by the host from those
   events; an event that contradicts what is known raises an alert.
@@ -58,6 +62,7 @@ from pyengine.messages import (
     OrderCanceled,
     OrderFilled,
     OrderRejected,
+    OrderStatusUnknown,
     SubmitOrder,
     topics,
 )
@@ -81,7 +86,8 @@ from pyengine.orders import (
 
 log = logging.getLogger("pyengine.strategy")
 
-OrderEvent = OrderAccepted | OrderRejected | OrderFilled | OrderCanceled
+OrderEvent = OrderAccepted | OrderRejected | OrderFilled | OrderCanceled | OrderStatusUnknown
+_ORDER_EVENTS = (OrderAccepted, OrderRejected, OrderFilled, OrderCanceled, OrderStatusUnknown)
 
 
 class Strategy:
@@ -305,7 +311,7 @@ class StrategyHost(Actor):
         return self._take()
 
     def handle(self, msg: Message) -> list[Message]:
-        if isinstance(msg, OrderAccepted | OrderRejected | OrderFilled | OrderCanceled):
+        if isinstance(msg, _ORDER_EVENTS):
             if msg.client_order_id in self.orders:
                 self.track(msg)
                 self.strategy.on_order(msg)

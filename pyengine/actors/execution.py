@@ -9,36 +9,50 @@ config values).
 - In (acknowledged): `PlaceOrder` on `cmd.venue.<venue>.place` (orders that passed risk)
   and `CancelOrder` on `cmd.order.cancel` (for this venue; a cancel needs no risk check).
 - Out: the venue's answer to each request, `OrderAccepted` / `OrderRejected` /
-  `OrderCanceled` on `exec.order.<venue>`; from the private stream, `OrderFilled` on
-  `exec.fill.<venue>`, `OrderUpdate` on `acct.order.<venue>`, `PositionReport` and
-  `BalanceReport` on `acct.position.*` / `acct.balance.*`. An order the venue ends without
-  being asked (IOC remainder, expiry, liquidation) is also announced as `OrderCanceled`,
-  once. Positions and balances are re-published from the venue's REST view every
-  `report_interval_s`, so late joiners (risk, reconciliation) learn them.
+  `OrderCanceled` / `OrderStatusUnknown` on `exec.order.<venue>`; from the private stream,
+  `OrderFilled` on `exec.fill.<venue>`, `OrderUpdate` on `acct.order.<venue>`,
+  `PositionReport` and `BalanceReport` on `acct.position.*` / `acct.balance.*`. An order the
+  venue ends without being asked (IOC remainder, expiry, liquidation) is also announced as
+  `OrderCanceled`, once. Positions and balances are re-published from the venue's REST view
+  every `report_interval_s`, so late joiners (risk, reconciliation) learn them.
+
+Every order's state is one `OrderTable` (`pyengine.orders`), the lifecycle strategies and
+the risk gate keep too: each request, reply and private-stream event goes through it. An
+event the order's state does not allow is published with an `order_illegal_transition`
+alert (never a silent overwrite, never a crash); a fill whose trade id was seen is dropped.
+
+Ambiguous outcomes (`pyengine.orders.outcome`): a request past its deadline, a transport
+error, a rate limit or a venue "status unknown" code (Binance -1006/-1007) is not a
+rejection: the order stays in flight, `OrderStatusUnknown` says so, and the venue is asked
+(`execution_orders.VenueOrders`, `order_status.StatusQueries`) until its answer settles the
+order. Only a definitive venue refusal publishes `OrderRejected`.
 
 Everything is decided in `handle`; the I/O is effects the runner runs: opening the client
 (`Call`, correlation "client"), its private stream (`Stream`, "account"), each request
-(`Call`, "place:<coid>" / "cancel:<coid>", with a deadline of `request_timeout_s`) and the
-reports. Their answers come back to `handle` as `Replied` / `Failed` the moment they exist.
-A client error or a missed deadline on `place` is answered with `OrderRejected`
-(`stage="execution"`, reason `client_error: ...`): with a live venue the order may still
-exist, which reconciliation settles. The private stream ending, or the client failing to
-open, fails the actor (the supervisor restarts it). On restart, orders of the journal that
-never got an answer and are younger than `replace_window_s` are sent again; clients are
-idempotent on `client_order_id`, so an order that did reach the venue gets its first
-answer again.
+(`Call`, "place:<coid>" / "cancel:<coid>" / "query:<coid>", with a deadline of
+`request_timeout_s`) and the reports. Their answers come back to `handle` as `Replied` /
+`Failed` the moment they exist. The private stream ending, or the client failing to open,
+fails the actor (the supervisor restarts it).
+
+On restart the journal of this venue is replayed into the table. Orders still in flight
+that the venue never answered are asked for first when the client can look one order up:
+found, the venue's answer settles them; not found and younger than `replace_window_s`, they
+are sent again under the same client order id (the ids are deterministic, and a venue that
+already has one refuses the duplicate, which reads as "already known" and is queried).
+A client that cannot look an order up gets them sent again directly.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from functools import partial
 
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.effects import Call, Output, Stream
+from pyengine.actors.execution_orders import VenueOrders
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     CancelOrder,
@@ -47,18 +61,29 @@ from pyengine.messages import (
     OrderCanceled,
     OrderFilled,
     OrderRejected,
+    OrderStatusUnknown,
     OrderUpdate,
     PlaceOrder,
-    SubmitOrder,
 )
 from pyengine.messages.effects import Failed, Replied
+from pyengine.orders import OrderError, OrderStatus
+from pyengine.orders.outcome import is_ambiguous, is_duplicate_submit
 from pyengine.venues.base import ExecutionClient
 from pyengine.venues.clients import ClientKind, ClientSpec, client_kind
 from pyengine.venues.private.config import PrivateClientConfig
 
 log = logging.getLogger("pyengine.actors.execution")
 
-_ENDED = ("canceled", "expired")
+_JOURNAL_EVENTS = (
+    OrderAccepted,
+    OrderRejected,
+    OrderCanceled,
+    OrderFilled,
+    OrderUpdate,
+    OrderStatusUnknown,
+    CancelOrder,
+)
+"""What `recover` replays of this venue (with its `PlaceOrder`s)."""
 
 
 class ExecutionOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -74,12 +99,16 @@ class ExecutionOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     world: str = "sim"
     """The `sim_world` actor whose exchange `venue` this actor trades on."""
     report_interval_s: float = 2.0
+    """Period of the position and balance reports, and of status queries asked again."""
     poll_interval_s: float = 0.002
     """Deprecated, unused: replies reach the actor as they arrive (kept so configs load)."""
     replace_window_s: float = 30.0
     request_timeout_s: float = 30.0
-    """Deadline of one place or cancel request; past it the request is answered
-    `OrderRejected` (`client_error: ...`) and left to reconciliation."""
+    """Deadline of one place, cancel or status request; past it the outcome is unknown
+    (`OrderStatusUnknown`) and the order's status is queried."""
+    query_attempts: int = 3
+    """How many "no such order" answers of the venue's single-order lookup, one period
+    apart, prove that an unanswered order does not exist (then it is rejected)."""
 
 
 class ExecutionActor(Actor):
@@ -90,6 +119,8 @@ class ExecutionActor(Actor):
         self.opts = o = ctx.options_as(ExecutionOptions)
         if o.report_interval_s <= 0 or o.request_timeout_s <= 0 or o.replace_window_s < 0:
             raise ConfigError(f"actors.{self.name}.options: intervals must be positive")
+        if o.query_attempts < 1:
+            raise ConfigError(f"actors.{self.name}.options.query_attempts: at least 1")
         self.spec = ClientSpec(client=o.client, venue=o.venue, world=o.world, live=o.live)
         # The kind is checked now (the plan builds each actor once) and opened in on_start.
         self._kind: ClientKind | None = None
@@ -105,13 +136,24 @@ class ExecutionActor(Actor):
         self._client = client
         self._waiting: list[PlaceOrder | CancelOrder] = []
         """Requests that came before the client was open."""
-        self._resend: list[PlaceOrder] = []
         self._reports: set[str] = set()
-        self.orders = SentOrders()
-        self._unanswered: dict[str, PlaceOrder] = {}
+        self._unanswered: list[PlaceOrder] = []
+        """After a restart: orders of the journal still in flight, never answered."""
         self.counters: dict[str, int] = dict.fromkeys(
-            ("placed", "canceled", "events", "fills", "client_errors", "ignored"), 0
+            ("placed", "canceled", "client_errors", "ignored", "redelivered"), 0
         )
+        self.book = VenueOrders(
+            self.name,
+            o.venue,
+            now=self.now,
+            timeout_ns=int(o.request_timeout_s * 1e9),
+            query_attempts=o.query_attempts,
+            counters=self.counters,
+        )
+        self.book.client = client
+        self.orders = self.book.orders
+        """Every order of this venue account this actor knows, moved only by the wire."""
+        self.queries = self.book.queries
 
     def topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), (f"cmd.venue.{self.venue}.", "cmd.order.cancel")
@@ -124,23 +166,26 @@ class ExecutionActor(Actor):
         return self._kind.colocated_with(self.spec) if self._kind is not None else ()
 
     def recover(self, journal: Iterable[Message]) -> None:
-        self._unanswered = self.orders.recover(journal, self.venue)
+        """Replay this venue's orders and their events into the table."""
+        self.orders.replay(self._mine(journal))
+        self._unanswered = [
+            p
+            for coid, p in sorted(self.book.placed.items())
+            if (o := self.orders.get(coid)) is not None and o.status is OrderStatus.IN_FLIGHT
+        ]
+        self.book.forget_ended()
+
+    def _mine(self, journal: Iterable[Message]) -> Iterator[Message]:
+        venue = self.venue
+        for msg in journal:
+            if isinstance(msg, PlaceOrder):
+                if msg.order.venue == venue:
+                    self.book.placed[msg.order.client_order_id] = msg
+                    yield msg
+            elif isinstance(msg, _JOURNAL_EVENTS) and msg.venue == venue:
+                yield msg
 
     def on_start(self) -> list[Output]:
-        now = self.now()
-        window = int(self.opts.replace_window_s * 1e9)
-        for coid, msg in sorted(self._unanswered.items()):
-            if now - msg.ts_event <= window:
-                log.info("%s: re-sending unanswered order %s", self.name, coid)
-                self._resend.append(msg)
-            else:
-                log.warning(
-                    "%s: order %s has no recorded answer and is too old to re-send;"
-                    " reconciliation must settle it",
-                    self.name,
-                    coid,
-                )
-        self._unanswered.clear()
         if self._client is not None:
             return self._ready(self._client)
         kind = self._kind
@@ -149,17 +194,41 @@ class ExecutionActor(Actor):
 
     def _ready(self, client: ExecutionClient) -> list[Output]:
         """The client is open: its stream, a first report, then what waited for it."""
-        self._client = client
+        self._client = self.book.client = client
         out: list[Output] = [Stream(client.account_events, "account"), *self._report(client)]
-        for msg in self._resend:
-            out.append(self._place(client, msg))
-        self._resend.clear()
+        out.extend(self._restart(client))
+        out.extend(self.book.ask_due())
         waiting, self._waiting = self._waiting, []
         for request in waiting:
-            if isinstance(request, PlaceOrder):  # already counted as sent
-                out.append(self._place(client, request))
+            if isinstance(request, PlaceOrder):  # already in the table
+                out.append(self.book.place_call(request))
             else:
-                out.extend(self.handle(request))
+                out.append(self.book.cancel_call(request.client_order_id))
+        return out
+
+    def _restart(self, client: ExecutionClient) -> list[Output]:
+        """Orders of the journal that never got an answer: ask first, or send again."""
+        out: list[Output] = []
+        now, window = self.now(), int(self.opts.replace_window_s * 1e9)
+        can_look_up = self.queries.can_look_up(client)
+        for msg in self._unanswered:
+            coid = msg.order.client_order_id
+            young = now - msg.ts_event <= window
+            if can_look_up:
+                log.info("%s: asking the venue about unanswered order %s", self.name, coid)
+                self.queries.add(coid, resend=msg if young else None)
+            elif young:
+                log.info("%s: re-sending unanswered order %s", self.name, coid)
+                self.counters["resent"] += 1
+                out.append(self.book.place_call(msg))
+            else:
+                log.warning(
+                    "%s: order %s has no recorded answer and is too old to re-send;"
+                    " reconciliation must settle it",
+                    self.name,
+                    coid,
+                )
+        self._unanswered = []
         return out
 
     def _report(self, client: ExecutionClient) -> list[Output]:
@@ -167,54 +236,46 @@ class ExecutionActor(Actor):
         for what, fetch in (("positions", client.positions), ("balances", client.balances)):
             if what not in self._reports:
                 self._reports.add(what)
-                out.append(Call(fetch, what, self._deadline()))
+                out.append(Call(fetch, what, self.book.deadline()))
         return out
-
-    def _deadline(self) -> int:
-        return self.now() + int(self.opts.request_timeout_s * 1e9)
-
-    def _place(self, client: ExecutionClient, msg: PlaceOrder) -> Call:
-        order = msg.order
-        return Call(
-            partial(client.place, order), f"place:{order.client_order_id}", self._deadline()
-        )
 
     def handle(self, msg: Message) -> list[Output]:
         if type(msg) is Replied or type(msg) is Failed:
             return self._answer(msg)
         if isinstance(msg, PlaceOrder):
-            order = msg.order
-            if order.venue != self.venue:
-                self.counters["ignored"] += 1
-                log.warning("%s: PlaceOrder for venue %r ignored", self.name, order.venue)
-            elif self.orders.send(order):
-                if self._client is None:
-                    self._waiting.append(msg)
-                    return []
-                return [self._place(self._client, msg)]
-        elif isinstance(msg, CancelOrder) and msg.venue == self.venue:
+            return self._on_place(msg)
+        if isinstance(msg, CancelOrder) and msg.venue == self.venue:
             coid = msg.client_order_id
-            symbol = self.orders.symbol(coid)
-            if symbol is None:
+            if self.orders.get(coid) is None:
                 why = "unknown_order: cancel of an order never sent to this venue"
-                return [self._rejected(coid, why)]
+                return [self.book.rejected(coid, why)]
+            _, out = self.book.apply(msg)
             if self._client is None:
                 self._waiting.append(msg)
-                return []
-            cancel = partial(self._client.cancel, coid, symbol)
-            return [Call(cancel, f"cancel:{coid}", self._deadline())]
+                return out
+            return [*out, self.book.cancel_call(coid)]
         return []
 
-    def _rejected(self, coid: str, reason: str) -> OrderRejected:
-        now = self.now()
-        return OrderRejected(
-            ts_event=now,
-            ts_recv=now,
-            client_order_id=coid,
-            venue=self.venue,
-            reason=reason,
-            stage="execution",
-        )
+    def _on_place(self, msg: PlaceOrder) -> list[Output]:
+        order = msg.order
+        coid = order.client_order_id
+        if order.venue != self.venue:
+            self.counters["ignored"] += 1
+            log.warning("%s: PlaceOrder for venue %r ignored", self.name, order.venue)
+            return []
+        if coid in self.orders:  # a redelivery (or a reused id): never sent twice
+            self.counters["redelivered"] += 1
+            return []
+        try:
+            self.orders.submit(msg)
+        except OrderError as exc:  # cannot happen for an id not in the table; kept typed
+            log.warning("%s: %s", self.name, exc)
+            return []
+        self.book.placed[coid] = msg
+        if self._client is None:
+            self._waiting.append(msg)
+            return []
+        return [self.book.place_call(msg)]
 
     def _answer(self, msg: Replied | Failed) -> list[Output]:
         """A reply of one of this actor's effects."""
@@ -225,16 +286,28 @@ class ExecutionActor(Actor):
         value = msg.value
         if what == "place":
             self.counters["placed"] += 1
-            self.orders.answer(coid)
-            return [_message(value, msg.correlation_id)]
+            reply = _message(value, msg.correlation_id)
+            if isinstance(reply, OrderRejected) and (
+                is_ambiguous(reply) or is_duplicate_submit(reply)
+            ):
+                # A duplicate id refused: the venue already has an order under this id
+                # (a re-send after a restart): ask it which state that order is in.
+                return self.book.unknown(coid, "place", reply.reason, reply.codes)
+            return self.book.publish(reply)
         if what == "cancel":
             self.counters["canceled"] += 1
             reply = _message(value, msg.correlation_id)
-            if isinstance(reply, OrderCanceled) and not self.orders.end(coid):
-                return []
-            return [reply]
+            if isinstance(reply, OrderRejected) and (
+                is_ambiguous(reply) or self.book.unacked(coid)
+            ):
+                return self.book.unknown(coid, "cancel", reply.reason, reply.codes)
+            if isinstance(reply, OrderCanceled):
+                return self.book.ended(reply)
+            return self.book.publish(reply)
+        if what == "query":
+            return self.book.queried(coid, value)
         if what == "account":
-            return self.on_account(_message(value, msg.correlation_id))
+            return self.book.account(_message(value, msg.correlation_id))
         if what in ("positions", "balances"):
             self._reports.discard(what)
             if not isinstance(value, list):
@@ -250,11 +323,16 @@ class ExecutionActor(Actor):
         error = msg.error if msg.reason == "error" else f"TimeoutError: {msg.error}"
         if what in ("place", "cancel"):
             self.counters["client_errors"] += 1
-            log.warning("%s: %s %s failed: %s", self.name, what, coid, error)
             if what == "place":
                 self.counters["placed"] += 1
-                self.orders.answer(coid)
-            return [self._rejected(coid, f"client_error: {error}")]
+            log.warning("%s: %s %s failed: %s", self.name, what, coid, error)
+            code = "timeout" if msg.reason == "timeout" else "transport"
+            return self.book.unknown(coid, what, f"client_error: {error}", (code,))
+        if what == "query":
+            self.counters["query_errors"] += 1
+            self.book.queries.failed(coid)
+            log.warning("%s: status query of %s failed: %s", self.name, coid, error)
+            return []
         if what in ("positions", "balances"):
             self._reports.discard(what)
             self.counters["client_errors"] += 1
@@ -267,30 +345,10 @@ class ExecutionActor(Actor):
             raise RuntimeError(f"{self.name}: opening the {self.opts.client} client: {error}")
         return []
 
-    def on_account(self, ev: Message) -> list[Output]:
-        """What to publish for one private-stream event."""
-        self.counters["events"] += 1
-        out: list[Output] = [ev]
-        if isinstance(ev, OrderFilled):
-            self.counters["fills"] += 1
-        elif (
-            isinstance(ev, OrderUpdate)
-            and ev.status in _ENDED
-            and self.orders.end(ev.client_order_id)
-        ):
-            out.append(
-                OrderCanceled(
-                    ts_event=ev.ts_event,
-                    ts_recv=ev.ts_recv,
-                    client_order_id=ev.client_order_id,
-                    venue=self.venue,
-                    reason=ev.reason or ev.status,
-                )
-            )
-        return out
-
     def on_timer(self, now_ns: int) -> list[Output]:
-        return self._report(self._client) if self._client is not None else []
+        if self._client is None:
+            return []
+        return [*self._report(self._client), *self.book.ask_due()]
 
     def cleanups(self) -> Sequence[Callable[[], Awaitable[object]]]:
         opened, kind = self._client, self._kind
@@ -301,51 +359,8 @@ class ExecutionActor(Actor):
         return (partial(kind.close, opened),)
 
     def stats(self) -> dict[str, int]:
-        return dict(self.counters)
-
-
-class SentOrders:
-    """All the per-order state execution keeps, by client order id: sent (with its symbol,
-    which a cancel needs), answered, ended. One place, so an order state machine can take
-    its place."""
-
-    def __init__(self) -> None:
-        self.symbols: dict[str, str] = {}
-        self.answered: set[str] = set()
-        self.ended: set[str] = set()
-
-    def send(self, order: SubmitOrder) -> bool:
-        """Record an order to send; False if it was sent before (a redelivery)."""
-        if order.client_order_id in self.symbols:
-            return False
-        self.symbols[order.client_order_id] = order.symbol
-        return True
-
-    def symbol(self, coid: str) -> str | None:
-        return self.symbols.get(coid)
-
-    def answer(self, coid: str) -> None:
-        self.answered.add(coid)
-
-    def end(self, coid: str) -> bool:
-        """Record that an order ended; True the first time (announce it once)."""
-        if coid in self.ended:
-            return False
-        self.ended.add(coid)
-        return True
-
-    def recover(self, journal: Iterable[Message], venue: str) -> dict[str, PlaceOrder]:
-        """Rebuild from the journal; the orders of `venue` that never got an answer."""
-        placed: dict[str, PlaceOrder] = {}
-        for msg in journal:
-            if isinstance(msg, PlaceOrder) and msg.order.venue == venue:
-                placed[msg.order.client_order_id] = msg
-                self.symbols[msg.order.client_order_id] = msg.order.symbol
-            elif isinstance(msg, OrderAccepted | OrderRejected) and msg.venue == venue:
-                self.answered.add(msg.client_order_id)
-            elif isinstance(msg, OrderCanceled) and msg.venue == venue:
-                self.ended.add(msg.client_order_id)
-        return {c: p for c, p in placed.items() if c not in self.answered}
+        table = {f"orders_{k}": v for k, v in self.orders.counters.items()}
+        return {**self.counters, **table, "orders_open": len(self.orders.open_orders())}
 
 
 def _message(value: object, correlation_id: str) -> Message:

@@ -48,6 +48,7 @@ from pyengine.messages import (
     OrderCanceled,
     OrderFilled,
     OrderRejected,
+    OrderStatusUnknown,
     PlaceOrder,
     PositionReport,
     SubmitOrder,
@@ -249,7 +250,11 @@ class RiskGate(Actor):
     def handle(self, msg: Message) -> list[Message]:
         if isinstance(msg, SubmitOrder):
             return [self._decide(msg)]
-        if isinstance(msg, CancelOrder | OrderAccepted | OrderRejected | OrderCanceled):
+        if isinstance(
+            msg, CancelOrder | OrderAccepted | OrderRejected | OrderCanceled | OrderStatusUnknown
+        ):
+            # An unknown outcome keeps the order open in the table (its id stays spent);
+            # only a definitive refusal ends it (`pyengine.orders.outcome`).
             self._track(msg)
         elif isinstance(msg, OrderFilled):
             self._track(msg)

@@ -171,6 +171,32 @@ class OrderCanceled(Message, frozen=True, kw_only=True, tag="exec.order.canceled
 
 
 @register_message
+class OrderStatusUnknown(Message, frozen=True, kw_only=True, tag="exec.order.unknown"):
+    """A request about an order got no definitive answer (a timeout, a transport error, a
+    disconnect, a rate limit, a venue "status unknown" code such as Binance -1006/-1007):
+    the order may or may not exist at the venue. It is *not* a rejection: the order stays in
+    flight, and the execution actor queries the venue until its answer settles it
+    (`pyengine.orders.outcome`; NautilusTrader's "definitive vs ambiguous" outcomes).
+
+    `request` is what went unanswered ("place" or "cancel"); `codes` says why (the engine's
+    `timeout` / `transport` / `rate_limited` ..., or the venue's code)."""
+
+    client_order_id: str
+    venue: str
+    reason: str = ""
+    request: Literal["place", "cancel"] = "place"
+    codes: list[str] = []
+    parent_id: str = ""
+    correlation_id: str = ""
+    CRITICAL: ClassVar[bool] = True
+    RECOVER: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = topics.EXEC_ORDER
+
+    def topic(self) -> str:
+        return f"{self.TOPIC}{self.venue}"
+
+
+@register_message
 class OrderFilled(Message, frozen=True, kw_only=True, tag="exec.fill"):
     """A (partial) fill; `fill_id` is unique per venue."""
 

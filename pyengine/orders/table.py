@@ -16,7 +16,8 @@ answered `Change.UNKNOWN`, never guessed at. How an `OrderRejected` is read:
 1. a refusal of a duplicate id (`outcome.is_duplicate_submit`) is about a second submit,
    not this order: counted (`duplicate_submits`), nothing changes;
 2. ambiguous (`outcome.is_ambiguous`: timeout, transport, rate limit, -1006/-1007 ...):
-   the order stays where it is;
+   the order stays where it is, as it does for an `OrderStatusUnknown` (the execution
+   actor's own word for an unanswered request);
 3. a cancel is outstanding and the order is already known to rest at the venue (or has
    ended): the refusal is the cancel's (the wire has one `OrderRejected` for both), and a
    PENDING_CANCEL order returns to its previous state;
@@ -41,6 +42,7 @@ from pyengine.messages import (
     OrderCanceled,
     OrderFilled,
     OrderRejected,
+    OrderStatusUnknown,
     OrderUpdate,
     PlaceOrder,
     SubmitOrder,
@@ -55,7 +57,9 @@ from pyengine.orders.state import (
     Trigger,
 )
 
-OrderEvent = OrderAccepted | OrderRejected | OrderCanceled | OrderFilled | OrderUpdate
+OrderEvent = (
+    OrderAccepted | OrderRejected | OrderCanceled | OrderFilled | OrderUpdate | OrderStatusUnknown
+)
 
 _VENUE_STATUS: dict[str, Trigger] = {
     "new": Trigger.ACCEPT,
@@ -72,7 +76,15 @@ _VENUE_STATUS: dict[str, Trigger] = {
 _COUNTER = {c: c.value for c in Change}
 # Tuples, not `X | Y`: an isinstance over a union built at each call costs more than the rest.
 _SUBMITS = (SubmitOrder, PlaceOrder)
-_EVENTS = (CancelOrder, OrderAccepted, OrderRejected, OrderCanceled, OrderFilled, OrderUpdate)
+_EVENTS = (
+    CancelOrder,
+    OrderAccepted,
+    OrderRejected,
+    OrderCanceled,
+    OrderFilled,
+    OrderUpdate,
+    OrderStatusUnknown,
+)
 
 
 # Members bound once (see state.py).
@@ -195,6 +207,8 @@ class OrderTable:
         if isinstance(msg, OrderCanceled):
             trigger = _T_EXPIRE if msg.reason == "expired" else _T_CANCEL
             return self._run(order, trigger, reason=msg.reason)
+        if isinstance(msg, OrderStatusUnknown):  # never a refusal: the order stays put
+            return self._run(order, _T_AMBIGUOUS, reason=msg.reason, codes=tuple(msg.codes))
         if isinstance(msg, OrderRejected):
             if is_duplicate_submit(msg):
                 self.counters["duplicate_submits"] += 1

@@ -21,6 +21,7 @@ from pyengine.messages import (
     OrderCanceled,
     OrderFilled,
     OrderRejected,
+    OrderStatusUnknown,
     PauseMinting,
     PlaceOrder,
     QuoteIssued,
@@ -59,7 +60,7 @@ def _order(msg: Message) -> Row:
             _num(msg.price),
             "",
         )
-    if isinstance(msg, OrderRejected | OrderCanceled):
+    if isinstance(msg, OrderRejected | OrderCanceled | OrderStatusUnknown):
         return (msg.client_order_id, msg.venue, None, None, None, None, msg.reason)
     if isinstance(msg, OrderAccepted | CancelOrder):
         return (msg.client_order_id, msg.venue, None, None, None, None, "")
@@ -174,6 +175,7 @@ TABLE_OF: dict[type[Message], Table] = {
     OrderAccepted: ORDERS,
     OrderRejected: ORDERS,
     OrderCanceled: ORDERS,
+    OrderStatusUnknown: ORDERS,
     OrderFilled: FILLS,
     QuoteIssued: QUOTES,
     RequestTransfer: TRANSFERS,

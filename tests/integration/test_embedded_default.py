@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pyengine.actors.base import ActorContext
+from pyengine.actors.execution import ExecutionActor
 from pyengine.messages import OrderRejected, decode
 from pyengine.messages.validity import InstrumentValidity
 from pyengine.orders import OrderTable
@@ -139,6 +141,10 @@ def test_embedded_default_trades_on_the_simulated_world(tmp_path: Path, poll: Po
     table.replay(decode(bytes(r[0])) for r in rows)
     assert len(table) == submits and table.counters["illegal"] == 0
     assert table.counters["overfills"] == 0
+    # and so does the execution actor's own table, rebuilt as after a restart
+    execution = ExecutionActor(ActorContext(name="exec", options={"venue": "binance-usdm"}))
+    execution.recover(decode(bytes(r[0])) for r in rows)
+    assert len(execution.orders) >= 1 and execution.orders.counters["illegal"] == 0
     # the fills are the simulated venue's: its ids, its fees, in the settle currency
     with sqlite3.connect(db) as conn:
         fill_id, fee_ccy = conn.execute("SELECT fill_id, fee_ccy FROM fills LIMIT 1").fetchone()

@@ -5,6 +5,7 @@ them is the runner's job (tests/integration/test_private_execution.py runs it al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal as D
 
 import msgspec
@@ -21,11 +22,13 @@ from pyengine.messages import (
     OrderAccepted,
     OrderCanceled,
     OrderRejected,
+    OrderStatusUnknown,
     OrderUpdate,
     PlaceOrder,
     SubmitOrder,
 )
 from pyengine.messages.effects import Failed, Replied
+from pyengine.orders import OrderStatus
 from pyengine.sim import SimExchange, VirtualScheduler, build_world
 
 VENUE = "binance-usdm"
@@ -74,6 +77,11 @@ def accepted(coid: str) -> OrderAccepted:
     return OrderAccepted(ts_event=2, ts_recv=2, client_order_id=coid, venue=VENUE)
 
 
+def accepted_of(out: Sequence[object]) -> OrderAccepted:
+    (found,) = [m for m in out if isinstance(m, OrderAccepted)]
+    return found
+
+
 def test_opens_its_client_then_sends_what_waited_with_a_deadline() -> None:
     clock = ManualClock()
     a = actor(clock)
@@ -104,19 +112,46 @@ def test_replies_are_published_once_and_redeliveries_not_resent() -> None:
     assert a.handle(Replied(correlation_id="balances", value=[report])) == [report]
 
 
-def test_a_failed_or_late_request_is_a_rejection_of_the_execution_stage() -> None:
-    a = opened(ManualClock(), exchange())
+def test_a_failed_or_late_request_is_an_unknown_outcome_not_a_rejection() -> None:
+    """A request past its deadline, or one that failed in transport, may have reached the
+    venue: the order stays in flight and its status is asked for (the simulated exchange
+    has no single-order lookup: its open orders)."""
+    clock = ManualClock()
+    a = opened(clock, exchange())
     a.handle(place("late"))
     a.handle(place("broken"))
-    (late,) = a.handle(Failed(correlation_id="place:late", reason="timeout", error="deadline"))
-    (broken,) = a.handle(
+    out = a.handle(Failed(correlation_id="place:late", reason="timeout", error="deadline"))
+    (late,) = [m for m in out if isinstance(m, OrderStatusUnknown)]
+    assert not [m for m in out if isinstance(m, OrderRejected)]
+    assert late.reason == "client_error: TimeoutError: deadline" and late.codes == ["timeout"]
+    assert late.request == "place" and late.topic() == "exec.order.binance-usdm"
+    q = calls(out)["query:late"]
+    assert isinstance(q, Call) and q.deadline_ns == clock.now_ns() + 30 * SEC
+    out = a.handle(
         Failed(correlation_id="place:broken", reason="error", error="ConnectionError: reset")
     )
-    assert isinstance(late, OrderRejected) and late.stage == "execution"
-    assert late.reason == "client_error: TimeoutError: deadline"
-    assert isinstance(broken, OrderRejected)
-    assert broken.reason == "client_error: ConnectionError: reset"
+    (broken,) = [m for m in out if isinstance(m, OrderStatusUnknown)]
+    assert broken.codes == ["transport"] and "query:broken" in calls(out)
     assert a.counters["client_errors"] == 2
+    for coid in ("late", "broken"):
+        order = a.orders.get(coid)
+        assert order is not None and order.status is OrderStatus.IN_FLIGHT
+    # the venue lists one of them: that settles it; the other is asked again each period
+    rests = OrderUpdate(
+        ts_event=3,
+        ts_recv=3,
+        venue=VENUE,
+        symbol="BTCUSDT",
+        client_order_id="late",
+        venue_order_id="v9",
+        status="new",
+        side="buy",
+        qty=D("0.01"),
+    )
+    out = a.handle(Replied(correlation_id="query:late", value=[rests]))
+    assert accepted_of(out).venue_order_id == "v9"
+    assert a.handle(Replied(correlation_id="query:broken", value=[rests])) == []
+    assert set(calls(a.on_timer(clock.now_ns()))) == {"query:broken"}
 
 
 def test_cancels_and_venue_ended_orders_are_announced_once() -> None:

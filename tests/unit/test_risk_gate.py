@@ -291,6 +291,27 @@ def test_the_order_table_follows_events_and_a_refused_cancel_is_not_a_rejection(
     assert g.stats()["orders_illegal"] == 0
 
 
+def test_an_unknown_outcome_keeps_the_order_open_for_risk() -> None:
+    from pyengine.messages import OrderAccepted, OrderStatusUnknown
+    from pyengine.orders import OrderStatus
+
+    g = ready(gate())
+    g.handle(order("o1"))
+    g.handle(
+        OrderStatusUnknown(
+            ts_event=2, ts_recv=2, client_order_id="o1", venue=VENUE, codes=["-1006"]
+        )
+    )
+    o = g.orders.get("o1")
+    assert o is not None and o.status is OrderStatus.IN_FLIGHT
+    assert g.stats()["orders_open"] == 1
+    g.handle(OrderAccepted(ts_event=3, ts_recv=3, client_order_id="o1", venue=VENUE))
+    assert o.status is OrderStatus.ACCEPTED  # type: ignore[comparison-overlap]
+    assert g.stats()["orders_illegal"] == 0
+    # and a resend of its id is still a duplicate
+    assert refused(g.handle(order("o1"))).codes[0] == "duplicate_client_order_id"
+
+
 def test_a_refused_order_of_the_journal_is_a_duplicate_after_restart() -> None:
     first = gate()
     journal = [order("o1"), *first.handle(order("o1"))]  # refused: no validity yet

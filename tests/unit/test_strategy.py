@@ -234,3 +234,49 @@ def test_a_value_the_schema_refuses_is_refused_at_submit(field: str, value: str)
     with pytest.raises(ValueError, match=field):
         h.strategy.submit("binance-usdm", "BTCUSDT", side, Decimal(1), **kwargs)  # type: ignore[arg-type]
     assert h.outbox == [] and len(h.orders) == 0
+
+
+WATCHER = """
+from decimal import Decimal
+from pyengine.strategy import Strategy
+
+class Watcher(Strategy):
+    def on_start(self):
+        self.seen = []
+        self.submit("binance-usdm", "BTCUSDT", "buy", Decimal("0.01"), price=Decimal(9),
+                    parent_id="w", child=0)
+
+    def on_order(self, msg):
+        self.seen.append(msg)
+"""
+
+
+def test_an_unknown_outcome_reaches_the_strategy_and_is_not_a_rejection(tmp_path: Path) -> None:
+    from pyengine.messages import OrderAccepted, OrderStatusUnknown
+    from pyengine.orders import OrderStatus
+
+    path = tmp_path / "watcher.py"
+    path.write_text(WATCHER)
+    h = host(path)
+    (sent,) = h.on_start()
+    assert isinstance(sent, SubmitOrder)
+    unknown = OrderStatusUnknown(
+        ts_event=2,
+        ts_recv=2,
+        client_order_id=sent.client_order_id,
+        venue="binance-usdm",
+        reason="client_error: TimeoutError: deadline",
+        codes=["timeout"],
+    )
+    assert h.handle(unknown) == []
+    assert h.strategy.seen == [unknown]  # type: ignore[attr-defined]
+    order = h.strategy.order(sent.client_order_id)
+    assert order is not None and order.status is OrderStatus.IN_FLIGHT and order.ambiguous == 1
+    assert [o.client_order_id for o in h.strategy.open_orders()] == [sent.client_order_id]
+    # the status query settles it: accepted, never an illegal transition
+    ack = OrderAccepted(
+        ts_event=3, ts_recv=3, client_order_id=sent.client_order_id, venue="binance-usdm"
+    )
+    assert h.handle(ack) == []
+    assert order.status is OrderStatus.ACCEPTED  # type: ignore[comparison-overlap]
+    assert h.orders.counters["illegal"] == 0

@@ -105,8 +105,12 @@ class BinanceUsdmClient(PrivateClient):
             o = await self.signed(
                 "GET", "/fapi/v1/order", {"symbol": symbol, "origClientOrderId": client_order_id}
             )
-        except VenueRequestError:
-            return None
+        except VenueRequestError as exc:
+            # Only "Order does not exist" proves the venue has none; any other code (-1006
+            # and -1007 "status unknown", rate limits) is not an answer about the order.
+            if exc.code == "-2013":
+                return None
+            raise
         (update,) = binance.parse_open_orders(orjson.dumps([o]), self.clock())
         return update
 

@@ -131,8 +131,10 @@ class OkxClient(PrivateClient):
             msg = await self.request(
                 "GET", "/api/v5/trade/order", {"instId": symbol, "clOrdId": client_order_id}
             )
-        except VenueRequestError:
-            return None
+        except VenueRequestError as exc:
+            if exc.code == "51603":  # "Order does not exist": any other code is no answer
+                return None
+            raise
         found = okx.parse_open_orders(orjson.dumps(msg), self.clock())
         return found[0] if found else None
 

@@ -10,6 +10,7 @@ A stream URL with an unknown key is refused at the handshake.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from decimal import Decimal
@@ -38,6 +39,11 @@ class BinancePrivateServer(PrivateServer):
         """Answer this many listen key POSTs with HTTP 503 (the venue unavailable)."""
         self.stream_keys: list[str] = []
         """The listen key of each stream connection, in order."""
+        self.slow_posts_s = 0.0
+        """> 0: take each new order, fill it this long later (pushing its trade on the user
+        stream), and answer the POST only after that (past a client's deadline: its outcome
+        is unknown to the client, as with a venue under load)."""
+        self._fills: set[asyncio.Task[None]] = set()
 
     def routes(self, app: web.Application) -> None:
         r = app.router
@@ -136,6 +142,12 @@ class BinancePrivateServer(PrivateServer):
             if Decimal(p["quantity"]) > self.max_qty:
                 return json_response({"code": -2019, "msg": "Margin is insufficient."}, 400)
             new = self.add_order(p)
+            if self.slow_posts_s > 0:
+                # The fill runs in its own task: the client gives up on this request first.
+                task = asyncio.get_running_loop().create_task(self._fill_later(new))
+                self._fills.add(task)
+                task.add_done_callback(self._fills.discard)
+                await asyncio.sleep(self.slow_posts_s * 2)
             return json_response({k: new[k] for k in ("orderId", "clientOrderId", "updateTime")})
         o = self.orders.get(p.get("origClientOrderId", ""))
         if o is None:
@@ -150,6 +162,39 @@ class BinancePrivateServer(PrivateServer):
             self.last_params = p
             o.update(price=p["price"], origQty=p["quantity"], updateTime=now_ms())
         return json_response(o)
+
+    async def _fill_later(self, o: dict[str, Any]) -> None:
+        await asyncio.sleep(self.slow_posts_s)
+        o.update(status="FILLED", executedQty=o["origQty"], avgPrice=o["price"])
+        o["updateTime"] = now_ms()
+        event = {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": o["updateTime"],
+            "T": o["updateTime"],
+            "o": {
+                "s": o["symbol"],
+                "c": o["clientOrderId"],
+                "S": o["side"],
+                "o": o["type"],
+                "f": o["timeInForce"],
+                "q": o["origQty"],
+                "p": o["price"],
+                "ap": o["price"],
+                "x": "TRADE",
+                "X": "FILLED",
+                "i": o["orderId"],
+                "l": o["origQty"],
+                "z": o["origQty"],
+                "L": o["price"],
+                "N": "USDT",
+                "n": "0",
+                "T": o["updateTime"],
+                "t": self.next_id(),
+                "m": False,
+                "R": False,
+            },
+        }
+        await self.push("user", orjson.dumps(event))
 
     async def _open_orders(self, request: web.Request) -> web.Response:
         if (bad := self._check(request)) is not None:
