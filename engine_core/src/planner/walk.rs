@@ -1,0 +1,352 @@
+//! The greedy walk over all candidate books (module docs of `planner`), the minimum-size
+//! redo, and the legs and totals in exact decimals.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::fixed::{mul, out, ratio_at, scaled, OUT_SCALE};
+use super::prepare::{prepare, Inst, Prepared};
+use super::{HedgeSide, Leg, Plan, PlanError, PlanRequest, Shortfall, Stop};
+use crate::contracts::{Money, Payoff};
+
+/// Where an instrument's walk stands.
+#[derive(Debug, Clone, Default)]
+struct St {
+    /// Quantity taken (size mantissa at the instrument's `qs`), a whole number of lots.
+    q: i128,
+    /// Sum of size x price taken, at `qs + ps`.
+    gross: i128,
+    /// Next level in the heap, and the cumulative depth through it.
+    head: usize,
+    head_cum: i128,
+    /// First level not fully taken, and how much of it is taken.
+    cur: usize,
+    cur_used: i128,
+    touched: usize,
+    worst: i128,
+    pos_left: Option<i128>,
+    stop: Option<Stop>,
+}
+
+/// Plan the hedge of `req` (module docs). Deterministic: the same request, in any
+/// candidate order, gives the same plan.
+///
+/// # Errors
+/// [`PlanError`] for input outside its domain (negative target, unknown venue, levels not
+/// best first, a level off its tick, ...) or beyond the fixed-point range.
+pub fn plan(req: &PlanRequest) -> Result<Plan, PlanError> {
+    let p = prepare(req)?;
+    let mut excluded: Vec<Option<Stop>> = p.insts.iter().map(|i| i.excluded).collect();
+    let (states, rem) = loop {
+        let (states, rem) = walk(&p, &excluded)?;
+        let mut again = false;
+        for (k, (st, inst)) in states.iter().zip(&p.insts).enumerate() {
+            if st.q > 0 && st.q < inst.min {
+                excluded[k] = Some(Stop::MinSize);
+                again = true;
+            }
+        }
+        if !again {
+            break (states, rem);
+        }
+    };
+    finish(req, &p, &states, rem)
+}
+
+fn walk(p: &Prepared<'_>, excluded: &[Option<Stop>]) -> Result<(Vec<St>, i128), PlanError> {
+    let mut states: Vec<St> = Vec::with_capacity(p.insts.len());
+    let mut heap = BinaryHeap::with_capacity(p.insts.len());
+    for (k, inst) in p.insts.iter().enumerate() {
+        let mut st = St {
+            pos_left: inst.pos_cap,
+            ..St::default()
+        };
+        if let Some(why) = excluded[k] {
+            st.stop = Some(why);
+        } else if let Some(&(px, sz)) = inst.levels.first() {
+            st.head_cum = i128::from(sz) * inst.szmul;
+            heap.push(Reverse((key(inst, px), k)));
+        } else {
+            st.stop = Some(Stop::Depth);
+        }
+        states.push(st);
+    }
+    let mut cap = p.venue_cap.clone();
+    let mut room = p.headroom.clone();
+    let mut rem = p.target_n;
+    while rem > 0 {
+        let Some(Reverse((_, k))) = heap.pop() else {
+            break;
+        };
+        let inst = &p.insts[k];
+        let st = &mut states[k];
+        let v = inst.venue;
+        // The first limit to bind; caps win ties because they never grow back.
+        let mut lim = st.head_cum - st.q;
+        let mut why = Stop::Depth;
+        let mut bind = |units: i128, reason: Stop| {
+            if units <= lim {
+                lim = units;
+                why = reason;
+            }
+        };
+        if let Some(max) = inst.max {
+            bind(max - st.q, Stop::MaxQty);
+        }
+        // A buy's venue cap is the hedge held there (reduce-only), a sell's the share.
+        let venue_stop = if p.sell {
+            Stop::Concentration
+        } else {
+            Stop::Position
+        };
+        bind(cap[v] / inst.n, venue_stop);
+        if let Some(h) = room[v] {
+            bind(h / inst.n, Stop::Headroom);
+        }
+        if let Some(pl) = st.pos_left {
+            bind(pl / inst.n, Stop::Position);
+        }
+        bind(rem / inst.n, Stop::Lot);
+        let new_q = (st.q + lim.max(0)) / inst.lot * inst.lot;
+        let take = new_q - st.q;
+        if take > 0 {
+            consume(inst, st, take)?;
+            let dn = mul(take, inst.n, "notional taken")?;
+            rem -= dn;
+            cap[v] -= dn;
+            if let Some(h) = room[v].as_mut() {
+                *h -= dn;
+            }
+            if let Some(pl) = st.pos_left.as_mut() {
+                *pl -= dn;
+            }
+        }
+        if why == Stop::Depth {
+            let next = st.head + 1;
+            if let Some(&(px, sz)) = inst.levels.get(next) {
+                st.head = next;
+                st.head_cum += i128::from(sz) * inst.szmul;
+                heap.push(Reverse((key(inst, px), k)));
+            } else {
+                st.stop = Some(Stop::Depth);
+            }
+        } else if !(why == Stop::Lot && rem == 0) {
+            st.stop = Some(why);
+        }
+    }
+    Ok((states, rem))
+}
+
+#[inline]
+fn key(inst: &Inst<'_>, px: i64) -> i128 {
+    i128::from(px) * inst.pxmul * inst.key_mul + inst.key_add
+}
+
+/// Take `take` more from the levels at the cursor, costing it exactly.
+fn consume(inst: &Inst<'_>, st: &mut St, take: i128) -> Result<(), PlanError> {
+    let mut left = take;
+    while left > 0 {
+        let (px, sz) = inst.levels[st.cur];
+        let (px, sz) = (i128::from(px) * inst.pxmul, i128::from(sz) * inst.szmul);
+        if st.cur_used == 0 {
+            if px % inst.tick != 0 {
+                return Err(PlanError::Invalid {
+                    name: "depth",
+                    reason: format!(
+                        "{}:{}: level price {} is not on tick {}",
+                        inst.cand.venue,
+                        inst.cand.symbol,
+                        Money::from_i128_with_scale(px, inst.ps),
+                        inst.cand.tick
+                    ),
+                });
+            }
+            st.touched += 1;
+            st.worst = px;
+        }
+        let t = left.min(sz - st.cur_used);
+        st.gross += t * px;
+        st.cur_used += t;
+        left -= t;
+        if st.cur_used == sz {
+            st.cur += 1;
+            st.cur_used = 0;
+        }
+    }
+    st.q += take;
+    Ok(())
+}
+
+/// A leg's amounts as mantissas at [`OUT_SCALE`].
+struct Amounts {
+    coins: i128,
+    gross: i128,
+    fee: i128,
+    maker_fee: i128,
+    carry: i128,
+    ref_notional: i128,
+    cost: i128,
+}
+
+fn amounts(p: &Prepared<'_>, inst: &Inst<'_>, st: &St, sell: bool) -> Result<Amounts, PlanError> {
+    let c = inst.cand;
+    let (ms, mm) = (c.multiplier.scale(), c.multiplier.mantissa());
+    let (qs, ps) = (inst.qs, inst.ps);
+    // Linear values are exact decimals (denominator 1); inverse ones divide by R once.
+    let (den, ds) = match c.payoff {
+        Payoff::Linear => (1i128, 0u32),
+        Payoff::Inverse => (p.r_m, p.r_s),
+    };
+    let units = mul(st.q, mm, "coins")?;
+    let value = mul(st.gross, mm, "gross")?;
+    let coins = ratio_at(units, qs + ms, den, ds, OUT_SCALE, "coins")?;
+    let gross = ratio_at(value, qs + ps + ms, den, ds, OUT_SCALE, "gross")?;
+    let fee_of = |rate: Money| {
+        ratio_at(
+            mul(value, rate.mantissa(), "fee")?,
+            qs + ps + ms + rate.scale(),
+            den,
+            ds,
+            OUT_SCALE,
+            "fee",
+        )
+    };
+    let fee = fee_of(c.taker_fee)?;
+    let maker_fee = fee_of(c.maker_fee)?;
+    let carry = ratio_at(
+        mul(units, inst.carry, "carry")?,
+        qs + ms + p.ks,
+        den,
+        ds,
+        OUT_SCALE,
+        "carry",
+    )?;
+    let ref_notional = match c.payoff {
+        Payoff::Linear => ratio_at(
+            mul(units, p.r_m, "notional")?,
+            qs + ms + p.r_s,
+            1,
+            0,
+            OUT_SCALE,
+            "notional",
+        )?,
+        Payoff::Inverse => ratio_at(units, qs + ms, 1, 0, OUT_SCALE, "notional")?,
+    };
+    let cost = if sell {
+        ref_notional - gross + fee - carry
+    } else {
+        gross + fee + carry - ref_notional
+    };
+    Ok(Amounts {
+        coins,
+        gross,
+        fee,
+        maker_fee,
+        carry,
+        ref_notional,
+        cost,
+    })
+}
+
+fn finish(
+    req: &PlanRequest,
+    p: &Prepared<'_>,
+    states: &[St],
+    rem: i128,
+) -> Result<Plan, PlanError> {
+    let sell = req.side == HedgeSide::Sell;
+    let mut legs = Vec::new();
+    let (mut filled, mut gross, mut fee, mut carry, mut cost) = (0i128, 0i128, 0i128, 0i128, 0i128);
+    for (inst, st) in p.insts.iter().zip(states) {
+        if st.q == 0 {
+            continue;
+        }
+        let a = amounts(p, inst, st, sell)?;
+        filled += a.coins;
+        gross += a.gross;
+        fee += a.fee;
+        carry += a.carry;
+        cost += a.cost;
+        legs.push(Leg {
+            venue: inst.cand.venue.clone(),
+            symbol: inst.cand.symbol.clone(),
+            side: req.side,
+            qty: Money::try_from_i128_with_scale(st.q, inst.qs)
+                .map_err(|_| PlanError::OutOfRange("quantity"))?
+                .normalize(),
+            coins: out(a.coins)?,
+            vwap: out(ratio_at(
+                st.gross,
+                inst.qs + inst.ps,
+                st.q,
+                inst.qs,
+                OUT_SCALE,
+                "vwap",
+            )?)?,
+            worst_px: out(ratio_at(st.worst, inst.ps, 1, 0, OUT_SCALE, "worst price")?)?,
+            levels: st.touched,
+            gross: out(a.gross)?,
+            fee: out(a.fee)?,
+            maker_fee: out(a.maker_fee)?,
+            carry: out(a.carry)?,
+            ref_notional: out(a.ref_notional)?,
+            cost: out(a.cost)?,
+        });
+    }
+    let target = scaled(req.target_coins, OUT_SCALE, "target")?;
+    let stops: Vec<(String, String, Stop)> = p
+        .insts
+        .iter()
+        .zip(states)
+        .filter_map(|(i, s)| {
+            s.stop
+                .map(|w| (i.cand.venue.clone(), i.cand.symbol.clone(), w))
+        })
+        .collect();
+    Ok(Plan {
+        asset: req.asset.clone(),
+        side: req.side,
+        target_coins: req.target_coins,
+        legs,
+        filled_coins: out(filled)?,
+        residual_coins: out(target - filled)?,
+        shortfall: (rem > 0).then(|| shortfall(states)),
+        gross: out(gross)?,
+        fee: out(fee)?,
+        carry: out(carry)?,
+        cost: out(cost)?,
+        vwap: if filled > 0 {
+            Some(out(ratio_at(
+                gross, OUT_SCALE, filled, OUT_SCALE, OUT_SCALE, "vwap",
+            )?)?)
+        } else {
+            None
+        },
+        stops,
+    })
+}
+
+/// The most telling reason among the instruments' stops (priority: lot, min size,
+/// limits, depth; no candidate at all if every one was unhealthy).
+fn shortfall(states: &[St]) -> Shortfall {
+    let has = |w: Stop| states.iter().any(|s| s.stop == Some(w));
+    if states.iter().all(|s| s.stop == Some(Stop::Unhealthy)) {
+        Shortfall::NoCandidates
+    } else if has(Stop::Lot) {
+        Shortfall::Lot
+    } else if has(Stop::MinSize) {
+        Shortfall::MinSize
+    } else if [
+        Stop::MaxQty,
+        Stop::Concentration,
+        Stop::Headroom,
+        Stop::Position,
+    ]
+    .into_iter()
+    .any(has)
+    {
+        Shortfall::Limits
+    } else {
+        Shortfall::Depth
+    }
+}
