@@ -88,7 +88,7 @@ fn spec_pricing_vector() {
         "0.0002",
         &[("3000.0", "60"), ("2999.0", "40")],
     );
-    let p = plan(&request(HedgeSide::Sell, "100", "3000", vec![c])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "100", "3000", vec![c])).expect("ok");
     let l = &p.legs[0];
     assert_eq!(l.qty, d("100"));
     assert_eq!(l.vwap, d("2999.6"));
@@ -108,7 +108,7 @@ fn spec_pricing_vector() {
 fn cheapest_levels_first_across_venues() {
     let a = linear("a", "A", "0", &[("3000", "10"), ("2990", "10")]);
     let b = linear("b", "B", "0", &[("2995", "10")]);
-    let p = plan(&request(HedgeSide::Sell, "15", "3000", vec![a, b])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "15", "3000", vec![a, b])).expect("ok");
     assert_eq!(leg(&p, "A").qty, d("10"));
     assert_eq!(leg(&p, "B").qty, d("5"));
     assert_eq!(p.gross, d("44975"));
@@ -121,7 +121,7 @@ fn a_fee_moves_the_split() {
     // Same bids; A charges 10 bp, so B's 2,999 x 0.9998 beats A's 3,000 x 0.999.
     let a = linear("a", "A", "0.001", &[("3000", "10")]);
     let b = linear("b", "B", "0.0002", &[("2999", "10")]);
-    let p = plan(&request(HedgeSide::Sell, "10", "3000", vec![a, b])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "10", "3000", vec![a, b])).expect("ok");
     assert_eq!(p.legs.len(), 1);
     assert_eq!(p.legs[0].symbol, "B");
 }
@@ -134,7 +134,7 @@ fn concentration_and_headroom_cap_a_venue() {
     // a already holds 2 of the 2 hedged: total after = 12, a may hold 50 % = 6 -> 4 more.
     req.venues[0].current_coins = d("2");
     req.venues[0].max_share = d("0.5");
-    let p = plan(&req).unwrap();
+    let p = plan(&req).expect("ok");
     assert_eq!(leg(&p, "A").qty, d("4"));
     assert_eq!(leg(&p, "B").qty, d("6"));
     assert!(p
@@ -143,7 +143,7 @@ fn concentration_and_headroom_cap_a_venue() {
     // Headroom of $6,000 at R = 3,000 is 2 coins.
     req.venues[0].max_share = d("1");
     req.venues[0].headroom_usd = Some(d("6000"));
-    let p = plan(&req).unwrap();
+    let p = plan(&req).expect("ok");
     assert_eq!(leg(&p, "A").qty, d("2"));
     assert!(p.stops.contains(&("a".into(), "A".into(), Stop::Headroom)));
 }
@@ -156,7 +156,7 @@ fn inverse_sized_by_coin_delta_at_the_reference_price() {
     c.lot = d("1");
     c.tick = d("0.05");
     // 3 coins at R = 2,000: 3 x 2,000 / 10 = 600 contracts.
-    let p = plan(&request(HedgeSide::Sell, "3", "2000", vec![c])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "3", "2000", vec![c])).expect("ok");
     let l = &p.legs[0];
     assert_eq!(l.qty, d("600"));
     assert_eq!(l.coins, d("3"));
@@ -167,7 +167,7 @@ fn inverse_sized_by_coin_delta_at_the_reference_price() {
     // coin figures round at 18 decimals.
     let mut c2 = p_clone_inverse(&l.symbol);
     c2.depth = depth(&[("3000", "1000")]);
-    let p = plan(&request(HedgeSide::Sell, "0.5", "3000", vec![c2])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "0.5", "3000", vec![c2])).expect("ok");
     assert_eq!(p.legs[0].qty, d("150"));
     assert_eq!(p.legs[0].coins, d("0.5"));
 }
@@ -184,7 +184,7 @@ fn p_clone_inverse(symbol: &str) -> Candidate {
 fn lots_round_down_and_the_remainder_is_explained() {
     let mut c = linear("a", "A", "0", &[("3000", "100")]);
     c.lot = d("0.1");
-    let p = plan(&request(HedgeSide::Sell, "1.05", "3000", vec![c])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "1.05", "3000", vec![c])).expect("ok");
     assert_eq!(p.legs[0].qty, d("1"));
     assert_eq!(p.residual_coins, d("0.05"));
     assert_eq!(p.shortfall, Some(Shortfall::Lot));
@@ -195,7 +195,7 @@ fn lots_round_down_and_the_remainder_is_explained() {
 fn a_lot_straddling_two_levels_is_costed_exactly() {
     let mut c = linear("a", "A", "0", &[("3000", "0.15"), ("2999", "1")]);
     c.lot = d("0.1");
-    let p = plan(&request(HedgeSide::Sell, "0.3", "3000", vec![c])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "0.3", "3000", vec![c])).expect("ok");
     // 0.15 @ 3,000 + 0.15 @ 2,999.
     assert_eq!(p.legs[0].gross, d("899.85"));
     assert_eq!(p.legs[0].levels, 2);
@@ -206,7 +206,7 @@ fn a_leg_below_min_size_is_dropped_and_the_rest_redistributed() {
     let mut a = linear("a", "A", "0", &[("3000", "0.5")]);
     a.min_qty = d("1");
     let b = linear("b", "B", "0", &[("2999", "10")]);
-    let p = plan(&request(HedgeSide::Sell, "2", "3000", vec![a, b])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "2", "3000", vec![a, b])).expect("ok");
     assert_eq!(p.legs.len(), 1);
     assert_eq!(leg(&p, "B").qty, d("2"));
     assert!(p.stops.contains(&("a".into(), "A".into(), Stop::MinSize)));
@@ -222,7 +222,7 @@ fn buy_back_never_exceeds_the_short_held() {
     let mut req = request(HedgeSide::Buy, "5", "3000", vec![a, b]);
     req.venues[0].current_coins = d("3");
     req.venues[1].current_coins = d("10");
-    let p = plan(&req).unwrap();
+    let p = plan(&req).expect("ok");
     assert_eq!(leg(&p, "A").qty, d("3"));
     assert_eq!(leg(&p, "B").qty, d("2"));
     assert_eq!(leg(&p, "A").side, HedgeSide::Buy);
@@ -247,7 +247,7 @@ fn funding_and_basis_carry_enter_the_effective_price() {
     let b = linear("b", "B", "0", &[("3000.5", "10")]);
     let mut req = request(HedgeSide::Sell, "1", "3000", vec![a.clone(), b.clone()]);
     req.horizon_min = 1440;
-    let p = plan(&req).unwrap();
+    let p = plan(&req).expect("ok");
     assert_eq!(p.legs[0].symbol, "A");
     assert_eq!(p.legs[0].carry, d("0.9"));
     assert_eq!(p.cost, d("-0.9"));
@@ -259,7 +259,7 @@ fn funding_and_basis_carry_enter_the_effective_price() {
     };
     let mut req = request(HedgeSide::Sell, "1", "3000", vec![f, b]);
     req.horizon_min = 30 * 1440;
-    let p = plan(&req).unwrap();
+    let p = plan(&req).expect("ok");
     assert_eq!(p.legs[0].symbol, "F");
     assert_eq!(p.legs[0].carry, d("-20"));
     assert_eq!(p.cost, d("-10"));
@@ -271,10 +271,10 @@ fn unhealthy_instruments_and_venues_are_excluded() {
     a.healthy = false;
     let b = linear("b", "B", "0", &[("2999", "10")]);
     let mut req = request(HedgeSide::Sell, "1", "3000", vec![a, b]);
-    let p = plan(&req).unwrap();
+    let p = plan(&req).expect("ok");
     assert_eq!(p.legs[0].symbol, "B");
     req.venues[1].healthy = false;
-    let p = plan(&req).unwrap();
+    let p = plan(&req).expect("ok");
     assert!(p.legs.is_empty());
     assert_eq!(p.shortfall, Some(Shortfall::NoCandidates));
     assert_eq!(p.residual_coins, d("1"));
@@ -292,8 +292,8 @@ fn same_plan_for_any_candidate_order_and_ties_by_venue_then_symbol() {
         "3000",
         vec![a.clone(), b.clone(), c.clone()],
     ))
-    .unwrap();
-    let two = plan(&request(HedgeSide::Sell, "1.5", "3000", vec![c, b, a])).unwrap();
+    .expect("ok");
+    let two = plan(&request(HedgeSide::Sell, "1.5", "3000", vec![c, b, a])).expect("ok");
     assert_eq!(one, two);
     assert_eq!(leg(&one, "A").qty, d("1"));
     assert_eq!(leg(&one, "C").qty, d("0.5"));
@@ -355,12 +355,12 @@ fn refusals_are_typed() {
 #[test]
 fn depth_from_a_book_keeps_its_scales() {
     let mut b = Book::with_scales(1, 3);
-    b.apply_text(Side::Bid, "3000.0", "1.500").unwrap();
-    b.apply_text(Side::Bid, "2999.5", "2").unwrap();
+    b.apply_text(Side::Bid, "3000.0", "1.500").expect("ok");
+    b.apply_text(Side::Bid, "2999.5", "2").expect("ok");
     let dep = Depth::from_book(&b, Side::Bid, 10);
     assert_eq!(dep.levels, vec![(30_000, 1_500), (29_995, 2_000)]);
     let mut c = linear("a", "A", "0", &[]);
     c.depth = dep;
-    let p = plan(&request(HedgeSide::Sell, "2", "3000", vec![c])).unwrap();
+    let p = plan(&request(HedgeSide::Sell, "2", "3000", vec![c])).expect("ok");
     assert_eq!(p.legs[0].gross, d("5999.75"));
 }
