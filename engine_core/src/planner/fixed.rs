@@ -11,10 +11,22 @@ pub(super) const OUT_SCALE: u32 = 18;
 /// Largest scale the planner works at (10^36 still leaves room in an i128).
 pub(super) const MAX_WORK_SCALE: u32 = 36;
 
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// 10^n as i128.
+#[inline]
 pub(super) fn p10(n: u32) -> Result<i128, PlanError> {
-    10i128
-        .checked_pow(n)
+    POW10
+        .get(n as usize)
+        .copied()
         .ok_or(PlanError::OutOfRange("power of ten"))
 }
 
@@ -45,8 +57,13 @@ pub(super) fn div_half_even(
 ) -> Result<i128, PlanError> {
     let d = den.unsigned_abs();
     let a = num.unsigned_abs();
-    let (mut q, mut r) = (a / d, a % d);
-    let mut left = up;
+    // Fast path: num x 10^up fits, so one division (or none) does it.
+    let direct = p10(up).ok().and_then(|f| a.checked_mul(f as u128));
+    let (mut q, mut r, mut left) = match direct {
+        Some(x) if d == 1 => (x, 0, 0),
+        Some(x) => (x / d, x % d, 0),
+        None => (a / d, a % d, up),
+    };
     while left > 0 {
         // The largest k with r x 10^k < d x 10^k <= u128::MAX.
         let mut k = 0u32;
@@ -100,9 +117,31 @@ pub(super) fn ratio_at(
 
 /// An output mantissa at [`OUT_SCALE`] as `Money` with trailing zeros removed.
 pub(super) fn out(m: i128) -> Result<Money, PlanError> {
-    Money::try_from_i128_with_scale(m, OUT_SCALE)
-        .map(|d| d.normalize())
-        .map_err(|_| PlanError::OutOfRange("output amount"))
+    // One 128-bit division splits off the 18 decimals; the zeros are stripped in 64 bits
+    // (Decimal::normalize loops over 96-bit divisions and was a sixth of a plan).
+    let one = POW10[OUT_SCALE as usize];
+    let (int, frac) = (m / one, (m % one).unsigned_abs() as u64);
+    let (mut f, mut s) = (frac, OUT_SCALE);
+    if f == 0 {
+        s = 0;
+    } else {
+        while f % 10 == 0 {
+            f /= 10;
+            s -= 1;
+        }
+    }
+    let f = i128::from(f);
+    let mant = int
+        .checked_mul(POW10[s as usize])
+        .and_then(|x| {
+            if m < 0 {
+                x.checked_sub(f)
+            } else {
+                x.checked_add(f)
+            }
+        })
+        .ok_or(PlanError::OutOfRange("output amount"))?;
+    Money::try_from_i128_with_scale(mant, s).map_err(|_| PlanError::OutOfRange("output amount"))
 }
 
 #[cfg(test)]
@@ -138,5 +177,16 @@ mod tests {
             out(2_999_600_000_000_000_000_000).expect("ok").to_string(),
             "2999.6"
         );
+        assert_eq!(
+            out(-1_500_000_000_000_000_000).expect("ok").to_string(),
+            "-1.5"
+        );
+        assert_eq!(
+            out(-500_000_000_000_000_000).expect("ok").to_string(),
+            "-0.5"
+        );
+        assert_eq!(out(3 * 10i128.pow(23)).expect("ok").to_string(), "300000");
+        assert_eq!(out(0).expect("ok").to_string(), "0");
+        assert_eq!(out(1).expect("ok").to_string(), "0.000000000000000001");
     }
 }

@@ -1,9 +1,6 @@
 //! The greedy walk over all candidate books (module docs of `planner`), the minimum-size
 //! redo, and the legs and totals in exact decimals.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use super::fixed::{mul, out, ratio_at, scaled, OUT_SCALE};
 use super::prepare::{prepare, Inst, Prepared};
 use super::{HedgeSide, Leg, Plan, PlanError, PlanRequest, Shortfall, Stop};
@@ -55,7 +52,10 @@ pub fn plan(req: &PlanRequest) -> Result<Plan, PlanError> {
 
 fn walk(p: &Prepared<'_>, excluded: &[Option<Stop>]) -> Result<(Vec<St>, i128), PlanError> {
     let mut states: Vec<St> = Vec::with_capacity(p.insts.len());
-    let mut heap = BinaryHeap::with_capacity(p.insts.len());
+    // The key of each instrument's next level (i128::MAX when it has none): with a
+    // handful of instruments a scan beats a heap, and the first minimum is the lowest
+    // rank, so ties go to (venue, symbol) order.
+    let mut heads: Vec<i128> = vec![i128::MAX; p.insts.len()];
     for (k, inst) in p.insts.iter().enumerate() {
         let mut st = St {
             pos_left: inst.pos_cap,
@@ -65,7 +65,7 @@ fn walk(p: &Prepared<'_>, excluded: &[Option<Stop>]) -> Result<(Vec<St>, i128), 
             st.stop = Some(why);
         } else if let Some(&(px, sz)) = inst.levels.first() {
             st.head_cum = i128::from(sz) * inst.szmul;
-            heap.push(Reverse((key(inst, px), k)));
+            heads[k] = key(inst, px);
         } else {
             st.stop = Some(Stop::Depth);
         }
@@ -75,39 +75,58 @@ fn walk(p: &Prepared<'_>, excluded: &[Option<Stop>]) -> Result<(Vec<St>, i128), 
     let mut room = p.headroom.clone();
     let mut rem = p.target_n;
     while rem > 0 {
-        let Some(Reverse((_, k))) = heap.pop() else {
+        let mut k = 0;
+        for (j, h) in heads.iter().enumerate().skip(1) {
+            if *h < heads[k] {
+                k = j;
+            }
+        }
+        if heads[k] == i128::MAX {
             break;
-        };
+        }
+        heads[k] = i128::MAX;
         let inst = &p.insts[k];
         let st = &mut states[k];
         let v = inst.venue;
-        // The first limit to bind; caps win ties because they never grow back.
+        // The first limit to bind; caps win ties because they never grow back. Limits
+        // are compared in reference notional and divided only when they bind.
         let mut lim = st.head_cum - st.q;
         let mut why = Stop::Depth;
-        let mut bind = |units: i128, reason: Stop| {
-            if units <= lim {
-                lim = units;
+        if let Some(max) = inst.max {
+            if max - st.q <= lim {
+                lim = max - st.q;
+                why = Stop::MaxQty;
+            }
+        }
+        let mut need = mul(lim, inst.n, "notional")?;
+        let mut bind = |avail_n: i128, reason: Stop| {
+            if avail_n < need + inst.n {
+                lim = avail_n / inst.n;
+                need = lim * inst.n;
                 why = reason;
             }
         };
-        if let Some(max) = inst.max {
-            bind(max - st.q, Stop::MaxQty);
-        }
         // A buy's venue cap is the hedge held there (reduce-only), a sell's the share.
-        let venue_stop = if p.sell {
-            Stop::Concentration
-        } else {
-            Stop::Position
-        };
-        bind(cap[v] / inst.n, venue_stop);
+        bind(
+            cap[v],
+            if p.sell {
+                Stop::Concentration
+            } else {
+                Stop::Position
+            },
+        );
         if let Some(h) = room[v] {
-            bind(h / inst.n, Stop::Headroom);
+            bind(h, Stop::Headroom);
         }
         if let Some(pl) = st.pos_left {
-            bind(pl / inst.n, Stop::Position);
+            bind(pl, Stop::Position);
         }
-        bind(rem / inst.n, Stop::Lot);
-        let new_q = (st.q + lim.max(0)) / inst.lot * inst.lot;
+        bind(rem, Stop::Lot);
+        let new_q = if inst.lot == 1 {
+            st.q + lim.max(0)
+        } else {
+            floor_to(st.q + lim.max(0), inst.lot)
+        };
         let take = new_q - st.q;
         if take > 0 {
             consume(inst, st, take)?;
@@ -126,7 +145,7 @@ fn walk(p: &Prepared<'_>, excluded: &[Option<Stop>]) -> Result<(Vec<St>, i128), 
             if let Some(&(px, sz)) = inst.levels.get(next) {
                 st.head = next;
                 st.head_cum += i128::from(sz) * inst.szmul;
-                heap.push(Reverse((key(inst, px), k)));
+                heads[k] = key(inst, px);
             } else {
                 st.stop = Some(Stop::Depth);
             }
@@ -135,6 +154,15 @@ fn walk(p: &Prepared<'_>, excluded: &[Option<Stop>]) -> Result<(Vec<St>, i128), 
         }
     }
     Ok((states, rem))
+}
+
+/// `x` rounded down to a multiple of `step` (both >= 0), in 64 bits when they fit.
+#[inline]
+fn floor_to(x: i128, step: i128) -> i128 {
+    match (u64::try_from(x), u64::try_from(step)) {
+        (Ok(a), Ok(b)) => i128::from(a / b * b),
+        _ => x / step * step,
+    }
 }
 
 #[inline]
@@ -149,7 +177,7 @@ fn consume(inst: &Inst<'_>, st: &mut St, take: i128) -> Result<(), PlanError> {
         let (px, sz) = inst.levels[st.cur];
         let (px, sz) = (i128::from(px) * inst.pxmul, i128::from(sz) * inst.szmul);
         if st.cur_used == 0 {
-            if px % inst.tick != 0 {
+            if inst.tick != 1 && floor_to(px, inst.tick) != px {
                 return Err(PlanError::Invalid {
                     name: "depth",
                     reason: format!(
