@@ -252,7 +252,7 @@ fn scaled_product(xs: &[Money], s: u32, what: &'static str) -> Result<i128, Plan
 fn check_candidate(c: &Candidate, sell: bool) -> Result<(), PlanError> {
     let name = || format!("{}:{}", c.venue, c.symbol);
     let positive = |field: &'static str, v: Money| {
-        if v > Money::ZERO {
+        if v.is_sign_positive() && !v.is_zero() {
             Ok(())
         } else {
             Err(invalid(field, format!("{}: must be > 0, got {v}", name())))
@@ -271,7 +271,8 @@ fn check_candidate(c: &Candidate, sell: bool) -> Result<(), PlanError> {
         ));
     }
     for (field, f) in [("taker_fee", c.taker_fee), ("maker_fee", c.maker_fee)] {
-        if f.abs() >= Money::ONE {
+        // |f| >= 1 on the mantissa (Decimal comparisons cost more than the whole check).
+        if f.mantissa().unsigned_abs() >= p10(f.scale())?.unsigned_abs() {
             return Err(invalid(
                 field,
                 format!("{}: |fee| must be < 1, got {f}", name()),
