@@ -117,34 +117,48 @@ pub(super) fn ratio_at(
 
 /// An output mantissa at [`OUT_SCALE`] as `Money` with trailing zeros removed.
 pub(super) fn out(m: i128) -> Result<Money, PlanError> {
-    // One 128-bit division splits off the 18 decimals; the zeros are stripped in 64 bits
-    // (Decimal::normalize loops over 96-bit divisions and was a sixth of a plan).
-    let one = POW10[OUT_SCALE as usize];
-    let (int, frac) = (m / one, (m % one).unsigned_abs() as u64);
-    let (mut f, mut s) = (frac, OUT_SCALE);
-    if f == 0 {
-        s = 0;
+    exact(m, OUT_SCALE)
+}
+
+/// `m x 10^-s` as `Money` with trailing zeros removed. Stripped in 64 bits, after at
+/// most one 128-bit division (`Decimal::normalize` loops over 96-bit divisions and was
+/// a sixth of a plan).
+pub(super) fn exact(m: i128, s: u32) -> Result<Money, PlanError> {
+    let too_big = PlanError::OutOfRange("output amount");
+    if s > OUT_SCALE {
+        return Err(too_big);
+    }
+    let a = m.unsigned_abs();
+    let (mant, sc) = if let Ok(mut f) = u64::try_from(a) {
+        let mut sc = s;
+        strip(&mut f, &mut sc);
+        (u128::from(f), sc)
     } else {
-        // Largest steps first: a one-digit loop over 17 zeros was a sixth of a plan.
-        for (p, k) in [(100_000_000u64, 8u32), (10_000, 4), (100, 2), (10, 1)] {
-            while f % p == 0 {
-                f /= p;
-                s -= k;
-            }
+        // 10^s <= 10^18 < 2^64, so the decimals fit 64 bits.
+        let one = POW10[s as usize] as u128;
+        let int = a / one;
+        let (mut f, mut sc) = ((a - int * one) as u64, s);
+        strip(&mut f, &mut sc);
+        (int * POW10[sc as usize] as u128 + u128::from(f), sc)
+    };
+    let mant = i128::try_from(mant).map_err(|_| too_big.clone())?;
+    let mant = if m < 0 { -mant } else { mant };
+    Money::try_from_i128_with_scale(mant, sc).map_err(|_| too_big)
+}
+
+/// Remove trailing decimal zeros of `f` (scale `s`), largest steps first.
+#[inline]
+fn strip(f: &mut u64, s: &mut u32) {
+    if *f == 0 {
+        *s = 0;
+        return;
+    }
+    for (p, k) in [(100_000_000u64, 8u32), (10_000, 4), (100, 2), (10, 1)] {
+        while *s >= k && *f % p == 0 {
+            *f /= p;
+            *s -= k;
         }
     }
-    let f = i128::from(f);
-    let mant = int
-        .checked_mul(POW10[s as usize])
-        .and_then(|x| {
-            if m < 0 {
-                x.checked_sub(f)
-            } else {
-                x.checked_add(f)
-            }
-        })
-        .ok_or(PlanError::OutOfRange("output amount"))?;
-    Money::try_from_i128_with_scale(mant, s).map_err(|_| PlanError::OutOfRange("output amount"))
 }
 
 #[cfg(test)]

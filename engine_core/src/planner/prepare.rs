@@ -106,14 +106,35 @@ pub(super) fn prepare(req: &PlanRequest) -> Result<Prepared<'_>, PlanError> {
         }
     }
 
+    // Each candidate's venue (an equality scan: a handful of venues), then candidates in
+    // (venue name, symbol) order, comparing names only within a venue.
+    let mut vrank = vec![0usize; req.venues.len()];
+    for (r, &vi) in vorder.iter().enumerate() {
+        vrank[vi] = r;
+    }
+    let mut venue_at = Vec::with_capacity(req.candidates.len());
+    for c in &req.candidates {
+        let vi = req
+            .venues
+            .iter()
+            .position(|v| v.venue == c.venue)
+            .ok_or_else(|| {
+                invalid(
+                    "venue",
+                    format!("{}:{}: venue not listed", c.venue, c.symbol),
+                )
+            })?;
+        venue_at.push(vi);
+    }
     let mut order: Vec<usize> = (0..req.candidates.len()).collect();
     order.sort_by(|a, b| {
-        let (x, y) = (&req.candidates[*a], &req.candidates[*b]);
-        (&x.venue, &x.symbol).cmp(&(&y.venue, &y.symbol))
+        vrank[venue_at[*a]]
+            .cmp(&vrank[venue_at[*b]])
+            .then_with(|| req.candidates[*a].symbol.cmp(&req.candidates[*b].symbol))
     });
     for w in order.windows(2) {
         let (x, y) = (&req.candidates[w[0]], &req.candidates[w[1]]);
-        if x.venue == y.venue && x.symbol == y.symbol {
+        if venue_at[w[0]] == venue_at[w[1]] && x.symbol == y.symbol {
             return Err(invalid(
                 "candidates",
                 format!("{}:{} listed twice", x.venue, x.symbol),
@@ -141,15 +162,7 @@ pub(super) fn prepare(req: &PlanRequest) -> Result<Prepared<'_>, PlanError> {
     let mut venue_of = Vec::with_capacity(order.len());
     for &i in &order {
         let c = &req.candidates[i];
-        let vi = vorder
-            .binary_search_by(|j| req.venues[*j].venue.as_str().cmp(c.venue.as_str()))
-            .map_err(|_| {
-                invalid(
-                    "venue",
-                    format!("{}:{}: venue not listed", c.venue, c.symbol),
-                )
-            })?;
-        let vi = vorder[vi];
+        let vi = venue_at[i];
         venue_of.push(vi);
         if !(c.healthy && req.venues[vi].healthy) {
             continue;
@@ -301,25 +314,28 @@ fn check_candidate(c: &Candidate, sell: bool) -> Result<(), PlanError> {
             format!("{}: more than 18 decimals", name()),
         ));
     }
-    // Convexity needs every level strictly worse than the one before.
-    let mut prev: Option<i64> = None;
-    for &(px, sz) in &c.depth.levels {
-        if px <= 0 || sz <= 0 {
-            return Err(invalid(
-                "depth",
-                format!("{}: level {px} x {sz} not positive", name()),
-            ));
-        }
-        if let Some(p) = prev {
-            let worse = if sell { px < p } else { px > p };
-            if !worse {
-                return Err(invalid(
-                    "depth",
-                    format!("{}: levels not best first", name()),
-                ));
-            }
-        }
-        prev = Some(px);
+    // Convexity needs every level strictly worse than the one before. Folded without
+    // early exits so the loop vectorises (it reads every level of every book).
+    let lv = &c.depth.levels;
+    let positive = lv
+        .iter()
+        .fold(true, |ok, &(px, sz)| ok & (px > 0) & (sz > 0));
+    if !positive {
+        return Err(invalid(
+            "depth",
+            format!("{}: a level is not positive", name()),
+        ));
+    }
+    let ordered = if sell {
+        lv.windows(2).fold(true, |ok, w| ok & (w[1].0 < w[0].0))
+    } else {
+        lv.windows(2).fold(true, |ok, w| ok & (w[1].0 > w[0].0))
+    };
+    if !ordered {
+        return Err(invalid(
+            "depth",
+            format!("{}: levels not best first", name()),
+        ));
     }
     Ok(())
 }

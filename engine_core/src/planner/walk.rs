@@ -1,7 +1,7 @@
 //! The greedy walk over all candidate books (module docs of `planner`), the minimum-size
 //! redo, and the legs and totals in exact decimals.
 
-use super::fixed::{mul, out, ratio_at, scaled, OUT_SCALE};
+use super::fixed::{exact, mul, out, p10, ratio_at, scaled, OUT_SCALE};
 use super::prepare::{prepare, Inst, Prepared};
 use super::{HedgeSide, Leg, Plan, PlanError, PlanRequest, Shortfall, Stop};
 use crate::contracts::{Money, Payoff};
@@ -205,14 +205,29 @@ fn consume(inst: &Inst<'_>, st: &mut St, take: i128) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// A leg's amounts as mantissas at [`OUT_SCALE`].
+/// An amount as its mantissa at [`OUT_SCALE`] (for sums) and as `Money`.
+#[derive(Debug, Clone, Copy)]
+struct Amt(i128, Money);
+
+/// `(num x 10^-ns) / (den x 10^-ds)`: exact without any division when the denominator is
+/// 1 and the scale at most 18 (linear legs), else rounded half to even at 18 decimals.
+fn amt(num: i128, ns: u32, den: i128, ds: u32, what: &'static str) -> Result<Amt, PlanError> {
+    if den == 1 && ds == 0 && ns <= OUT_SCALE {
+        Ok(Amt(mul(num, p10(OUT_SCALE - ns)?, what)?, exact(num, ns)?))
+    } else {
+        let m = ratio_at(num, ns, den, ds, OUT_SCALE, what)?;
+        Ok(Amt(m, out(m)?))
+    }
+}
+
+/// A leg's amounts.
 struct Amounts {
-    coins: i128,
-    gross: i128,
-    fee: i128,
-    maker_fee: i128,
-    carry: i128,
-    ref_notional: i128,
+    coins: Amt,
+    gross: Amt,
+    fee: Amt,
+    maker_fee: Amt,
+    carry: Amt,
+    ref_notional: Amt,
     cost: i128,
 }
 
@@ -227,43 +242,35 @@ fn amounts(p: &Prepared<'_>, inst: &Inst<'_>, st: &St, sell: bool) -> Result<Amo
     };
     let units = mul(st.q, mm, "coins")?;
     let value = mul(st.gross, mm, "gross")?;
-    let coins = ratio_at(units, qs + ms, den, ds, OUT_SCALE, "coins")?;
-    let gross = ratio_at(value, qs + ps + ms, den, ds, OUT_SCALE, "gross")?;
+    let coins = amt(units, qs + ms, den, ds, "coins")?;
+    let gross = amt(value, qs + ps + ms, den, ds, "gross")?;
     let fee_of = |rate: Money| {
-        ratio_at(
-            mul(value, rate.mantissa(), "fee")?,
-            qs + ps + ms + rate.scale(),
-            den,
-            ds,
-            OUT_SCALE,
-            "fee",
-        )
+        let num = mul(value, rate.mantissa(), "fee")?;
+        amt(num, qs + ps + ms + rate.scale(), den, ds, "fee")
     };
     let fee = fee_of(c.taker_fee)?;
     let maker_fee = fee_of(c.maker_fee)?;
-    let carry = ratio_at(
+    let carry = amt(
         mul(units, inst.carry, "carry")?,
         qs + ms + p.ks,
         den,
         ds,
-        OUT_SCALE,
         "carry",
     )?;
     let ref_notional = match c.payoff {
-        Payoff::Linear => ratio_at(
+        Payoff::Linear => amt(
             mul(units, p.r_m, "notional")?,
             qs + ms + p.r_s,
             1,
             0,
-            OUT_SCALE,
             "notional",
         )?,
-        Payoff::Inverse => ratio_at(units, qs + ms, 1, 0, OUT_SCALE, "notional")?,
+        Payoff::Inverse => amt(units, qs + ms, 1, 0, "notional")?,
     };
     let cost = if sell {
-        ref_notional - gross + fee - carry
+        ref_notional.0 - gross.0 + fee.0 - carry.0
     } else {
-        gross + fee + carry - ref_notional
+        gross.0 + fee.0 + carry.0 - ref_notional.0
     };
     Ok(Amounts {
         coins,
@@ -290,19 +297,17 @@ fn finish(
             continue;
         }
         let a = amounts(p, inst, st, sell)?;
-        filled += a.coins;
-        gross += a.gross;
-        fee += a.fee;
-        carry += a.carry;
+        filled += a.coins.0;
+        gross += a.gross.0;
+        fee += a.fee.0;
+        carry += a.carry.0;
         cost += a.cost;
         legs.push(Leg {
             venue: inst.cand.venue.clone(),
             symbol: inst.cand.symbol.clone(),
             side: req.side,
-            qty: Money::try_from_i128_with_scale(st.q, inst.qs)
-                .map_err(|_| PlanError::OutOfRange("quantity"))?
-                .normalize(),
-            coins: out(a.coins)?,
+            qty: exact(st.q, inst.qs)?,
+            coins: a.coins.1,
             vwap: out(ratio_at(
                 st.gross,
                 inst.qs + inst.ps,
@@ -311,13 +316,13 @@ fn finish(
                 OUT_SCALE,
                 "vwap",
             )?)?,
-            worst_px: out(ratio_at(st.worst, inst.ps, 1, 0, OUT_SCALE, "worst price")?)?,
+            worst_px: exact(st.worst, inst.ps)?,
             levels: st.touched,
-            gross: out(a.gross)?,
-            fee: out(a.fee)?,
-            maker_fee: out(a.maker_fee)?,
-            carry: out(a.carry)?,
-            ref_notional: out(a.ref_notional)?,
+            gross: a.gross.1,
+            fee: a.fee.1,
+            maker_fee: a.maker_fee.1,
+            carry: a.carry.1,
+            ref_notional: a.ref_notional.1,
             cost: out(a.cost)?,
         });
     }
