@@ -33,15 +33,16 @@
 //!
 //! # Algorithm
 //!
-//! A greedy marginal-cost walk: the heads of all candidate books sit in one binary heap
-//! ordered by (effective price, rank), rank being the instrument's position in
-//! (venue, symbol) order, so ties always resolve the same way and the plan does not
-//! depend on the order of the input. The best head is taken as far as the first of: its
-//! level's depth, the instrument's max order size, the venue's concentration cap
-//! (`max_share x (venue hedges + target) - current`), the venue's margin headroom, the
-//! position to buy back (a `Buy` never flips a short), and the remaining target, then
-//! rounded **down** to the instrument's lot. Only a depth limit puts the instrument's next
-//! level back in the heap; every other limit only shrinks, so the instrument is done.
+//! A greedy marginal-cost walk: the next level of every candidate book is keyed by its
+//! effective price (an integer at one common scale), and the best key is taken, ties to
+//! the lower rank, rank being the instrument's position in (venue, symbol) order, so ties
+//! always resolve the same way and the plan does not depend on the order of the input.
+//! (With a handful of instruments a scan of the keys beats a heap.) The best level is
+//! taken as far as the first of: its depth, the instrument's max order size, the venue's
+//! concentration cap (`max_share x (venue hedges + target) - current`), the venue's
+//! margin headroom, the position to buy back (a `Buy` never flips a short), and the
+//! remaining target, then rounded **down** to the instrument's lot. Only a depth limit puts the instrument's next
+//! level up for the next turn; every other limit only shrinks, so the instrument is done.
 //! A lot that straddles two levels is taken when the second level's turn comes and is
 //! costed exactly by walking the levels.
 //!
@@ -66,7 +67,13 @@
 //! The property test (`props.rs`) bounds the gap against an exhaustive search over the lot
 //! grid: at the same filled amount the plan costs at most
 //! `sum_i max(lot_i, min_i) (in coins) x (worst - best effective price)` more, and it
-//! is exact in the equal-lot case.
+//! is exact in the equal-lot case. Observed over 3,000 random cases: 92 % exactly
+//! optimal, the worst cost gap 35 % of that tolerance, the worst fill gap 60 % of its
+//! bound (`sum_i max(lot_i, min_i)` coins).
+//!
+//! Cost: every level of every candidate is read once to check it (strictly worse each
+//! level, positive), then only the levels taken are walked; 5 venues x 3 instruments x
+//! 50 levels plans in about 6 us for 300 ETH and 14 us for 2,000 ETH (`benches/planner.rs`).
 //!
 //! Not modelled: the concentration share on a `Buy` (it is a lower bound on what to buy
 //! back on a venue; the roll rule rebalances), min notional, maker fills (the maker fee

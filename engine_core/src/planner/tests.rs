@@ -364,3 +364,28 @@ fn depth_from_a_book_keeps_its_scales() {
     let p = plan(&request(HedgeSide::Sell, "2", "3000", vec![c])).expect("ok");
     assert_eq!(p.legs[0].gross, d("5999.75"));
 }
+
+#[test]
+fn max_order_size_and_depth_shortfalls_are_named() {
+    let mut a = linear("a", "A", "0.0004", &[("3000", "5")]);
+    a.max_qty = Some(d("2"));
+    a.maker_fee = d("-0.0001");
+    let b = linear("b", "B", "0", &[("2990", "1")]);
+    let p = plan(&request(HedgeSide::Sell, "10", "3000", vec![a, b])).expect("ok");
+    assert_eq!(leg(&p, "A").qty, d("2"));
+    assert_eq!(leg(&p, "A").fee, d("2.4"));
+    assert_eq!(leg(&p, "A").maker_fee, d("-0.6"));
+    assert_eq!(leg(&p, "B").qty, d("1"));
+    assert_eq!(p.residual_coins, d("7"));
+    assert_eq!(p.shortfall, Some(Shortfall::Limits));
+    assert_eq!(
+        p.stops,
+        vec![
+            ("a".into(), "A".into(), Stop::MaxQty),
+            ("b".into(), "B".into(), Stop::Depth)
+        ]
+    );
+    let c = linear("c", "C", "0", &[("3000", "1")]);
+    let p = plan(&request(HedgeSide::Sell, "2", "3000", vec![c])).expect("ok");
+    assert_eq!(p.shortfall, Some(Shortfall::Depth));
+}
