@@ -1,5 +1,6 @@
 """Type stubs of the native module `pyengine._core` (checked by mypy.stubtest in CI)."""
 
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Final, Literal, final
@@ -488,7 +489,7 @@ _Side = Literal["sell", "buy"]
 _VenueIn = tuple[str, _Num, _Num, _Num | None, bool]
 _SizesIn = tuple[_Num, _Num, _Num, _Num | None, _Num]
 _CarryIn = tuple[Literal["funding", "basis"], _Num, int] | None
-_DepthIn = tuple[int, int, Sequence[tuple[int, int]]]
+_DepthIn = tuple[int, int, Sequence[tuple[int, int]] | array[int]]
 _CandidateIn = tuple[str, str, _Payoff, _SizesIn, tuple[_Num, _Num], _CarryIn, _Num, bool, _DepthIn]
 
 @final

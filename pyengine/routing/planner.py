@@ -17,14 +17,16 @@ whose module docs state the algorithm and its optimality caveats):
 
 Everything is exact: amounts are `Decimal` (`int` and `str` accepted, `float` refused),
 book depth is integer mantissas with their scales (`Depth.from_levels` builds one from
-exact decimals). Outputs that divide (inverse coins, VWAPs) are rounded half to even at
-18 decimals. A refused input raises `ContractMathError` or `InvalidDecimal`.
+exact decimals), passed to Rust as one int64 array. Outputs that divide (inverse coins,
+VWAPs) are rounded half to even at 18 decimals. A refused input raises `ContractMathError`
+or `InvalidDecimal`.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -42,11 +44,21 @@ _MAX_SCALE = 18
 @dataclass(frozen=True, slots=True)
 class Depth:
     """Levels of the side to be taken, best first: `(price, size)` integer mantissas at
-    `px_scale` / `sz_scale` decimals (the form a book holds), sizes in the instrument's unit."""
+    `px_scale` / `sz_scale` decimals (the form a book holds), sizes in the instrument's unit.
+    `packed` is the same levels as one int64 array (`px, sz, px, sz, ...`), which crosses
+    into Rust in one copy."""
 
     px_scale: int
     sz_scale: int
     levels: tuple[tuple[int, int], ...]
+    packed: array[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            packed = array("q", [x for level in self.levels for x in level])
+        except OverflowError as e:
+            raise InvalidDecimal(f"a depth mantissa does not fit 64 bits: {e}") from None
+        object.__setattr__(self, "packed", packed)
 
     @classmethod
     def from_levels(cls, levels: Iterable[tuple[Num, Num]]) -> Depth:
@@ -126,7 +138,7 @@ def plan(req: PlanRequest) -> HedgePlan:
                 c.carry,
                 c.position_coins,
                 c.healthy,
-                (c.depth.px_scale, c.depth.sz_scale, c.depth.levels),
+                (c.depth.px_scale, c.depth.sz_scale, c.depth.packed),
             )
             for c in req.candidates
         ],

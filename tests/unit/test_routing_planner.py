@@ -5,6 +5,7 @@ same algorithm (benches/naive_planner.py) on random books."""
 from __future__ import annotations
 
 import random
+from array import array
 from decimal import Decimal as D
 from typing import Any
 
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benches import naive_planner as naive
-from pyengine._core import ContractMathError, InvalidDecimal
+from pyengine._core import ContractMathError, InvalidDecimal, plan_hedge
 from pyengine.routing import Candidate, Depth, HedgePlan, PlanRequest, VenueLimit, plan
 
 
@@ -68,6 +69,22 @@ def test_refusals_are_typed() -> None:
     off_tick = Candidate("binance", "X", Depth.from_levels([("3000.05", 1)]), tick=D("0.1"))
     with pytest.raises(ContractMathError, match="tick"):
         plan(PlanRequest("ETH", "sell", 1, 3000, good.venues, [off_tick]))
+
+
+def test_depth_crosses_as_pairs_or_one_int64_buffer() -> None:
+    c = spec_request().candidates[0]
+
+    def call(levels: Any) -> HedgePlan:
+        sizes = (1, D("0.001"), 0, None, D("0.1"))
+        fees = (D("0.0002"), 0)
+        cand: Any = ("binance", "X", "linear", sizes, fees, None, 0, True, (1, 0, levels))
+        return plan_hedge("ETH", "sell", 100, 3000, 0, [("binance", 0, 1, None, True)], [cand])
+
+    assert call(c.depth.levels).gross == call(c.depth.packed).gross == D(299960)
+    with pytest.raises(InvalidDecimal, match="even"):
+        call(array("q", [30000]))
+    with pytest.raises(InvalidDecimal, match="64 bits"):
+        Depth(0, 0, ((2**63, 1),))
 
 
 def test_depth_from_levels_is_exact() -> None:
