@@ -79,6 +79,7 @@
 //! back on a venue; the roll rule rebalances), min notional, maker fills (the maker fee
 //! is reported so an execution policy can price a post-only alternative).
 
+mod check;
 mod fixed;
 mod prepare;
 mod walk;
