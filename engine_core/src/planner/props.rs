@@ -316,6 +316,23 @@ proptest! {
             cost += own;
         }
         prop_assert_eq!(plan.cost, cost);
+        // Venue caps: concentration and headroom on a sell, the hedge held on a buy.
+        let sell = req.side == HedgeSide::Sell;
+        let total: Money = req.venues.iter().map(|v| v.current_coins).sum::<Money>() + req.target_coins;
+        for v in &req.venues {
+            let here: Money = plan.legs.iter().filter(|l| l.venue == v.venue).map(|l| l.coins).sum();
+            if sell {
+                // A venue already above its share gets nothing more.
+                prop_assert!(here <= (v.max_share * total - v.current_coins).max(Money::ZERO));
+                prop_assert!(v.headroom_usd.is_none_or(|h| here * r <= h));
+            } else {
+                prop_assert!(here <= v.current_coins);
+            }
+        }
+        for l in &plan.legs {
+            let c = req.candidates.iter().find(|c| c.symbol == l.symbol).expect("leg");
+            prop_assert!(sell || l.coins <= c.position_coins);
+        }
         // Against the oracle.
         let o = oracle(req, plan.filled_coins);
         let Some(best) = o.cost_at else {
