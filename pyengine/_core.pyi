@@ -1,5 +1,6 @@
 """Type stubs of the native module `pyengine._core` (checked by mypy.stubtest in CI)."""
 
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Final, Literal, final
@@ -481,3 +482,89 @@ class Gatekeeper:
         usde_amount: _Num,
         spot: _Num | None = None,
     ) -> GateDecision: ...
+
+# Split planner (engine_core::planner): one plan for pricing and hedging.
+
+_Side = Literal["sell", "buy"]
+_VenueIn = tuple[str, _Num, _Num, _Num | None, bool]
+_SizesIn = tuple[_Num, _Num, _Num, _Num | None, _Num]
+_CarryIn = tuple[Literal["funding", "basis"], _Num, int] | None
+_DepthIn = tuple[int, int, Sequence[tuple[int, int]] | array[int]]
+_CandidateIn = tuple[str, str, _Payoff, _SizesIn, tuple[_Num, _Num], _CarryIn, _Num, bool, _DepthIn]
+
+@final
+class HedgeLeg:
+    """One order of a plan: qty in the instrument's unit, amounts in USD at the reference."""
+
+    @property
+    def venue(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> _Side: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def coins(self) -> Decimal: ...
+    @property
+    def vwap(self) -> Decimal: ...
+    @property
+    def worst_px(self) -> Decimal: ...
+    @property
+    def levels(self) -> int: ...
+    @property
+    def gross(self) -> Decimal: ...
+    @property
+    def fee(self) -> Decimal: ...
+    @property
+    def maker_fee(self) -> Decimal: ...
+    @property
+    def carry(self) -> Decimal: ...
+    @property
+    def ref_notional(self) -> Decimal: ...
+    @property
+    def cost(self) -> Decimal: ...
+
+@final
+class HedgePlan:
+    """A planned hedge: legs in (venue, symbol) order, totals, and why a residual is left."""
+
+    @property
+    def asset(self) -> str: ...
+    @property
+    def side(self) -> _Side: ...
+    @property
+    def target_coins(self) -> Decimal: ...
+    @property
+    def legs(self) -> list[HedgeLeg]: ...
+    @property
+    def filled_coins(self) -> Decimal: ...
+    @property
+    def residual_coins(self) -> Decimal: ...
+    @property
+    def shortfall(
+        self,
+    ) -> Literal["no_candidates", "depth", "limits", "lot", "min_size"] | None: ...
+    @property
+    def gross(self) -> Decimal: ...
+    @property
+    def fee(self) -> Decimal: ...
+    @property
+    def carry(self) -> Decimal: ...
+    @property
+    def cost(self) -> Decimal: ...
+    @property
+    def vwap(self) -> Decimal | None: ...
+    @property
+    def stops(self) -> list[tuple[str, str, str]]: ...
+
+def plan_hedge(
+    asset: str,
+    side: _Side,
+    target_coins: _Num,
+    ref_price: _Num,
+    horizon_min: int,
+    venues: Sequence[_VenueIn],
+    candidates: Sequence[_CandidateIn],
+) -> HedgePlan:
+    """Plan a hedge; raises ContractMathError for input the planner refuses."""

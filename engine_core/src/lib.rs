@@ -9,6 +9,7 @@
 pub mod book;
 pub mod contracts;
 pub mod decimal;
+pub mod planner;
 pub mod risk;
 pub mod venues;
 
