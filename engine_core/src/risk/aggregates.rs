@@ -32,7 +32,7 @@ pub struct Aggregates {
     /// Straight-line model per venue and asset, for liquidation distance.
     pub(crate) lin: Vec<Vec<LinearAccount>>,
     /// Why the aggregates could not be computed (every check then refuses).
-    pub error: Option<String>,
+    pub error: Option<ContractError>,
 }
 
 /// Reference price of instrument `i`: mark, index, average entry.
@@ -53,7 +53,7 @@ impl Aggregates {
         match Self::try_build(e) {
             Ok(a) => a,
             Err(err) => Aggregates {
-                error: Some(err.to_string()),
+                error: Some(err),
                 ..Aggregates::default()
             },
         }
@@ -151,7 +151,7 @@ impl Aggregates {
     pub(crate) fn apply_order(&mut self, e: &RiskEngine, o: &Order) {
         if self.error.is_none() {
             if let Err(err) = self.try_apply(e, o) {
-                self.error = Some(err.to_string());
+                self.error = Some(err);
             }
         }
     }

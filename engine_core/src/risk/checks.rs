@@ -24,7 +24,7 @@ pub(crate) fn evaluate(e: &RiskEngine, aggs: &Aggregates, o: &Order, rate_count:
         return Verdict { reasons: out };
     };
     if let Some(err) = &aggs.error {
-        out.push(Refusal::Arithmetic(err.clone()));
+        out.push(Refusal::Arithmetic(err.to_string()));
     }
     if o.qty.is_zero() {
         out.push(Refusal::BadQuantity);
