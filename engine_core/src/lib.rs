@@ -10,6 +10,7 @@ pub mod book;
 pub mod contracts;
 pub mod decimal;
 pub mod risk;
+pub mod venue;
 pub mod venues;
 
 #[cfg(feature = "python")]

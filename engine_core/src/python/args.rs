@@ -12,7 +12,7 @@ use crate::book::Side;
 use crate::contracts::margin::TierBasis;
 use crate::contracts::{Money, Payoff};
 use crate::risk::gatekeeper::Flow;
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 /// `text` as one of `options` (`(name, value)` pairs), else `InvalidArgument`.
 pub(crate) fn choice<T: Copy>(what: &str, text: &str, options: &[(&str, T)]) -> PyResult<T> {
@@ -26,7 +26,7 @@ pub(crate) fn choice<T: Copy>(what: &str, text: &str, options: &[(&str, T)]) -> 
     )))
 }
 
-/// A venue name (`UnknownVenue` otherwise, through `From<VenueError>`).
+/// A venue name (`UnknownVenue` otherwise).
 pub(crate) fn venue(text: &str) -> PyResult<Venue> {
     Ok(text.parse::<Venue>()?)
 }

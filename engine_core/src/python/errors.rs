@@ -14,6 +14,7 @@ use crate::contracts::loaders::SpecError;
 use crate::contracts::ContractError;
 use crate::decimal::DecimalError;
 use crate::risk::RiskError;
+use crate::venue::UnknownVenue as NoSuchVenue;
 use crate::venues::VenueError;
 
 create_exception!(
@@ -98,13 +99,18 @@ impl From<DecimalError> for PyErr {
 impl From<VenueError> for PyErr {
     fn from(e: VenueError) -> Self {
         match e {
-            VenueError::UnknownVenue(_) => UnknownVenue::new_err(e.to_string()),
             VenueError::Malformed(_)
             | VenueError::UnknownMessage(_)
             | VenueError::BadLevel(_)
             | VenueError::BadOption(_)
             | VenueError::Unsupported(_) => VenueMessageError::new_err(e.to_string()),
         }
+    }
+}
+
+impl From<NoSuchVenue> for PyErr {
+    fn from(e: NoSuchVenue) -> Self {
+        UnknownVenue::new_err(e.to_string())
     }
 }
 

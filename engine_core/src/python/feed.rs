@@ -15,7 +15,8 @@ use super::args;
 use super::errors::UnknownInstrument;
 use crate::book::{Book, Cross, Side};
 use crate::decimal::{format_fixed, Fixed};
-use crate::venues::{self, Event, Feed, FeedOptions, InstrumentBook, Venue};
+use crate::venue::Venue;
+use crate::venues::{self, Event, Feed, FeedOptions, InstrumentBook};
 
 /// A book changed; `updates` snapshots/deltas were folded into this event.
 #[pyclass(frozen, get_all, module = "pyengine._core")]

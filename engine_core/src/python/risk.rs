@@ -240,7 +240,7 @@ impl PyRiskEngine {
             return Err(e.into());
         }
         let venues = pyo3::types::PyDict::new(py);
-        for (i, v) in crate::venues::Venue::ALL.iter().enumerate() {
+        for (i, v) in crate::venue::Venue::ALL.iter().enumerate() {
             if !a.venue_gross[i].is_zero() || !a.venue_equity[i].is_zero() {
                 venues.set_item(
                     v.name(),

@@ -12,7 +12,7 @@ use super::RiskError;
 use crate::contracts::margin::HaircutTiers;
 use crate::contracts::position::{Fill, FillEffect, Position};
 use crate::contracts::{InstrumentSpec, Money};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 /// An order to check: signed quantity (buy > 0) in the instrument's unit, limit price
 /// and the caller's clock (ms) for the rate limit (the crate has no clock).

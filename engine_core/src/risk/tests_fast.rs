@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::{checks, Limits, Order, RiskEngine, Verdict};
 use crate::contracts::margin::HaircutTiers;
 use crate::contracts::{InstrumentSpec, Kind, Money, Payoff};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 fn m(v: i64, scale: u32) -> Money {
     Money::new(v, scale)

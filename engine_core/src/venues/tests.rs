@@ -9,10 +9,7 @@ fn venue_names_round_trip() {
     for v in Venue::ALL {
         assert_eq!(v.name().parse::<Venue>().ok(), Some(v));
     }
-    assert!(matches!(
-        "ftx".parse::<Venue>(),
-        Err(VenueError::UnknownVenue(_))
-    ));
+    assert_eq!("ftx".parse::<Venue>(), Err(UnknownVenue("ftx".into())));
     let bad = FeedOptions {
         category: Some("linear".into()),
         max_buffer: None,
