@@ -2,8 +2,10 @@
 //! books only through it.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
 
+use super::error::VenueError;
 use super::event::{Bbo, BookFault, BookUpdate, Event, Fault};
 use crate::book::{Book, Cross, Side};
 use crate::decimal::Fixed;
@@ -215,6 +217,80 @@ impl FeedCtx {
             ts_recv,
             fault,
         }));
+    }
+
+    /// Invalidate `symbol`'s book because one of its messages could not be used, and
+    /// hand back the error to report: the one "fault with `BadMessage`, return `Err`".
+    pub fn refuse<E>(&mut self, symbol: &str, ts_recv: i64, e: E) -> VenueError
+    where
+        E: fmt::Display + Into<VenueError>,
+    {
+        self.fault(symbol, ts_recv, Fault::BadMessage(e.to_string()));
+        e.into()
+    }
+
+    /// Apply validated levels to `symbol`'s book. A level the book refuses (a negative
+    /// size, a price out of range) invalidates the book rather than leaving it
+    /// half-applied; the sequence and the `BookUpdate` are the caller's (a checksum may
+    /// come first).
+    pub fn apply_levels(
+        &mut self,
+        symbol: &str,
+        levels: &[(Side, Fixed, Fixed)],
+        ts_recv: i64,
+    ) -> Result<(), VenueError> {
+        let ib = self.book_mut(symbol);
+        for &(side, px, sz) in levels {
+            if let Err(e) = ib.book.apply(side, px, sz) {
+                return Err(self.refuse(symbol, ts_recv, e));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`FeedCtx::apply_levels`], then the book is at `seq` and a delta `BookUpdate` is
+    /// emitted.
+    pub fn apply_delta(
+        &mut self,
+        symbol: &str,
+        levels: &[(Side, Fixed, Fixed)],
+        seq: i64,
+        ts_event: i64,
+        ts_recv: i64,
+    ) -> Result<(), VenueError> {
+        self.apply_levels(symbol, levels, ts_recv)?;
+        self.book_mut(symbol).seq = seq;
+        self.book_applied(symbol, ts_event, ts_recv, false);
+        Ok(())
+    }
+
+    /// Replace `symbol`'s book with a snapshot: it is synced at `seq` on success; a
+    /// level the book refuses leaves it cleared and faulted. The `BookUpdate` is the
+    /// caller's (a checksum may come first).
+    pub fn load_book<B, A>(
+        &mut self,
+        symbol: &str,
+        bids: B,
+        asks: A,
+        seq: i64,
+        ts_recv: i64,
+    ) -> Result<(), VenueError>
+    where
+        B: IntoIterator<Item = (Fixed, Fixed)>,
+        A: IntoIterator<Item = (Fixed, Fixed)>,
+    {
+        let ib = self.book_mut(symbol);
+        ib.book.clear();
+        let loaded = ib
+            .book
+            .load_side(Side::Bid, bids)
+            .and_then(|()| ib.book.load_side(Side::Ask, asks));
+        if let Err(e) = loaded {
+            return Err(self.refuse(symbol, ts_recv, e));
+        }
+        ib.seq = seq;
+        ib.synced = true;
+        Ok(())
     }
 
     /// Emit a non-book event.
