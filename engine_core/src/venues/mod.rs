@@ -14,6 +14,7 @@ pub mod bybit;
 pub mod deribit;
 pub mod okx;
 pub mod scan;
+pub mod sequence;
 mod wire;
 
 mod ctx;
