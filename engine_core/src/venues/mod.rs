@@ -21,6 +21,7 @@ mod ctx;
 mod error;
 mod event;
 mod feed;
+mod owners;
 
 pub use crate::venue::{UnknownVenue, Venue};
 pub use ctx::{FeedCtx, FeedStats, Handled, InstrumentBook, MAX_NAMES};
