@@ -146,13 +146,21 @@ impl FeedCtx {
     }
 
     /// The book for `symbol`, created empty and unsynced on first use.
+    #[inline]
     pub fn book_mut(&mut self, symbol: &str) -> &mut InstrumentBook {
+        let i = self.slot(symbol);
+        &mut self.books[i]
+    }
+
+    /// Where `symbol`'s book is (the last one used, else looked up or created).
+    #[inline]
+    fn slot(&mut self, symbol: &str) -> usize {
         let i = match self.books.get(self.last_book) {
             Some(ib) if *ib.symbol == *symbol => self.last_book,
             _ => self.book_index(symbol),
         };
         self.last_book = i;
-        &mut self.books[i]
+        i
     }
 
     /// Where `symbol`'s book is, creating it if needed.
@@ -229,27 +237,30 @@ impl FeedCtx {
         e.into()
     }
 
-    /// Apply validated levels to `symbol`'s book. A level the book refuses (a negative
-    /// size, a price out of range) invalidates the book rather than leaving it
-    /// half-applied; the sequence and the `BookUpdate` are the caller's (a checksum may
-    /// come first).
+    /// Apply validated levels to `symbol`'s book and hand it back (its sequence and the
+    /// `BookUpdate` are the caller's: a checksum may come first). A level the book
+    /// refuses (a negative size, a price out of range) invalidates the book rather than
+    /// leaving it half-applied.
+    #[inline]
     pub fn apply_levels(
         &mut self,
         symbol: &str,
         levels: &[(Side, Fixed, Fixed)],
         ts_recv: i64,
-    ) -> Result<(), VenueError> {
-        let ib = self.book_mut(symbol);
+    ) -> Result<&mut InstrumentBook, VenueError> {
+        let i = self.slot(symbol);
+        let book = &mut self.books[i].book;
         for &(side, px, sz) in levels {
-            if let Err(e) = ib.book.apply(side, px, sz) {
+            if let Err(e) = book.apply(side, px, sz) {
                 return Err(self.refuse(symbol, ts_recv, e));
             }
         }
-        Ok(())
+        Ok(&mut self.books[i])
     }
 
     /// [`FeedCtx::apply_levels`], then the book is at `seq` and a delta `BookUpdate` is
     /// emitted.
+    #[inline]
     pub fn apply_delta(
         &mut self,
         symbol: &str,
@@ -258,8 +269,7 @@ impl FeedCtx {
         ts_event: i64,
         ts_recv: i64,
     ) -> Result<(), VenueError> {
-        self.apply_levels(symbol, levels, ts_recv)?;
-        self.book_mut(symbol).seq = seq;
+        self.apply_levels(symbol, levels, ts_recv)?.seq = seq;
         self.book_applied(symbol, ts_event, ts_recv, false);
         Ok(())
     }

@@ -382,8 +382,8 @@ impl Okx {
             ctx.fault(inst_id, ts_recv, fault);
             return Ok(Outcome::Faulted);
         }
-        ctx.apply_levels(inst_id, &self.scratch[it.start..it.end], ts_recv)?;
-        ctx.book_mut(inst_id).seq = seq.last();
+        ctx.apply_levels(inst_id, &self.scratch[it.start..it.end], ts_recv)?
+            .seq = seq.last();
         self.inst(inst_id).seq = seq;
         Ok(Outcome::Applied)
     }

@@ -87,6 +87,7 @@ impl BinanceSequencer {
     }
 
     /// A diff `(U, u, pu)` that arrived after the snapshot.
+    #[inline]
     pub fn check(&mut self, first: i64, last: i64, prev: i64) -> Step {
         if self.bridged {
             // 6. `pu` chains to the previous `u`.
@@ -116,6 +117,7 @@ impl BinanceSequencer {
 
     /// A diff `(U, u, pu)` buffered before the snapshot arrived: step 4 drops every
     /// buffered diff older than the snapshot, even after another one bridged it.
+    #[inline]
     pub fn check_buffered(&mut self, first: i64, last: i64, prev: i64) -> Step {
         if last < self.snapshot_id {
             return Step::Skip;
@@ -151,6 +153,7 @@ impl BybitSequencer {
     }
 
     /// A delta with update id `u`.
+    #[inline]
     pub fn check(&mut self, u: i64) -> Step {
         // 3. Consecutive ids per topic.
         let expected = self.last_u.saturating_add(1);
@@ -196,6 +199,7 @@ impl OkxSequencer {
     }
 
     /// An update with these ids.
+    #[inline]
     pub fn check(&mut self, prev_seq_id: Option<i64>, seq_id: Option<i64>) -> Step {
         // 2. and 3. Linked by prevSeqId; 4. unless either side has no ids.
         if let (Some(prev), true) = (prev_seq_id, self.known) {
@@ -239,6 +243,7 @@ impl DeribitSequencer {
     }
 
     /// A change notification with these ids.
+    #[inline]
     pub fn check(&mut self, prev_change_id: i64, change_id: i64) -> Step {
         // 2. and 3.
         if prev_change_id != self.last {
