@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use crate::contracts::loaders::SpecError;
 use crate::contracts::ContractError;
 use crate::decimal::DecimalError;
+use crate::planner::PlanError;
 use crate::risk::RiskError;
 use crate::venue::UnknownVenue as NoSuchVenue;
 use crate::venues::VenueError;
@@ -84,6 +85,16 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InstrumentSpecError", py.get_type::<InstrumentSpecError>())?;
     m.add("RiskConfigError", py.get_type::<RiskConfigError>())?;
     Ok(())
+}
+
+impl From<PlanError> for PyErr {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::Invalid { .. } | PlanError::OutOfRange(_) => {
+                ContractMathError::new_err(e.to_string())
+            }
+        }
+    }
 }
 
 impl From<DecimalError> for PyErr {
