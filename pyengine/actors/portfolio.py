@@ -1,0 +1,364 @@
+"""The portfolio and its delta keeper as one thin actor (kind `portfolio`).
+
+It folds fills, mint orders, custodian events, marks and venue reports into
+`pyengine.portfolio.Holdings`; publishes each asset's `PortfolioDelta` when it changed (at
+most every `throttle_s` per asset) and on every `timer_interval`; publishes a
+`PortfolioSnapshot` for `pyengine status`; and, with `keeper` on, runs the delta keeper's
+decisions (`pyengine.portfolio.keeper`) and publishes its `HedgeRequest`s and alerts.
+Venue position reports are compared with our positions, never copied over them. A venue
+whose feed reports `down` (`Health` of `feed.<venue>...`), or all of whose books turned
+invalid after having been valid, is down for the keeper.
+
+Restart: fills, mint orders, transfers and hedge requests/results are journaled and come
+back through `recover` (with `recover_positions` off, as in the embedded default whose
+simulated venues start afresh, only the hedge ids' sequence is taken from the journal).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+
+import msgspec
+
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.contracts import coin_delta
+from pyengine.errors import ConfigError
+from pyengine.messages import (
+    Health,
+    HedgeRequest,
+    HedgeResult,
+    Message,
+    OrderFilled,
+    PortfolioDelta,
+    topics,
+)
+from pyengine.messages.portfolio import AssetView, PortfolioSnapshot, PortfolioView, PositionView
+from pyengine.messages.validity import VALID, InstrumentValidity
+from pyengine.portfolio import Holdings, Instruments, Keeper, KeeperConfig, KeeperInput
+from pyengine.portfolio.positions import PortfolioError
+
+log = logging.getLogger("pyengine.actors.portfolio")
+ZERO = Decimal(0)
+
+
+class InstrumentFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    venue: str
+    path: str
+    symbols: list[str] = []
+
+
+class Factor(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    asset: str
+    factor: str = "1"
+
+
+class PortfolioOptions(msgspec.Struct, forbid_unknown_fields=True):
+    """`[actors.options]` of the portfolio; amounts are decimal strings (exact)."""
+
+    instruments: list[InstrumentFile] = []
+    custody: dict[str, dict[str, str]] = {}
+    """Custody at start, per custodian and currency (later changes come from messages)."""
+    factors: dict[str, Factor] = msgspec.field(
+        default_factory=lambda: {
+            "stETH": Factor("ETH", "1"),
+            "WETH": Factor("ETH", "1"),
+            "WBTC": Factor("BTC", "1"),
+        }
+    )
+    mint_custodian: str = "mint"
+    count_upl: bool = True
+    recover_positions: bool = True
+    throttle_s: float = 0.2
+    keeper: bool = True
+    tolerance_usd: dict[str, str] = {}
+    default_tolerance_usd: str = "50000"
+    rearm_ratio: str = "0.5"
+    min_order_usd: str = "1000"
+    retry_after_s: float = 30.0
+    roll_abs_usd: str = "250000"
+    roll_pct: str = "0.2"
+    venue_down_after_s: float = 60.0
+    slippage_bps: str = "20"
+
+
+def _dec(key: str, value: str) -> Decimal:
+    try:
+        out = Decimal(value)
+    except ArithmeticError:
+        raise ConfigError(f"{key}: {value!r} is not a decimal") from None
+    if not out.is_finite():
+        raise ConfigError(f"{key}: {value!r} is not finite")
+    return out
+
+
+class PortfolioActor(Actor):
+    """Owns what we hold and keeps its delta within tolerance."""
+
+    subscribe = (
+        topics.MD_BOOK,
+        topics.MD_FUNDING,
+        topics.MD_VALIDITY,
+        topics.ACCT_POSITION,
+        topics.ACCT_BALANCE,
+        topics.HEALTH,
+        topics.SIM_CUSTODY,
+        topics.SIM_FUNDING,
+        topics.SIM_EXPIRY,
+    )
+    reliable = (
+        topics.EXEC_FILL,
+        topics.MINT_ACCEPTED,
+        topics.MINT_CONFIRMED,
+        topics.HEDGE_REQUEST,
+        topics.HEDGE_RESULT,
+        topics.COLLATERAL_TRANSFER,
+    )
+    timer_interval = 1.0
+
+    def __init__(self, ctx: ActorContext) -> None:
+        super().__init__(ctx)
+        o = ctx.options_as(PortfolioOptions)
+        key = f"actors.{self.name}.options"
+        self.opts = o
+        instruments = Instruments()
+        for i, f in enumerate(o.instruments):
+            try:
+                instruments.load(f.venue, f.path, f.symbols)
+            except PortfolioError as exc:
+                raise ConfigError(f"{key}.instruments[{i}]: {exc}") from None
+        factors = {
+            c: (f.asset, _dec(f"{key}.factors.{c}.factor", f.factor)) for c, f in o.factors.items()
+        }
+        self.holdings = Holdings(
+            instruments, factors, mint_custodian=o.mint_custodian, count_upl=o.count_upl
+        )
+        for custodian, held in sorted(o.custody.items()):
+            for ccy, amount in sorted(held.items()):
+                self.holdings.fund(custodian, ccy, _dec(f"{key}.custody.{custodian}.{ccy}", amount))
+        self.keeper = Keeper(
+            KeeperConfig(
+                tolerance_usd={
+                    a: _dec(f"{key}.tolerance_usd.{a}", v) for a, v in o.tolerance_usd.items()
+                },
+                default_tolerance_usd=_dec(f"{key}.default_tolerance_usd", o.default_tolerance_usd),
+                rearm_ratio=_dec(f"{key}.rearm_ratio", o.rearm_ratio),
+                min_order_usd=_dec(f"{key}.min_order_usd", o.min_order_usd),
+                retry_after_s=o.retry_after_s,
+                roll_abs_usd=_dec(f"{key}.roll_abs_usd", o.roll_abs_usd),
+                roll_pct=_dec(f"{key}.roll_pct", o.roll_pct),
+                venue_down_after_s=o.venue_down_after_s,
+                slippage_bps=_dec(f"{key}.slippage_bps", o.slippage_bps),
+            )
+        )
+        self.dirty: set[str] = set()
+        self.last_pub: dict[str, int] = {}
+        self.health_down: set[str] = set()
+        self.validity: dict[str, dict[str, bool]] = {}
+        self.seen_valid: set[str] = set()
+        self.counters: dict[str, int] = dict.fromkeys(
+            ("handled", "bad_input", "published", "requests", "recovered"), 0
+        )
+
+    # -- restart ------------------------------------------------------------------------
+
+    def recover(self, journal: Iterable[Message]) -> None:
+        for msg in journal:
+            if isinstance(msg, HedgeRequest):
+                self.keeper.observe_request(msg, recovered=True)
+            elif isinstance(msg, HedgeResult):
+                self.keeper.observe_result(msg)
+            elif self.opts.recover_positions:
+                self._fold(msg)
+            self.counters["recovered"] += 1
+        if not self.opts.recover_positions:
+            # Only the id sequence survives: the venues of an earlier run are gone.
+            self.keeper.open.clear()
+            self.keeper.moved.clear()
+            self.keeper.rolling.clear()
+
+    # -- messages -----------------------------------------------------------------------
+
+    def handle(self, msg: Message) -> list[Message]:
+        self.counters["handled"] += 1
+        now = self.now()
+        out: list[Message] = []
+        if isinstance(msg, HedgeRequest):
+            self.keeper.observe_request(msg)
+            return []
+        if isinstance(msg, HedgeResult):
+            self.keeper.observe_result(msg)
+            self.dirty.add(msg.asset)
+            return self._publish(now, force=False)
+        if isinstance(msg, Health):
+            return self._health(now, msg)
+        if isinstance(msg, InstrumentValidity):
+            return self._validity(now, msg)
+        self._fold(msg)
+        return out + self._publish(now, force=False)
+
+    def _fold(self, msg: Message) -> None:
+        try:
+            moved = self.holdings.observe(msg)
+        except PortfolioError as exc:
+            self.counters["bad_input"] += 1
+            log.warning("%s: dropped %s: %s", self.name, type(msg).__name__, exc)
+            return
+        if isinstance(msg, OrderFilled) and msg.parent_id:
+            spec = self.holdings.instruments.get(msg.venue, msg.symbol)
+            signed = msg.qty if msg.side == "buy" else -msg.qty
+            coins = coin_delta(spec.payoff, spec.multiplier, signed, msg.price)
+            self.keeper.observe_fill(msg.parent_id, coins)
+        self.dirty |= moved
+
+    def _health(self, now: int, msg: Health) -> list[Message]:
+        head, _, rest = msg.component.partition(".")
+        if head not in ("feed", "exec", "venue") or not rest:
+            return []
+        venue = rest.split(".")[0]
+        if msg.status == "down":
+            self.health_down.add(venue)
+        else:
+            self.health_down.discard(venue)
+        return self._venue(now, venue)
+
+    def _validity(self, now: int, msg: InstrumentValidity) -> list[Message]:
+        books = self.validity.setdefault(msg.venue, {})
+        books[msg.symbol] = msg.state == VALID
+        if msg.state == VALID:
+            self.seen_valid.add(msg.venue)
+        return self._venue(now, msg.venue)
+
+    def is_down(self, venue: str) -> bool:
+        books = self.validity.get(venue, {})
+        invalid = venue in self.seen_valid and bool(books) and not any(books.values())
+        return venue in self.health_down or invalid
+
+    def _venue(self, now: int, venue: str) -> list[Message]:
+        if not self.opts.keeper:
+            return []
+        return self.keeper.venue_state(now, venue, self.is_down(venue))
+
+    def on_timer(self, now_ns: int) -> list[Message]:
+        self.dirty |= set(self.holdings.assets())
+        out = self._publish(now_ns, force=True)
+        if self.opts.keeper:
+            out += self._roll_and_down(now_ns)
+        out.append(PortfolioSnapshot(ts_event=now_ns, ts_recv=now_ns, view=self.view()))
+        return out
+
+    # -- publishing and deciding ----------------------------------------------------------
+
+    def _publish(self, now: int, force: bool) -> list[Message]:
+        throttle = int(self.opts.throttle_s * 1e9)
+        out: list[Message] = []
+        for asset in sorted(self.dirty):
+            if not force and now - self.last_pub.get(asset, 0) < throttle:
+                continue
+            d = self.holdings.delta(asset)
+            self.dirty.discard(asset)
+            if d is None:
+                continue
+            self.last_pub[asset] = now
+            out.append(
+                PortfolioDelta(
+                    ts_event=now,
+                    ts_recv=now,
+                    asset=asset,
+                    custody=d.custody,
+                    hedge=d.hedge,
+                    delta=d.delta,
+                    price=d.price,
+                    delta_usd=d.delta_usd,
+                    tolerance_usd=self.keeper.config.tolerance(asset),
+                    liability=d.liability,
+                    pending=self.keeper.pending(asset),
+                )
+            )
+            self.counters["published"] += 1
+            if self.opts.keeper:
+                x = KeeperInput(asset, d.delta, d.price, d.inverse_drift)
+                reqs = self.keeper.decide(now, x)
+                self.counters["requests"] += len(reqs)
+                out.extend(reqs)
+        return out
+
+    def venue_coins(self) -> dict[str, dict[str, Decimal]]:
+        """Per venue and asset, the contract coin delta of our positions there."""
+        out: dict[str, dict[str, Decimal]] = {}
+        for asset in self.holdings.assets():
+            for p in self.holdings.positions(asset):
+                v = out.setdefault(p.venue, {})
+                v[asset] = v.get(asset, ZERO) + p.coins
+        return out
+
+    def _roll_and_down(self, now: int) -> list[Message]:
+        coins = self.venue_coins()
+        out: list[Message] = []
+        for venue in sorted(coins):
+            upl = self.holdings.venue_upl_usd(venue)
+            equity = self.holdings.venue_equity_usd(venue)
+            reqs = self.keeper.decide_roll(now, venue, upl, equity, coins[venue])
+            out.extend(reqs)
+        out.extend(self.keeper.decide_down(now, coins))
+        self.counters["requests"] += sum(isinstance(m, HedgeRequest) for m in out)
+        return out
+
+    def view(self) -> PortfolioView:
+        """What `pyengine status` shows of the portfolio."""
+        h = self.holdings
+        assets: dict[str, AssetView] = {}
+        positions: list[PositionView] = []
+        for asset in h.assets():
+            d = h.delta(asset)
+            if d is not None:
+                assets[asset] = AssetView(
+                    custody=d.custody,
+                    hedge=d.hedge,
+                    delta=d.delta,
+                    delta_usd=d.delta_usd,
+                    tolerance_usd=self.keeper.config.tolerance(asset),
+                    price=d.price,
+                    linear=d.linear,
+                    inverse=d.inverse,
+                    futures=d.futures,
+                    coin_pnl=d.coin_pnl,
+                    pending=self.keeper.pending(asset),
+                )
+            rows = h.positions(asset)
+            gross = sum((abs(p.coins) for p in rows), ZERO)
+            for p in rows:
+                mm = h.mismatches.get((p.venue, p.symbol))
+                positions.append(
+                    PositionView(
+                        venue=p.venue,
+                        symbol=p.symbol,
+                        qty=p.qty,
+                        entry=p.entry,
+                        upl=p.upl,
+                        settle=p.settle,
+                        mark=h.mark_of(p.venue, p.symbol),
+                        coins=p.coins,
+                        share=abs(p.coins) / gross if gross else ZERO,
+                        venue_qty=mm.theirs if mm is not None else None,
+                    )
+                )
+        return PortfolioView(
+            assets=assets,
+            positions=positions,
+            liability=h.liability,
+            mismatches=len(h.mismatches),
+            venues_down=sorted(self.keeper.down_since),
+            open_requests=len(self.keeper.open),
+        )
+
+    def stats(self) -> dict[str, int]:
+        return {
+            **self.counters,
+            **{f"holdings_{k}": v for k, v in self.holdings.counters.items()},
+            "open_requests": len(self.keeper.open),
+        }
+
+
+__all__ = ["PortfolioActor", "PortfolioOptions"]
