@@ -39,6 +39,12 @@ from pyengine.portfolio.delta import AssetDelta, InstrumentDelta, asset_delta, i
 from pyengine.portfolio.positions import Book, Instruments, PortfolioError, plain
 
 ZERO = Decimal(0)
+DEFAULT_FACTORS: dict[str, tuple[str, Decimal]] = {
+    "stETH": ("ETH", Decimal(1)),
+    "WETH": ("ETH", Decimal(1)),
+    "WBTC": ("BTC", Decimal(1)),
+}
+"""Collateral tokens and the coin they count as (an LST at about 1: configure its rate)."""
 STABLES = frozenset({"USDT", "USDC", "USD", "FDUSD", "BUSD", "DAI", "USDE"})
 
 
@@ -66,7 +72,7 @@ class Holdings:
     """The portfolio's state; `observe` folds one message in and says which assets moved."""
 
     instruments: Instruments
-    factors: dict[str, tuple[str, Decimal]] = field(default_factory=dict)
+    factors: dict[str, tuple[str, Decimal]] = field(default_factory=lambda: dict(DEFAULT_FACTORS))
     """Collateral currency -> (asset, factor): `stETH` -> (`ETH`, ~1), docs/contracts.md."""
     mint_custodian: str = "mint"
     count_upl: bool = True
