@@ -7,7 +7,7 @@ most every `throttle_s` per asset) and on every `timer_interval`; publishes a
 decisions (`pyengine.portfolio.keeper`) and publishes its `HedgeRequest`s and alerts.
 Venue position reports are compared with our positions, never copied over them. A venue
 whose feed reports `down` (`Health` of `feed.<venue>...`), or all of whose books turned
-invalid after having been valid, is down for the keeper.
+invalid, after it had been up, is down for the keeper.
 
 Restart: fills, mint orders, transfers and hedge requests/results are journaled and come
 back through `recover` (with `recover_positions` off, as in the embedded default whose
@@ -157,6 +157,7 @@ class PortfolioActor(Actor):
         self.health_down: set[str] = set()
         self.validity: dict[str, dict[str, bool]] = {}
         self.seen_valid: set[str] = set()
+        self.seen_ok: set[str] = set()
         self.counters: dict[str, int] = dict.fromkeys(
             ("handled", "bad_input", "published", "requests", "recovered"), 0
         )
@@ -221,6 +222,8 @@ class PortfolioActor(Actor):
             self.health_down.add(venue)
         else:
             self.health_down.discard(venue)
+            if msg.status == "ok":
+                self.seen_ok.add(venue)
         return self._venue(now, venue)
 
     def _validity(self, now: int, msg: InstrumentValidity) -> list[Message]:
@@ -231,9 +234,12 @@ class PortfolioActor(Actor):
         return self._venue(now, msg.venue)
 
     def is_down(self, venue: str) -> bool:
+        """Down: its feed says so after it had been ok, or every book of it turned invalid
+        after one had been valid (a venue still connecting or holding at start is not an
+        outage, so a clean start raises no alert)."""
         books = self.validity.get(venue, {})
         invalid = venue in self.seen_valid and bool(books) and not any(books.values())
-        return venue in self.health_down or invalid
+        return (venue in self.seen_ok and venue in self.health_down) or invalid
 
     def _venue(self, now: int, venue: str) -> list[Message]:
         if not self.opts.keeper:

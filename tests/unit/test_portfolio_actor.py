@@ -136,6 +136,9 @@ def test_venue_down_keeps_its_positions_and_moves_its_share() -> None:
     clock.advance(S)
     assert of(HedgeRequest, a.on_timer(clock.now_ns())) == []
     down = Health(ts_event=T0, ts_recv=T0, component="feed.deribit", status="down")
+    assert a.handle(down) == []  # still connecting at start: not an outage
+    up = Health(ts_event=T0, ts_recv=T0, component="feed.deribit", status="ok")
+    a.handle(up)
     alerts = of(AlertRaised, a.handle(down))
     assert [x.code for x in alerts] == ["venue_down"]
     clock.advance(S)
