@@ -26,6 +26,8 @@ from pyengine.actors.base import Actor, ActorContext
 from pyengine.contracts import coin_delta
 from pyengine.errors import ConfigError
 from pyengine.messages import (
+    AlertCleared,
+    AlertRaised,
     Health,
     HedgeRequest,
     HedgeResult,
@@ -81,6 +83,9 @@ class PortfolioOptions(msgspec.Struct, forbid_unknown_fields=True):
     roll_pct: str = "0.2"
     venue_down_after_s: float = 60.0
     slippage_bps: str = "20"
+    mismatch_alert_s: float = 10.0
+    """A venue report that disagrees with our position this long raises an alert (the
+    reconciler settles it; the portfolio never copies the venue's number)."""
 
 
 def _dec(key: str, value: str) -> Decimal:
@@ -158,6 +163,7 @@ class PortfolioActor(Actor):
         self.validity: dict[str, dict[str, bool]] = {}
         self.seen_valid: set[str] = set()
         self.seen_ok: set[str] = set()
+        self.alerted: set[tuple[str, str]] = set()
         self.counters: dict[str, int] = dict.fromkeys(
             ("handled", "bad_input", "published", "requests", "recovered"), 0
         )
@@ -200,13 +206,15 @@ class PortfolioActor(Actor):
         return out + self._publish(now, force=False)
 
     def _fold(self, msg: Message) -> None:
+        fills = self.holdings.counters["fills"]
         try:
             moved = self.holdings.observe(msg)
         except PortfolioError as exc:
             self.counters["bad_input"] += 1
             log.warning("%s: dropped %s: %s", self.name, type(msg).__name__, exc)
             return
-        if isinstance(msg, OrderFilled) and msg.parent_id:
+        new_fill = self.holdings.counters["fills"] > fills
+        if isinstance(msg, OrderFilled) and msg.parent_id and new_fill:
             spec = self.holdings.instruments.get(msg.venue, msg.symbol)
             signed = msg.qty if msg.side == "buy" else -msg.qty
             coins = coin_delta(spec.payoff, spec.multiplier, signed, msg.price)
@@ -251,6 +259,7 @@ class PortfolioActor(Actor):
         out = self._publish(now_ns, force=True)
         if self.opts.keeper:
             out += self._roll_and_down(now_ns)
+        out += self._mismatch_alerts(now_ns)
         out.append(PortfolioSnapshot(ts_event=now_ns, ts_recv=now_ns, view=self.view()))
         return out
 
@@ -309,6 +318,37 @@ class PortfolioActor(Actor):
             out.extend(reqs)
         out.extend(self.keeper.decide_down(now, coins))
         self.counters["requests"] += sum(isinstance(m, HedgeRequest) for m in out)
+        return out
+
+    def _mismatch_alerts(self, now: int) -> list[Message]:
+        out: list[Message] = []
+        after = int(self.opts.mismatch_alert_s * 1e9)
+        current = self.holdings.mismatches
+        for key, mm in sorted(current.items()):
+            if key not in self.alerted and now - mm.since_ns >= after:
+                self.alerted.add(key)
+                out.append(
+                    AlertRaised(
+                        ts_event=now,
+                        ts_recv=now,
+                        alert_id=f"position-mismatch-{mm.venue}-{mm.symbol}",
+                        severity="warning",
+                        source=self.name,
+                        code="position_mismatch",
+                        text=f"{mm.venue}:{mm.symbol}: ours {mm.ours}, the venue reports "
+                        f"{mm.theirs}",
+                    )
+                )
+        for venue, symbol in sorted(self.alerted - set(current)):
+            self.alerted.discard((venue, symbol))
+            out.append(
+                AlertCleared(
+                    ts_event=now,
+                    ts_recv=now,
+                    alert_id=f"position-mismatch-{venue}-{symbol}",
+                    source=self.name,
+                )
+            )
         return out
 
     def view(self) -> PortfolioView:

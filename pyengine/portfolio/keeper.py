@@ -121,8 +121,8 @@ class Keeper:
 
     def observe_result(self, res: HedgeResult) -> None:
         self.done.add(res.hedge_id)
-        if self.open.pop(res.hedge_id, None) is not None or res.asset:
-            self.last_end_ns[res.asset] = max(self.last_end_ns.get(res.asset, 0), res.ts_event)
+        self.open.pop(res.hedge_id, None)
+        self.last_end_ns[res.asset] = max(self.last_end_ns.get(res.asset, 0), res.ts_event)
         for venue, ids in list(self.rolling.items()):
             ids.discard(res.hedge_id)
             if not ids:

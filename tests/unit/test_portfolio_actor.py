@@ -13,6 +13,7 @@ from pyengine.actors.supervisor import SupervisorActor
 from pyengine.clock import ManualClock
 from pyengine.commands import _table
 from pyengine.messages import (
+    AlertCleared,
     AlertRaised,
     Health,
     HedgeRequest,
@@ -26,6 +27,7 @@ from pyengine.messages import (
     encode,
 )
 from pyengine.messages.portfolio import PortfolioSnapshot
+from pyengine.messages.validity import InstrumentValidity
 from pyengine.runtime.embedded import SIM_CUSTODIAN, default_portfolio_options
 from tests.unit.portfolio_helpers import ETH_BOOKS, T0, book, fill
 
@@ -78,7 +80,9 @@ def test_publishes_delta_throttled_and_asks_for_a_hedge() -> None:
     assert snap.view.assets["ETH"].delta_usd == D("299400.0")
     # Fills of the hedge's children count against what it still has to do.
     a.handle(req)
-    a.handle(fill("binance-usdm", "ETHUSDT", "sell", "60", "3000", parent=req.hedge_id))
+    child = fill("binance-usdm", "ETHUSDT", "sell", "60", "3000", parent=req.hedge_id)
+    a.handle(child)
+    a.handle(child)  # redelivered: counted once
     assert a.keeper.pending("ETH") == D("-39.8")
     clock.advance(S)
     out = a.on_timer(clock.now_ns())
@@ -191,3 +195,44 @@ def test_bad_input_is_counted_not_raised() -> None:
         ts_event=T0, ts_recv=T0, venue="okx", symbol="ETH-USDT-SWAP",
         bids=[("x", "1")], asks=[("3001", "1")]))  # fmt: skip
     assert a.stats()["bad_input"] == 2
+
+
+def test_a_venue_whose_books_all_turn_invalid_is_down() -> None:
+    clock = ManualClock(T0)
+    a = actor(clock)
+
+    def validity(symbol: str, state: str) -> InstrumentValidity:
+        return InstrumentValidity(ts_event=T0, ts_recv=T0, venue="okx", symbol=symbol,
+                                  state=state, reasons=[], dev_bps="", lag_ms=0)  # fmt: skip
+
+    # Invalid from the start (startup hold): not an outage.
+    assert a.handle(validity("ETH-USDT-SWAP", "invalid")) == []
+    a.handle(validity("ETH-USDT-SWAP", "valid"))
+    a.handle(validity("BTC-USDT-SWAP", "valid"))
+    assert a.handle(validity("ETH-USDT-SWAP", "invalid")) == []  # one book of two
+    (alert,) = of(AlertRaised, a.handle(validity("BTC-USDT-SWAP", "suspended")))
+    assert alert.code == "venue_down" and a.keeper.down_since == {"okx": T0}
+    a.handle(validity("BTC-USDT-SWAP", "valid"))
+    assert a.keeper.down_since == {}
+
+
+def test_a_lasting_mismatch_with_the_venue_is_alerted_then_cleared() -> None:
+    clock = ManualClock(T0)
+    a = actor(clock)
+    marks(a, "3000")
+    a.handle(fill("okx", "ETH-USDT-SWAP", "sell", "10", "3000"))
+    rep = PositionReport(ts_event=T0, ts_recv=T0, venue="okx", symbol="ETH-USDT-SWAP", qty=D(-12))
+    a.handle(rep)
+    clock.advance(5 * S)
+    assert of(AlertRaised, a.on_timer(clock.now_ns())) == []
+    clock.advance(5 * S)
+    (alert,) = of(AlertRaised, a.on_timer(clock.now_ns()))
+    assert alert.code == "position_mismatch" and "-12" in alert.text
+    clock.advance(S)
+    assert of(AlertRaised, a.on_timer(clock.now_ns())) == []  # once
+    row = a.holdings.book.get("okx", "ETH-USDT-SWAP")
+    assert row is not None and row.qty == -10  # never copied
+    a.handle(PositionReport(ts_event=T0, ts_recv=T0, venue="okx", symbol="ETH-USDT-SWAP",
+                            qty=D(-10)))  # fmt: skip
+    (cleared,) = of(AlertCleared, a.on_timer(clock.now_ns()))
+    assert cleared.alert_id == alert.alert_id
