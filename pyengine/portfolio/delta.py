@@ -74,6 +74,8 @@ class AssetDelta:
     delta: Decimal
     delta_usd: Decimal
     inverse_drift: Decimal
+    """How far the inverse perpetuals' coin delta moved since their entries, less the coin
+    PnL counted for them: what convexity added to `delta` (0 when coin PnL is counted)."""
     liability: Decimal = ZERO
 
     def within(self, tolerance_usd: Decimal) -> bool:
@@ -99,7 +101,8 @@ def asset_delta(
             linear += p.coins
         elif p.bucket == "inverse":
             inverse += p.coins
-            drift += p.drift
+            # The drift its own coin PnL does not make up for (none when that is counted).
+            drift += p.drift + (p.upl if count_upl and p.settle == asset else ZERO)
         else:
             futures += p.coins
         if count_upl and p.settle == asset:

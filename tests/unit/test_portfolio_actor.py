@@ -236,3 +236,21 @@ def test_a_lasting_mismatch_with_the_venue_is_alerted_then_cleared() -> None:
                             qty=D(-10)))  # fmt: skip
     (cleared,) = of(AlertCleared, a.on_timer(clock.now_ns()))
     assert cleared.alert_id == alert.alert_id
+
+
+def test_inverse_drift_is_rehedged_only_where_coin_pnl_is_not_counted() -> None:
+    def run(count_upl: bool) -> list[HedgeRequest]:
+        clock = ManualClock(T0)
+        a = actor(clock, custody={SIM_CUSTODIAN: {"ETH": "100"}}, count_upl=count_upl)
+        out = a.handle(fill("deribit", "ETH-PERPETUAL", "sell", "300000", "3000"))  # -100 ETH
+        out += marks(a, "3000")
+        clock.advance(S)
+        out += a.on_timer(clock.now_ns())
+        out += marks(a, "2000")  # the short's N cv / P is now -150 ETH
+        clock.advance(S)
+        out += a.on_timer(clock.now_ns())
+        return of(HedgeRequest, out)
+
+    assert run(count_upl=True) == []  # its +50 ETH of coin PnL makes up for it
+    (req,) = run(count_upl=False)
+    assert (req.reason, req.delta) == ("inverse_rehedge", D(50))
