@@ -16,7 +16,7 @@ from pyengine.messages import (
     TransferConfirmed,
     TransferRequested,
 )
-from pyengine.messages.sim import CustodySettled, FundingPaid
+from pyengine.messages.sim import CustodySettled, FundingPaid, FuturesSettled
 from pyengine.portfolio import PortfolioError, instrument_delta
 from tests.unit.portfolio_helpers import (
     ETH_BOOKS,
@@ -253,3 +253,17 @@ def test_delta_is_custody_plus_instrument_deltas(
     assert abs(d.delta - expected) < D("1e-15")
     assert d.delta == d.custody + d.hedge and d.custody == custody
     assert d.delta_usd == d.delta * mark
+
+
+def test_an_expired_future_closes_at_its_settlement_price() -> None:
+    h = holdings({"ETH": "3"})
+    h.observe(fill("binance-coinm", FUT, "sell", "900", "3000"))  # -3 ETH
+    mark_all(h, ETH_BOOKS, "3000")
+    exp = FuturesSettled(ts_event=T0, ts_recv=T0, venue="binance-coinm", symbol=FUT,
+                         qty=D(-900), price=D(2500), realised=D(0), asset="ETH")  # fmt: skip
+    h.observe(exp)
+    h.observe(exp)  # once
+    d = h.delta("ETH")
+    assert d is not None and d.futures == 0
+    # -9000 x (1/3000 - 1/2500) = +0.6 ETH realised, owed by the venue until settled.
+    assert d.coin_pnl == D("0.6") and d.delta == D("3.6")
