@@ -83,6 +83,9 @@ class PortfolioOptions(msgspec.Struct, forbid_unknown_fields=True):
     roll_pct: str = "0.2"
     venue_down_after_s: float = 60.0
     slippage_bps: str = "20"
+    stale_request_s: float = 120.0
+    """A request of ours unanswered this long raises an alert once (it keeps blocking new
+    ones of its asset: nothing is re-issued blindly)."""
     mismatch_alert_s: float = 10.0
     """A venue report that disagrees with our position this long raises an alert (the
     reconciler settles it; the portfolio never copies the venue's number)."""
@@ -164,6 +167,7 @@ class PortfolioActor(Actor):
         self.seen_valid: set[str] = set()
         self.seen_ok: set[str] = set()
         self.alerted: set[tuple[str, str]] = set()
+        self.stale: set[str] = set()
         self.counters: dict[str, int] = dict.fromkeys(
             ("handled", "bad_input", "published", "requests", "recovered"), 0
         )
@@ -260,6 +264,7 @@ class PortfolioActor(Actor):
         if self.opts.keeper:
             out += self._roll_and_down(now_ns)
         out += self._mismatch_alerts(now_ns)
+        out += self._stale_alerts(now_ns)
         out.append(PortfolioSnapshot(ts_event=now_ns, ts_recv=now_ns, view=self.view()))
         return out
 
@@ -318,6 +323,26 @@ class PortfolioActor(Actor):
             out.extend(reqs)
         out.extend(self.keeper.decide_down(now, coins))
         self.counters["requests"] += sum(isinstance(m, HedgeRequest) for m in out)
+        return out
+
+    def _stale_alerts(self, now: int) -> list[Message]:
+        out: list[Message] = []
+        after = int(self.opts.stale_request_s * 1e9)
+        for hid, o in sorted(self.keeper.open.items()):
+            if o.own and hid not in self.stale and now - o.request.ts_event >= after:
+                self.stale.add(hid)
+                out.append(
+                    AlertRaised(
+                        ts_event=now,
+                        ts_recv=now,
+                        alert_id=f"hedge-stale-{hid}",
+                        severity="warning",
+                        source=self.name,
+                        code="hedge_request_stale",
+                        text=f"{hid} ({o.request.reason}, {o.request.delta} {o.request.asset}) "
+                        f"unanswered for {(now - o.request.ts_event) // 1_000_000_000}s",
+                    )
+                )
         return out
 
     def _mismatch_alerts(self, now: int) -> list[Message]:

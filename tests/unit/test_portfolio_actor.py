@@ -88,6 +88,13 @@ def test_publishes_delta_throttled_and_asks_for_a_hedge() -> None:
     out = a.on_timer(clock.now_ns())
     (eth,) = [d for d in of(PortfolioDelta, out) if d.asset == "ETH"]
     assert eth.delta == D("39.8") and eth.pending == D("-39.8") and of(HedgeRequest, out) == []
+    # Unanswered for two minutes: alerted once, still blocking.
+    clock.advance(120 * S)
+    out = a.on_timer(clock.now_ns())
+    (stale,) = of(AlertRaised, out)
+    assert stale.code == "hedge_request_stale" and of(HedgeRequest, out) == []
+    clock.advance(S)
+    assert of(AlertRaised, a.on_timer(clock.now_ns())) == []
 
 
 def test_restart_from_the_journal_rebuilds_and_does_not_reissue() -> None:
