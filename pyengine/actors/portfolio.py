@@ -32,6 +32,7 @@ from pyengine.messages import (
     HedgeRequest,
     HedgeResult,
     Message,
+    MintOrderAccepted,
     OrderFilled,
     PortfolioDelta,
     topics,
@@ -218,12 +219,31 @@ class PortfolioActor(Actor):
             log.warning("%s: dropped %s: %s", self.name, type(msg).__name__, exc)
             return
         new_fill = self.holdings.counters["fills"] > fills
+        if isinstance(msg, MintOrderAccepted) and msg.hedge_id and msg.asset and moved:
+            self._expect_hedge(msg)
         if isinstance(msg, OrderFilled) and msg.parent_id and new_fill:
             spec = self.holdings.instruments.get(msg.venue, msg.symbol)
             signed = msg.qty if msg.side == "buy" else -msg.qty
             coins = coin_delta(spec.payoff, spec.multiplier, signed, msg.price)
             self.keeper.observe_fill(msg.parent_id, coins)
         self.dirty |= moved
+
+    def _expect_hedge(self, m: MintOrderAccepted) -> None:
+        asset, factor = self.holdings.factors.get(m.collateral, (m.collateral, Decimal(1)))
+        if asset != m.asset:
+            return
+        coins = m.collateral_amount * factor
+        self.keeper.expect(
+            HedgeRequest(
+                ts_event=m.ts_event,
+                ts_recv=m.ts_recv,
+                hedge_id=m.hedge_id,
+                asset=m.asset,
+                delta=-coins if m.order_type == "MINT" else coins,
+                reason="mint" if m.order_type == "MINT" else "redeem",
+                source_id=m.order_id,
+            )
+        )
 
     def _health(self, now: int, msg: Health) -> list[Message]:
         head, _, rest = msg.component.partition(".")

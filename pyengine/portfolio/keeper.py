@@ -69,6 +69,7 @@ class OpenRequest:
     request: HedgeRequest
     filled: Decimal = ZERO
     own: bool = False
+    expected: bool = False
 
     @property
     def remaining(self) -> Decimal:
@@ -102,9 +103,20 @@ class Keeper:
             self.seq[scope] = max(self.seq.get(scope, 0), int(m.group(3)))
             if recovered:
                 self._replay_effects(req, m)
-        if req.hedge_id in self.done or req.hedge_id in self.open:
+        if req.hedge_id in self.done:
+            return
+        known = self.open.get(req.hedge_id)
+        if known is not None:
+            if known.expected:  # the request itself replaces what was expected of it
+                known.request, known.expected = req, False
             return
         self.open[req.hedge_id] = OpenRequest(req, own=m is not None)
+
+    def expect(self, req: HedgeRequest) -> None:
+        """A request announced before it arrives (an accepted mint names the hedge it
+        becomes): counted as pending at once, so its collateral is not hedged twice."""
+        if req.hedge_id not in self.done and req.hedge_id not in self.open:
+            self.open[req.hedge_id] = OpenRequest(req, expected=True)
 
     def _replay_effects(self, req: HedgeRequest, m: re.Match[str]) -> None:
         kind, tail = m.group(1), m.group(4)

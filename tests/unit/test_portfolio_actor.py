@@ -261,3 +261,24 @@ def test_inverse_drift_is_rehedged_only_where_coin_pnl_is_not_counted() -> None:
     assert run(count_upl=True) == []  # its +50 ETH of coin PnL makes up for it
     (req,) = run(count_upl=False)
     assert (req.reason, req.delta) == ("inverse_rehedge", D(50))
+
+
+def test_an_accepted_mint_counts_its_hedge_before_the_request_arrives() -> None:
+    clock = ManualClock(T0)
+    a = actor(clock)
+    marks(a, "3000")
+    m = msgspec.structs.replace(mint("o1", "100"), hedge_id="mint-o1")
+    out = a.handle(m)
+    clock.advance(S)
+    out += a.on_timer(clock.now_ns())
+    assert of(HedgeRequest, out) == []  # the mint's own hedge is on its way
+    assert a.keeper.pending("ETH") == -100
+    req = HedgeRequest(ts_event=T0, ts_recv=T0, hedge_id="mint-o1", asset="ETH",
+                       delta=D("-99.5"), reason="mint")  # fmt: skip
+    a.handle(req)  # the request itself replaces what was expected
+    assert a.keeper.pending("ETH") == D("-99.5")
+    res = HedgeResult(ts_event=T0, ts_recv=T0, hedge_id="mint-o1", asset="ETH",
+                      target=req.delta, filled=D(0), residual=req.delta, state="failed")  # fmt: skip
+    a.handle(res)
+    a.handle(req)  # redelivered after its result: stays done
+    assert a.keeper.pending("ETH") == 0
