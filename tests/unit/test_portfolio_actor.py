@@ -277,8 +277,16 @@ def test_an_accepted_mint_counts_its_hedge_before_the_request_arrives() -> None:
                        delta=D("-99.5"), reason="mint")  # fmt: skip
     a.handle(req)  # the request itself replaces what was expected
     assert a.keeper.pending("ETH") == D("-99.5")
-    res = HedgeResult(ts_event=T0, ts_recv=T0, hedge_id="mint-o1", asset="ETH",
-                      target=req.delta, filled=D(0), residual=req.delta, state="failed")  # fmt: skip
+    res = HedgeResult(
+        ts_event=T0,
+        ts_recv=T0,
+        hedge_id="mint-o1",
+        asset="ETH",
+        target=req.delta,
+        filled=D(0),
+        residual=req.delta,
+        state="failed",
+    )
     a.handle(res)
     a.handle(req)  # redelivered after its result: stays done
     assert a.keeper.pending("ETH") == 0
