@@ -37,10 +37,11 @@ from pyengine.messages import (
     PortfolioDelta,
     topics,
 )
-from pyengine.messages.portfolio import AssetView, PortfolioSnapshot, PortfolioView, PositionView
+from pyengine.messages.portfolio import PortfolioSnapshot, PortfolioView
 from pyengine.messages.validity import VALID, InstrumentValidity
 from pyengine.portfolio import Holdings, Instruments, Keeper, KeeperConfig, KeeperInput
 from pyengine.portfolio.positions import PortfolioError
+from pyengine.portfolio.view import portfolio_view, venue_coins
 
 log = logging.getLogger("pyengine.actors.portfolio")
 ZERO = Decimal(0)
@@ -324,17 +325,8 @@ class PortfolioActor(Actor):
                 out.extend(reqs)
         return out
 
-    def venue_coins(self) -> dict[str, dict[str, Decimal]]:
-        """Per venue and asset, the contract coin delta of our positions there."""
-        out: dict[str, dict[str, Decimal]] = {}
-        for asset in self.holdings.assets():
-            for p in self.holdings.positions(asset):
-                v = out.setdefault(p.venue, {})
-                v[asset] = v.get(asset, ZERO) + p.coins
-        return out
-
     def _roll_and_down(self, now: int) -> list[Message]:
-        coins = self.venue_coins()
+        coins = venue_coins(self.holdings)
         out: list[Message] = []
         for venue in sorted(coins):
             upl = self.holdings.venue_upl_usd(venue)
@@ -398,51 +390,7 @@ class PortfolioActor(Actor):
 
     def view(self) -> PortfolioView:
         """What `pyengine status` shows of the portfolio."""
-        h = self.holdings
-        assets: dict[str, AssetView] = {}
-        positions: list[PositionView] = []
-        for asset in h.assets():
-            d = h.delta(asset)
-            if d is not None:
-                assets[asset] = AssetView(
-                    custody=d.custody,
-                    hedge=d.hedge,
-                    delta=d.delta,
-                    delta_usd=d.delta_usd,
-                    tolerance_usd=self.keeper.config.tolerance(asset),
-                    price=d.price,
-                    linear=d.linear,
-                    inverse=d.inverse,
-                    futures=d.futures,
-                    coin_pnl=d.coin_pnl,
-                    pending=self.keeper.pending(asset),
-                )
-            rows = h.positions(asset)
-            gross = sum((abs(p.coins) for p in rows), ZERO)
-            for p in rows:
-                mm = h.mismatches.get((p.venue, p.symbol))
-                positions.append(
-                    PositionView(
-                        venue=p.venue,
-                        symbol=p.symbol,
-                        qty=p.qty,
-                        entry=p.entry,
-                        upl=p.upl,
-                        settle=p.settle,
-                        mark=h.mark_of(p.venue, p.symbol),
-                        coins=p.coins,
-                        share=abs(p.coins) / gross if gross else ZERO,
-                        venue_qty=mm.theirs if mm is not None else None,
-                    )
-                )
-        return PortfolioView(
-            assets=assets,
-            positions=positions,
-            liability=h.liability,
-            mismatches=len(h.mismatches),
-            venues_down=sorted(self.keeper.down_since),
-            open_requests=len(self.keeper.open),
-        )
+        return portfolio_view(self.holdings, self.keeper)
 
     def stats(self) -> dict[str, int]:
         return {
