@@ -277,7 +277,8 @@ class PortfolioActor(Actor):
     def _venue(self, now: int, venue: str) -> list[Message]:
         if not self.opts.keeper:
             return []
-        return self.keeper.venue_state(now, venue, self.is_down(venue))
+        held = venue_coins(self.holdings).get(venue, {})
+        return self.keeper.venue_state(now, venue, self.is_down(venue), held)
 
     def on_timer(self, now_ns: int) -> list[Message]:
         self.dirty |= set(self.holdings.assets())

@@ -133,8 +133,11 @@ class Keeper:
 
     def observe_result(self, res: HedgeResult) -> None:
         self.done.add(res.hedge_id)
-        self.open.pop(res.hedge_id, None)
+        mine = self.open.pop(res.hedge_id, None)
         self.last_end_ns[res.asset] = max(self.last_end_ns.get(res.asset, 0), res.ts_event)
+        if mine is not None and mine.own and res.state == "done":
+            # It did what it was asked: a new excess is news, not churn.
+            self.disarmed.discard(res.asset)
         for venue, ids in list(self.rolling.items()):
             ids.discard(res.hedge_id)
             if not ids:
@@ -271,8 +274,11 @@ class Keeper:
             )
         return out
 
-    def venue_state(self, now: int, venue: str, down: bool) -> list[Message]:
-        """A venue went down or came back: alert; on recovery close what was moved off it."""
+    def venue_state(
+        self, now: int, venue: str, down: bool, coins: dict[str, Decimal] | None = None
+    ) -> list[Message]:
+        """A venue went down or came back: alert; on recovery close what was moved off it
+        (never more than it still holds, `coins`: it may have been reduced meanwhile)."""
         if down:
             if venue in self.down_since:
                 return []
@@ -289,7 +295,12 @@ class Keeper:
         if self.down_since.pop(venue, None) is None:
             return []
         out: list[Message] = []
-        for asset, c in sorted(self.moved.pop(venue, {}).items()):
+        for asset, moved in sorted(self.moved.pop(venue, {}).items()):
+            held = moved if coins is None else coins.get(asset, ZERO)
+            same_side = held * moved > 0
+            c = (held if abs(held) < abs(moved) else moved) if same_side else ZERO
+            if c == 0:
+                continue
             hid = self._id("down", f"{venue}-{asset}", "close")
             out.append(
                 self._request(
@@ -317,6 +328,8 @@ class Keeper:
                         now, hedge_id=hid, asset=asset, delta=c, reason="venue_down", exclude=excl
                     )
                 )
+            if not self.moved[venue]:
+                continue
             out.append(
                 self._alert(
                     now,

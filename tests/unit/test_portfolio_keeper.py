@@ -56,6 +56,14 @@ def test_hysteresis_no_churn_around_the_threshold() -> None:
     assert again.hedge_id == "keeper-ETH-2" and again.delta == 20
 
 
+def test_a_done_hedge_rearms_at_once() -> None:
+    k = Keeper(CFG)
+    (req,) = k.decide(T0, x("20"))
+    k.observe_result(result(req, T0 + S))
+    (nxt,) = k.decide(T0 + 2 * S, x("20"))  # a new excess (a mint, say) right after
+    assert nxt.hedge_id == "keeper-ETH-2"
+
+
 def test_a_failed_hedge_is_retried_after_retry_after_s() -> None:
     k = Keeper(CFG)
     (req,) = k.decide(T0, x("20"))
@@ -156,12 +164,19 @@ def test_venue_down_keeps_positions_then_moves_its_share() -> None:
     # A delta request meanwhile avoids the down venue.
     (req,) = k.decide(T0 + 64 * S, x("-60"))
     assert req.exclude_venues == ["deribit"] and req.delta == 20
-    # Recovery: the share moved off it is closed on it.
+    # A venue down with nothing on it moves nothing and raises no critical alert.
+    k.venue_state(T0, "bybit", down=True)
+    assert k.decide_down(T0 + 61 * S, coins) == [] and k.moved["bybit"] == {}
+    # Recovery: the share moved off it is closed on it (no more than it still holds).
+    (back,) = requests(k.venue_state(T0 + 65 * S, "deribit", down=False, coins={"ETH": D(-30)}))
+    assert back.delta == 30
+    k.moved["deribit"] = {"ETH": D(-40)}
+    k.down_since["deribit"] = T0
     (back,) = requests(k.venue_state(T0 + 65 * S, "deribit", down=False))
     assert (back.delta, back.venues, back.hedge_id) == (
         D(40),
         ["deribit"],
-        "down-deribit-ETH-2-close",
+        "down-deribit-ETH-3-close",
     )
     # A restart replays the move and the close from the journal.
     k2 = Keeper(CFG)
