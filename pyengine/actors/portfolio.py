@@ -62,7 +62,7 @@ class PortfolioOptions(msgspec.Struct, forbid_unknown_fields=True):
     """`[actors.options]` of the portfolio; amounts are decimal strings (exact)."""
 
     instruments: list[InstrumentFile] = []
-    custody: dict[str, dict[str, str]] = {}
+    custody: dict[str, dict[str, str | int]] = {}
     """Custody at start, per custodian and currency (later changes come from messages)."""
     factors: dict[str, Factor] = msgspec.field(
         default_factory=lambda: {
@@ -146,7 +146,8 @@ class PortfolioActor(Actor):
         )
         for custodian, held in sorted(o.custody.items()):
             for ccy, amount in sorted(held.items()):
-                self.holdings.fund(custodian, ccy, _dec(f"{key}.custody.{custodian}.{ccy}", amount))
+                amount_key = f"{key}.custody.{custodian}.{ccy}"
+                self.holdings.fund(custodian, ccy, _dec(amount_key, str(amount)))
         self.keeper = Keeper(
             KeeperConfig(
                 tolerance_usd={
@@ -217,7 +218,9 @@ class PortfolioActor(Actor):
             moved = self.holdings.observe(msg)
         except PortfolioError as exc:
             self.counters["bad_input"] += 1
-            log.warning("%s: dropped %s: %s", self.name, type(msg).__name__, exc)
+            n = self.counters["bad_input"]
+            if n <= 10 or n % 1000 == 0:  # a bad stream must not flood the log
+                log.warning("%s: dropped %s (%d so far): %s", self.name, type(msg).__name__, n, exc)
             return
         new_fill = self.holdings.counters["fills"] > fills
         if isinstance(msg, MintOrderAccepted) and msg.hedge_id and msg.asset and moved:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import msgspec
+import pytest
 
 from pyengine.actors.base import ActorContext
 from pyengine.actors.portfolio import PortfolioActor
 from pyengine.actors.supervisor import SupervisorActor
 from pyengine.clock import ManualClock
 from pyengine.commands import _table
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     AlertCleared,
     AlertRaised,
@@ -290,3 +292,14 @@ def test_an_accepted_mint_counts_its_hedge_before_the_request_arrives() -> None:
     a.handle(res)
     a.handle(req)  # redelivered after its result: stays done
     assert a.keeper.pending("ETH") == 0
+
+
+def test_bad_options_name_their_key() -> None:
+    with pytest.raises(ConfigError, match=r"custody\.c\.ETH"):
+        actor(ManualClock(T0), custody={"c": {"ETH": "lots"}})
+    with pytest.raises(ConfigError, match=r"instruments\[0\]"):
+        actor(ManualClock(T0), instruments=[{"venue": "okx", "path": "/nonexistent.json"}])
+    with pytest.raises(ConfigError, match="rearm_ratio"):
+        actor(ManualClock(T0), rearm_ratio="half")
+    ok = actor(ManualClock(T0), custody={"c": {"ETH": 5}})  # a TOML integer is exact
+    assert ok.holdings.custody_coins("ETH") == 5
