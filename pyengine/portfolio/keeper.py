@@ -33,6 +33,7 @@ from pyengine.messages.hedging import HedgeReason
 ZERO = Decimal(0)
 _ID = re.compile(r"^(keeper|roll|down)-(.+)-(\d+)(?:-(open|close))?$")
 _NS = 1_000_000_000
+COIN_STEP = Decimal("1e-8")
 
 
 @dataclass(frozen=True)
@@ -216,12 +217,14 @@ class Keeper:
         self.disarmed.add(asset)
         self.drift_ref[asset] = x.inverse_drift
         hid = self._id("keeper", asset)
+        # Satoshi precision: the hedger rounds to each instrument's lot anyway.
+        ask = (-eff).quantize(COIN_STEP)
         return [
             self._request(
                 now,
                 hedge_id=hid,
                 asset=asset,
-                delta=-eff,
+                delta=ask,
                 reason=reason,
                 exclude=list(self.down_since),
             )

@@ -184,3 +184,8 @@ def test_venue_down_keeps_positions_then_moves_its_share() -> None:
     assert k2.moved == {"deribit": {"ETH": D(-40)}}
     k2.observe_request(back, recovered=True)
     assert k2.moved == {"deribit": {}}
+
+
+def test_a_request_is_in_whole_satoshis() -> None:
+    (req,) = Keeper(CFG).decide(T0, x(D(50_000) / D(2_999)))
+    assert req.delta == D("-16.67222407")  # 16.672224074...: half-even at 8 places
