@@ -97,7 +97,13 @@ def test_planner_from_python_vs_plain_python(benchmark: Any, target: str) -> Non
     ]
 
     def measure() -> tuple[float, float]:
-        return per_call(plan, req, 200), per_call(naive.plan, req, 5)
+        # Alternate the two, best of each: a neighbour's burst on this shared 2-core box
+        # then hits both sides of the ratio instead of one (one pass measured 10.8x once).
+        t_rust = t_naive = float("inf")
+        for _ in range(4):
+            t_rust = min(t_rust, per_call(plan, req, 200))
+            t_naive = min(t_naive, per_call(naive.plan, req, 5))
+        return t_rust, t_naive
 
     t_rust, t_naive = benchmark.pedantic(measure, rounds=1, iterations=1)
     ratio = t_naive / t_rust
