@@ -120,7 +120,8 @@ def default_actors() -> list[ActorConfig]:
             ActorConfig(
                 name=f"feed_{short[venue]}",
                 kind="sim_feed",
-                options={"world": world, "venue": venue},
+                # BookDepth for pricing (docs/pricing.md#formula): 50 levels, <= 10 Hz a book.
+                options={"world": world, "venue": venue, "book_depth": True},
             )
         )
     for venue in SIM_VENUES:
