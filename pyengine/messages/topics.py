@@ -22,6 +22,7 @@ ORACLE = "oracle."
 PRICE_INDICATIVE = "price.indicative."
 MD_DEPTH = "md.depth."
 PRICE_LADDER = "price.ladder."
+PRICE_PLAN = "price.plan."
 
 # Quotes, orders and fills
 QUOTE_ISSUED = "quote.issued."

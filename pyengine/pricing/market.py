@@ -1,0 +1,187 @@
+"""What pricing knows of the market: each candidate book's depth, its validity verdict, the
+oracles and the hedge held, and the fitness rules that withdraw a side (docs/pricing.md).
+
+A book is usable only while its last `BookDepth` is valid and its validator verdict is
+`valid` and recent (docs/market-data-validity.md#consequences: no recent verdict counts as
+invalid). The reference price is the volume-weighted mid of the usable books, weighted by
+the coins at their best bid and ask; the oracle price is the median of the configured
+sources, every one of which must be fresh. Depth strings become integer mantissas once,
+when the message arrives, not at every pricing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pyengine.contracts import InstrumentSpec
+from pyengine.messages import BookDepth, OraclePrice, PositionReport
+from pyengine.messages.validity import VALID, InstrumentValidity
+from pyengine.pricing.amounts import DOWN
+from pyengine.pricing.config import PricingConfig
+from pyengine.routing import Depth
+from pyengine.validation.oracle_ref import OracleBoard
+
+_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """One candidate's latest depth: bids and asks as planner `Depth`, best levels exact."""
+
+    spec: InstrumentSpec
+    key: tuple[str, str]
+    bids: Depth
+    asks: Depth
+    best_bid: Decimal | None
+    best_ask: Decimal | None
+    bid_size: Decimal
+    ask_size: Decimal
+    seq: int
+    ts_recv: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fitness:
+    """The usable books of one asset at one instant, or why there are none."""
+
+    books: tuple[Book, ...]
+    ref_px: Decimal | None
+    oracle_px: Decimal | None
+    reason: str = ""
+
+
+def spec_symbol(symbol: str) -> str:
+    """The instrument symbol of a book key: a Bybit feed keys books `<category>:<symbol>`."""
+    return symbol.rpartition(":")[2]
+
+
+def depth_of(levels: Sequence[tuple[str, str]]) -> Depth:
+    """Exact decimal strings to mantissas at the finest scale of the side, in integers."""
+    ps = qs = 0
+    parsed: list[tuple[str, int, str, int]] = []
+    for p, q in levels:
+        if "e" in p or "E" in p or "e" in q or "E" in q:
+            return Depth.from_levels(levels)
+        i, j = p.find("."), q.find(".")
+        pd = len(p) - i - 1 if i >= 0 else 0
+        qd = len(q) - j - 1 if j >= 0 else 0
+        ps, qs = max(ps, pd), max(qs, qd)
+        parsed.append((p.replace(".", ""), pd, q.replace(".", ""), qd))
+    return Depth(
+        ps, qs, tuple((int(p) * 10 ** (ps - a), int(q) * 10 ** (qs - b)) for p, a, q, b in parsed)
+    )
+
+
+class MarketView:
+    """Latest depth, validity, oracle prices and positions, for the candidates of each asset."""
+
+    def __init__(self, cfg: PricingConfig, instruments: Iterable[InstrumentSpec]) -> None:
+        self.cfg = cfg
+        self.specs: dict[tuple[str, str], InstrumentSpec] = {}
+        assets = {p.asset for p in cfg.pairs.values() if p.kind == "asset"}
+        for spec in instruments:
+            if spec.base in assets and spec.kind != "spot" and spec.venue in cfg.taker_fees:
+                self.specs[(spec.venue, spec.symbol)] = spec
+        self.books: dict[tuple[str, str], Book] = {}
+        self.validity: dict[tuple[str, str], tuple[bool, int]] = {}
+        self.oracles = OracleBoard(cfg.oracle_sources, cfg.max_age_ms)
+        self.positions: dict[tuple[str, str], Decimal] = {}
+        self.counters = {"depths": 0, "ignored": 0, "rejected": 0}
+
+    def on_depth(self, msg: BookDepth) -> str | None:
+        """Take a book; the asset it prices, or None if it is not a candidate."""
+        spec = self.specs.get((msg.venue, spec_symbol(msg.symbol)))
+        if spec is None:
+            self.counters["ignored"] += 1
+            return None
+        key = (msg.venue, msg.symbol)
+        if not msg.valid or not msg.bids or not msg.asks:
+            if self.books.pop(key, None) is None and not msg.valid:
+                return None
+            return spec.base
+        try:
+            bids, asks = depth_of(msg.bids), depth_of(msg.asks)
+            best_bid, best_ask = Decimal(msg.bids[0][0]), Decimal(msg.asks[0][0])
+            bid_size, ask_size = Decimal(msg.bids[0][1]), Decimal(msg.asks[0][1])
+        except (ValueError, ArithmeticError):
+            self.counters["rejected"] += 1
+            self.books.pop(key, None)
+            return spec.base
+        self.counters["depths"] += 1
+        self.books[key] = Book(
+            spec, key, bids, asks, best_bid, best_ask, bid_size, ask_size, msg.book_seq, msg.ts_recv
+        )
+        return spec.base
+
+    def on_validity(self, msg: InstrumentValidity, now_ns: int) -> str | None:
+        spec = self.specs.get((msg.venue, spec_symbol(msg.symbol)))
+        if spec is None:
+            return None
+        key = (msg.venue, msg.symbol)
+        before = self.validity.get(key, (False, 0))[0]
+        self.validity[key] = (msg.state == VALID, now_ns)
+        return spec.base if before != (msg.state == VALID) else None
+
+    def on_oracle(self, msg: OraclePrice, now_ns: int) -> str | None:
+        return msg.symbol if self.oracles.update(msg, now_ns) else None
+
+    def on_position(self, msg: PositionReport) -> str | None:
+        spec = self.specs.get((msg.venue, spec_symbol(msg.symbol)))
+        if spec is None:
+            return None
+        self.positions[(msg.venue, spec.symbol)] = msg.qty
+        return spec.base
+
+    def short_coins(self, spec: InstrumentSpec, ref_px: Decimal) -> Decimal:
+        """The short held on `spec`, in coins at `ref_px` (0 if long or none)."""
+        qty = self.positions.get((spec.venue, spec.symbol), Decimal(0))
+        if qty >= 0:
+            return Decimal(0)
+        units = -qty * spec.multiplier
+        return units if spec.payoff == "linear" else DOWN.divide(units, ref_px)
+
+    def usable(self, key: tuple[str, str], now_ns: int) -> bool:
+        verdict = self.validity.get(key)
+        return (
+            verdict is not None
+            and verdict[0]
+            and now_ns - verdict[1] <= self.cfg.validity_max_age_ms * _MS
+        )
+
+    def fitness(self, asset: str, now_ns: int) -> Fitness:
+        """The usable books of `asset`, the reference and the oracle, or the first reason
+        not to quote: `oracle_missing:<src>` / `oracle_stale:<src>`, `no_valid_book`,
+        `oracle_band` (docs/pricing.md#reference-and-oracle)."""
+        fresh = {q.source for q in self.oracles.fresh(asset, now_ns)}
+        for source in self.cfg.oracle_sources:
+            if source not in fresh:
+                held = (source, asset) in self.oracles.latest
+                why = "oracle_stale" if held else "oracle_missing"
+                return Fitness((), None, None, f"{why}:{source}")
+        oracle = self.oracles.price(asset, now_ns)
+        books = tuple(
+            b for b in self.books.values() if b.spec.base == asset and self.usable(b.key, now_ns)
+        )
+        if not books or oracle is None:
+            return Fitness((), None, oracle, "no_valid_book")
+        ref = reference_price(books)
+        dev = DOWN.multiply(DOWN.divide(abs(ref - oracle), oracle), 10_000)
+        if dev > self.cfg.oracle_tol_bps:
+            return Fitness((), ref, oracle, f"oracle_band:{dev.quantize(Decimal('0.01'))}bp")
+        return Fitness(books, ref, oracle)
+
+
+def reference_price(books: Sequence[Book]) -> Decimal:
+    """Volume-weighted mid: each book's mid weighted by the coins at its best bid and ask
+    (an inverse contract of `cv` USD is `cv / mid` coins), rounded to 8 decimals."""
+    num = den = Decimal(0)
+    for b in books:
+        assert b.best_bid is not None and b.best_ask is not None
+        mid = DOWN.divide(b.best_bid + b.best_ask, 2)
+        units = (b.bid_size + b.ask_size) * b.spec.multiplier
+        coins = units if b.spec.payoff == "linear" else DOWN.divide(units, mid)
+        num = DOWN.add(num, DOWN.multiply(mid, coins))
+        den = DOWN.add(den, coins)
+    return DOWN.divide(num, den).quantize(Decimal("0.00000001"))
