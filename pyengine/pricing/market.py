@@ -3,8 +3,9 @@ oracles and the hedge held, and the fitness rules that withdraw a side (docs/pri
 
 A book is usable only while its last `BookDepth` is valid and its validator verdict is
 `valid` and recent (docs/market-data-validity.md#consequences: no recent verdict counts as
-invalid). The reference price is the volume-weighted mid of the usable books, weighted by
-the coins at their best bid and ask; the oracle price is the median of the configured
+invalid). The reference price is the volume-weighted mid of the usable perpetuals (all
+usable books if none), weighted by the coins at their best bid and ask: a dated future's
+mid carries its basis, which is not the spot price; the oracle price is the median of the configured
 sources, every one of which must be fresh. Depth strings become integer mantissas once,
 when the message arrives, not at every pricing.
 """
@@ -34,8 +35,8 @@ class Book:
     key: tuple[str, str]
     bids: Depth
     asks: Depth
-    best_bid: Decimal | None
-    best_ask: Decimal | None
+    best_bid: Decimal
+    best_ask: Decimal
     bid_size: Decimal
     ask_size: Decimal
     seq: int
@@ -50,6 +51,7 @@ class Fitness:
     ref_px: Decimal | None
     oracle_px: Decimal | None
     reason: str = ""
+    now_ns: int = 0
 
 
 def spec_symbol(symbol: str) -> str:
@@ -166,11 +168,16 @@ class MarketView:
         )
         if not books or oracle is None:
             return Fitness((), None, oracle, "no_valid_book")
-        ref = reference_price(books)
+        perps = [b for b in books if b.spec.kind == "perpetual"]
+        ref = reference_price(perps or books)
         dev = DOWN.multiply(DOWN.divide(abs(ref - oracle), oracle), 10_000)
         if dev > self.cfg.oracle_tol_bps:
             return Fitness((), ref, oracle, f"oracle_band:{dev.quantize(Decimal('0.01'))}bp")
-        return Fitness(books, ref, oracle)
+        return Fitness(books, ref, oracle, now_ns=now_ns)
+
+
+def mid_of(b: Book) -> Decimal:
+    return DOWN.divide(b.best_bid + b.best_ask, 2)
 
 
 def reference_price(books: Sequence[Book]) -> Decimal:
@@ -178,8 +185,7 @@ def reference_price(books: Sequence[Book]) -> Decimal:
     (an inverse contract of `cv` USD is `cv / mid` coins), rounded to 8 decimals."""
     num = den = Decimal(0)
     for b in books:
-        assert b.best_bid is not None and b.best_ask is not None
-        mid = DOWN.divide(b.best_bid + b.best_ask, 2)
+        mid = mid_of(b)
         units = (b.bid_size + b.ask_size) * b.spec.multiplier
         coins = units if b.spec.payoff == "linear" else DOWN.divide(units, mid)
         num = DOWN.add(num, DOWN.multiply(mid, coins))

@@ -2,7 +2,9 @@
 
 For an asset pair, `q` collateral units hedge `q x ratio` coins; the split planner plans
 that hedge over every usable candidate book (mint sells: bids; redeem buys back: asks),
-and with its gross notional `G` (= coins x VWAP), its fees `F`, gas `g` and the spread
+and with its gross notional `G` (= coins x VWAP, plus the plan's carry: a dated future's
+basis, which a short gives back by expiry, so a future's premium is not paid out to the
+requester; 0 on perpetuals at the default horizon), its fees `F`, gas `g` and the spread
 buffer `s = G x spread_bps`:
 
 - mint:   `usde_out = G - F - g - s`, rounded DOWN to USDe base units;
@@ -36,7 +38,7 @@ from pyengine.pricing.amounts import (
     to_base,
 )
 from pyengine.pricing.config import PairConfig, PricingConfig
-from pyengine.pricing.market import Fitness, MarketView
+from pyengine.pricing.market import Fitness, MarketView, mid_of
 from pyengine.routing import Candidate, PlanRequest, VenueLimit, plan
 
 Side = Literal["MINT", "REDEEM"]
@@ -196,6 +198,7 @@ class Pricer:
                 # Less than one lot the router cannot trade: priced at the plan's worst
                 # price and dearest fee, against the requester.
                 gross, fee = _with_residual(hedge, side, cfg)
+            gross = EXACT.add(gross, hedge.carry)
             spread = EXACT.multiply(gross, cfg.spread_bps).scaleb(-4, EXACT)
             vwap = hedge.vwap
         if side == "MINT":
@@ -264,8 +267,17 @@ class Pricer:
         sell = side == "MINT"
         cands = []
         short: dict[str, Decimal] = {}
+        now_min = fit.now_ns // 60_000_000_000
         for b in fit.books:
             s = b.spec
+            carry = None
+            if s.expiry_ms is not None:
+                # A future's basis is given back by expiry: the planner values a short at
+                # px - basis x (T - horizon) / T, not at its premium (docs/pricing.md).
+                minutes = s.expiry_ms // 60_000 - now_min
+                if minutes <= 0:
+                    continue
+                carry = ("basis", EXACT.subtract(mid_of(b), fit.ref_px), minutes)
             held = market.short_coins(s, fit.ref_px)
             short[s.venue] = short.get(s.venue, _ZERO) + held
             if not sell and cfg.reduce_only_redeem and held <= 0:
@@ -283,6 +295,7 @@ class Pricer:
                     tick=s.tick,
                     taker_fee=cfg.taker_fees[s.venue],
                     maker_fee=cfg.maker_fees.get(s.venue, _ZERO),
+                    carry=carry,  # type: ignore[arg-type]
                     position_coins=held if cfg.reduce_only_redeem else coins,
                 )
             )

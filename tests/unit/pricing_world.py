@@ -12,8 +12,10 @@ from pyengine.messages import BookDepth, OraclePrice
 from pyengine.messages.validity import InstrumentValidity
 from pyengine.pricing import MarketView, Pricer, PricingConfig
 
-NOW = 1_800_000_000_000_000_000
 SEC = 1_000_000_000
+NOW = time.time_ns() // SEC * SEC
+"""The dated futures are relisted from the wall clock (pyengine.data.listings), so the
+tests' instant is now too: before their expiry."""
 
 
 def specs() -> list[InstrumentSpec]:

@@ -227,3 +227,26 @@ def test_five_venues_split_and_ladder() -> None:
     assert p.plan is not None and len({leg.venue for leg in p.plan.legs}) >= 3
     lad = pricer.ladder("WBTC/USDe", NOW)
     assert len(lad.mint) >= 3 and lad.mint_reason == ""
+
+
+def test_a_futures_basis_is_not_paid_to_the_requester() -> None:
+    """A dated future bid 10 above the perpetual: the planner may sell it, but the price
+    is its value after the basis (docs/pricing.md#formula), and the reference ignores it."""
+    cfg = config(taker_fees={"binance-coinm": "0", "binance-usdm": "0"}, spread_bps="0")
+    (fut,) = [s for s in SPECS if s.venue == "binance-coinm" and s.symbol.startswith("ETHUSD_2")]
+    perp = depth("binance-usdm", "ETHUSDT", [("3000.00", "100")], [("3000.10", "100")])
+    dated = depth("binance-coinm", fut.symbol, [("3010.00", "300000")], [("3010.20", "300000")])
+    m = market(cfg, [perp, dated], {"ETH": "3000"})
+    fit = m.fitness("ETH", NOW)
+    assert fit.ref_px == D("3000.05")  # the perpetual's mid only
+    # Basis = future mid 3010.10 - ref = 10.05, given back in full at horizon 0: the future's bid
+    # is worth 2999.95, less than the perpetual's 3000, so 1 ETH goes to the perpetual.
+    one = priced(Pricer(cfg, m).quote("WETH/USDe", "MINT", D(1), NOW))
+    assert one.plan is not None and [x.symbol for x in one.plan.legs] == ["ETHUSDT"]
+    assert one.gross == D(3000)
+    # 150 ETH: the perpetual's 100, the rest on the future, valued after its basis.
+    p = priced(Pricer(cfg, m).quote("WETH/USDe", "MINT", D(150), NOW))
+    assert p.plan is not None and p.plan.carry < 0
+    (leg,) = [x for x in p.plan.legs if x.symbol == fut.symbol]
+    assert abs(leg.carry + leg.coins * D("10.05")) < D("1e-12")
+    assert p.gross < p.plan.gross and p.gross / D(150) < D(3000)
