@@ -7,7 +7,7 @@ oracles, positions), `Pricer` turns it into firm prices and indicative ladders.
 from pyengine.pricing.amounts import AmountError, from_base, stables_limit_ok, to_base
 from pyengine.pricing.config import PairConfig, PricingConfig, default_pairs
 from pyengine.pricing.market import Book, Fitness, MarketView, depth_of, reference_price
-from pyengine.pricing.pricer import Capacity, Ladder, Priced, Pricer, Refused
+from pyengine.pricing.pricer import Capacity, Ladder, Priced, Pricer, Refused, Rung
 
 __all__ = [
     "AmountError",
@@ -21,6 +21,7 @@ __all__ = [
     "Pricer",
     "PricingConfig",
     "Refused",
+    "Rung",
     "default_pairs",
     "depth_of",
     "from_base",

@@ -41,6 +41,8 @@ class Book:
     ask_size: Decimal
     seq: int
     ts_recv: int
+    raw_bids: Sequence[tuple[str, str]] = ()
+    raw_asks: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,20 +62,28 @@ def spec_symbol(symbol: str) -> str:
 
 
 def depth_of(levels: Sequence[tuple[str, str]]) -> Depth:
-    """Exact decimal strings to mantissas at the finest scale of the side, in integers."""
-    ps = qs = 0
-    parsed: list[tuple[str, int, str, int]] = []
-    for p, q in levels:
-        if "e" in p or "E" in p or "e" in q or "E" in q:
+    """Exact decimal strings to mantissas at the finest scale of the side, in integers
+    (a venue usually sends one number of decimals per side: then no rescaling)."""
+    cols: list[tuple[list[int], int]] = []
+    for col in ([p for p, _ in levels], [q for _, q in levels]):
+        if any("e" in x or "E" in x for x in col):
             return Depth.from_levels(levels)
-        i, j = p.find("."), q.find(".")
-        pd = len(p) - i - 1 if i >= 0 else 0
-        qd = len(q) - j - 1 if j >= 0 else 0
-        ps, qs = max(ps, pd), max(qs, qd)
-        parsed.append((p.replace(".", ""), pd, q.replace(".", ""), qd))
-    return Depth(
-        ps, qs, tuple((int(p) * 10 ** (ps - a), int(q) * 10 ** (qs - b)) for p, a, q, b in parsed)
-    )
+        dec = [len(x) - x.find(".") - 1 if "." in x else 0 for x in col]
+        top = max(dec, default=0)
+        if min(dec, default=0) == top:
+            cols.append(([int(x.replace(".", "")) for x in col], top))
+        else:
+            cols.append(
+                (
+                    [
+                        int(x.replace(".", "")) * 10 ** (top - d)
+                        for x, d in zip(col, dec, strict=True)
+                    ],
+                    top,
+                )
+            )
+    (px, ps), (sz, qs) = cols
+    return Depth(ps, qs, tuple(zip(px, sz, strict=True)))
 
 
 class MarketView:
@@ -103,8 +113,11 @@ class MarketView:
             if self.books.pop(key, None) is None and not msg.valid:
                 return None
             return spec.base
+        held = self.books.get(key)
         try:
-            bids, asks = depth_of(msg.bids), depth_of(msg.asks)
+            # A side the update left as it was keeps its parsed depth.
+            bids = held.bids if held and held.raw_bids == msg.bids else depth_of(msg.bids)
+            asks = held.asks if held and held.raw_asks == msg.asks else depth_of(msg.asks)
             best_bid, best_ask = Decimal(msg.bids[0][0]), Decimal(msg.asks[0][0])
             bid_size, ask_size = Decimal(msg.bids[0][1]), Decimal(msg.asks[0][1])
         except (ValueError, ArithmeticError):
@@ -113,8 +126,10 @@ class MarketView:
             return spec.base
         self.counters["depths"] += 1
         self.books[key] = Book(
-            spec, key, bids, asks, best_bid, best_ask, bid_size, ask_size, msg.book_seq, msg.ts_recv
-        )
+            spec, key, bids, asks, best_bid, best_ask, bid_size, ask_size, msg.book_seq,
+            msg.ts_recv, msg.bids, msg.asks,
+        )  # fmt: skip
+
         return spec.base
 
     def on_validity(self, msg: InstrumentValidity, now_ns: int) -> str | None:

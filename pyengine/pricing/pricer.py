@@ -22,9 +22,9 @@ Ladder prices are per collateral unit before gas, floored (mint) or ceiled (rede
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Literal
 
 from pyengine._core import ContractMathError, HedgePlan, InvalidDecimal
@@ -40,6 +40,7 @@ from pyengine.pricing.amounts import (
 from pyengine.pricing.config import PairConfig, PricingConfig
 from pyengine.pricing.market import Fitness, MarketView, mid_of
 from pyengine.routing import Candidate, PlanRequest, VenueLimit, plan
+from pyengine.routing.planner import Num
 
 Side = Literal["MINT", "REDEEM"]
 NO_PRICE, BELOW_GAS, MINT_CAPACITY, REDEEM_CAPACITY = 33, 8, 9, 17
@@ -63,6 +64,20 @@ class Capacity:
         )
         known = [x for x in pair if x is not None]
         return min(known) if known else None
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """One size valued: the hedge's gross (carry included), fee and spread in USD, and the
+    price per collateral unit before gas, rounded against the requester."""
+
+    size: Decimal
+    gross: Decimal
+    fee: Decimal
+    spread: Decimal
+    unit_price: Decimal
+    hedge: HedgePlan | None
+    hedge_vwap: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,21 +112,34 @@ class Refused:
 
 @dataclass(slots=True)
 class Ladder:
-    mint: list[Priced] = field(default_factory=list)
-    redeem: list[Priced] = field(default_factory=list)
+    mint: list[Rung] = field(default_factory=list)
+    redeem: list[Rung] = field(default_factory=list)
     mint_reason: str = ""
     redeem_reason: str = ""
     oracle_px: Decimal | None = None
 
 
 class Pricer:
-    """Quotes and ladders over one `MarketView`; pure (time comes in as `now_ns`)."""
+    """Quotes and ladders over one `MarketView`; pure (time comes in as `now_ns`).
+
+    Within one pass (`new_pass` starts one: the market changed) plans and candidate lists
+    are shared, so stETH and WETH at ratio 1 plan each size once."""
 
     def __init__(self, cfg: PricingConfig, market: MarketView) -> None:
         self.cfg = cfg
         self.market = market
         self._plans: dict[tuple[str, str, Decimal], HedgePlan | Refused] = {}
+        self._values: dict[tuple[str, Decimal, str, Decimal], Rung | Refused] = {}
+        self._requests: dict[tuple[str, str], tuple[PlanRequest, Decimal] | Refused] = {}
+        self._fitness: dict[tuple[str, int], Fitness] = {}
         self.counters = {"plans": 0, "plan_errors": 0}
+
+    def new_pass(self) -> None:
+        """Forget what the last market state planned."""
+        self._plans.clear()
+        self._values.clear()
+        self._requests.clear()
+        self._fitness.clear()
 
     def quote(
         self, pair: str, side: Side, size: Decimal, now_ns: int, cap: Capacity = Capacity()
@@ -123,11 +151,14 @@ class Pricer:
         name, pc = found
         if not size.is_finite() or size <= 0:
             return Refused(NO_PRICE, f"size must be > 0, got {size}")
-        self._plans.clear()
+        self.new_pass()
         fit = None if pc.kind == "stable" else self.market.fitness(pc.asset, now_ns)
         if fit is not None and fit.reason:
             return Refused(NO_PRICE, fit.reason)
-        got = self._price(name, pc, side, size, fit)
+        rung = self._value(pc, side, size, fit)
+        if isinstance(rung, Refused):
+            return rung
+        got = self._amounts(name, pc, side, rung, fit)
         if isinstance(got, Refused):
             return got
         if got.gross - got.fee - got.spread <= got.gas_usd:
@@ -143,31 +174,34 @@ class Pricer:
         found = self.cfg.pair(pair)
         if found is None:
             return Ladder(mint_reason="unknown pair", redeem_reason="unknown pair")
-        name, pc = found
-        fit = None if pc.kind == "stable" else self.market.fitness(pc.asset, now_ns)
+        _, pc = found
+        fit = None if pc.kind == "stable" else self._fit(pc.asset, now_ns)
         out = Ladder(oracle_px=fit.oracle_px if fit is not None else None)
         if fit is not None and fit.reason:
             out.mint_reason = out.redeem_reason = fit.reason
             return out
-        for side in ("MINT", "REDEEM"):
-            rungs, reason = self._rungs(name, pc, side, fit, cap.limit(side))
-            if side == "MINT":
-                out.mint, out.mint_reason = rungs, reason
-            else:
-                out.redeem, out.redeem_reason = rungs, reason
+        out.mint, out.mint_reason = self._rungs(pc, "MINT", fit, cap.limit("MINT"))
+        out.redeem, out.redeem_reason = self._rungs(pc, "REDEEM", fit, cap.limit("REDEEM"))
         return out
 
-    def new_pass(self) -> None:
-        """Forget plans shared between pairs of one asset (call when the market changed)."""
-        self._plans.clear()
+    def _fit(self, asset: str, now_ns: int) -> Fitness:
+        key = (asset, now_ns)
+        held = self._fitness.get(key)
+        if held is None:
+            held = self._fitness[key] = self.market.fitness(asset, now_ns)
+        return held
 
     def _rungs(
-        self, name: str, pc: PairConfig, side: Side, fit: Fitness | None, limit: Decimal | None
-    ) -> tuple[list[Priced], str]:
-        rungs: list[Priced] = []
+        self, pc: PairConfig, side: Side, fit: Fitness | None, limit: Decimal | None
+    ) -> tuple[list[Rung], str]:
+        rungs: list[Rung] = []
         size = self.cfg.ladder_start
+        values = self._values
         for _ in range(self.cfg.ladder_rungs):
-            got = self._price(name, pc, side, size, fit)
+            key = (pc.asset, pc.ratio, side, size)
+            got = values.get(key)
+            if got is None:  # stETH at ratio 1 values like WETH: once a pass
+                got = values[key] = self._value(pc, side, size, fit)
             if isinstance(got, Refused):
                 return rungs, "" if rungs else got.reason
             if limit is not None and EXACT.multiply(got.unit_price, size) > limit:
@@ -176,23 +210,20 @@ class Pricer:
             size = EXACT.multiply(size, 2)
         return rungs, ""
 
-    def _price(
-        self, name: str, pc: PairConfig, side: Side, size: Decimal, fit: Fitness | None
-    ) -> Priced | Refused:
+    def _value(
+        self, pc: PairConfig, side: Side, size: Decimal, fit: Fitness | None
+    ) -> Rung | Refused:
         cfg = self.cfg
-        gas = cfg.gas_usd
         hedge: HedgePlan | None
         vwap: Decimal | None
         if fit is None:  # a stable: 1:1 less costs
-            gross, hedge, vwap = size, None, Decimal(1)
+            gross, hedge, vwap, spread = size, None, Decimal(1), _ZERO
             fee = EXACT.multiply(size, cfg.stables_cost_bps).scaleb(-4, EXACT)
-            spread, coins = _ZERO, size
         else:
-            coins = EXACT.multiply(size, pc.ratio)
-            planned = self._plan(pc.asset, side, coins, fit)
+            planned = self._plan(pc.asset, side, EXACT.multiply(size, pc.ratio), fit)
             if isinstance(planned, Refused):
                 return planned
-            hedge = planned
+            hedge, vwap = planned, planned.vwap
             gross, fee = hedge.gross, hedge.fee
             if hedge.residual_coins > 0:
                 # Less than one lot the router cannot trade: priced at the plan's worst
@@ -200,121 +231,136 @@ class Pricer:
                 gross, fee = _with_residual(hedge, side, cfg)
             gross = EXACT.add(gross, hedge.carry)
             spread = EXACT.multiply(gross, cfg.spread_bps).scaleb(-4, EXACT)
-            vwap = hedge.vwap
         if side == "MINT":
             net = EXACT.subtract(EXACT.subtract(gross, fee), spread)
-            usde = to_base(max(_ZERO, EXACT.subtract(net, gas)), USDE_DECIMALS, "down")
-            coll = to_base(size, pc.decimals, "up")
-            per_unit = DOWN.divide(net, size)
-            unit = quantize(per_unit, cfg.price_decimals, "down") if net > 0 else _ZERO
+            unit = quantize(DOWN.divide(net, size), cfg.price_decimals, "down")
         else:
-            costs = EXACT.add(EXACT.add(fee, spread), gas)
-            usde = to_base(EXACT.add(gross, costs), USDE_DECIMALS, "up")
-            # collateral_out = (usde_in - costs) / VWAP_ask / ratio, VWAP_ask = gross / coins
-            out = (Fraction(usde, 10**USDE_DECIMALS) - Fraction(costs)) * Fraction(coins)
-            out /= Fraction(gross) * Fraction(pc.ratio) if fit is not None else Fraction(gross)
+            net = EXACT.add(EXACT.add(gross, fee), spread)
+            unit = quantize(UP.divide(net, size), cfg.price_decimals, "up")
+        return Rung(size, gross, fee, spread, max(unit, _ZERO), hedge, vwap)
+
+    def _amounts(
+        self, name: str, pc: PairConfig, side: Side, r: Rung, fit: Fitness | None
+    ) -> Priced | Refused:
+        """Base units of a valued size, rounded against the requester."""
+        gas, size = self.cfg.gas_usd, r.size
+        costs = EXACT.add(EXACT.add(r.fee, r.spread), gas)
+        if side == "MINT":
+            usde = to_base(max(_ZERO, EXACT.subtract(r.gross, costs)), USDE_DECIMALS, "down")
+            coll = to_base(size, pc.decimals, "up")
+        else:
+            usde = to_base(EXACT.add(r.gross, costs), USDE_DECIMALS, "up")
+            # collateral_out = (usde_in - costs) / VWAP_ask / ratio, VWAP_ask = gross / coins,
+            # coins = size x ratio: (usde_in - costs) x size / gross, never above the size.
+            usde_in = Decimal(usde).scaleb(-USDE_DECIMALS, EXACT)
+            out = DOWN.divide(DOWN.multiply(EXACT.subtract(usde_in, costs), size), r.gross)
             coll = min(to_base(out, pc.decimals, "down"), to_base(size, pc.decimals, "down"))
-            per_unit = UP.divide(EXACT.add(gross, EXACT.add(fee, spread)), size)
-            unit = quantize(per_unit, cfg.price_decimals, "up")
         if (
             fit is None
             and usde > 0
-            and not stables_limit_ok(side, coll, pc.decimals, usde, cfg.stables_limit_bps)
+            and not stables_limit_ok(side, coll, pc.decimals, usde, self.cfg.stables_limit_bps)
         ):
             return Refused(NO_PRICE, "outside the stables limit")
-        books = (
-            tuple(
+        hedge = r.hedge
+        books: tuple[tuple[str, str, int], ...] = ()
+        if fit is not None and hedge is not None:
+            legs = {(leg.venue, leg.symbol) for leg in hedge.legs}
+            books = tuple(
                 (b.key[0], b.key[1], b.seq)
                 for b in fit.books
-                if any(leg.venue == b.key[0] and leg.symbol == b.spec.symbol for leg in hedge.legs)
+                if (b.spec.venue, b.spec.symbol) in legs
             )
-            if fit is not None and hedge is not None
-            else ()
-        )
         return Priced(
-            name,
-            side,
-            size,
-            pc.collateral,
-            coll,
-            usde,
-            gross,
-            fee,
-            spread,
-            gas,
-            unit,
-            vwap,
-            fit.ref_px if fit else None,
-            fit.oracle_px if fit else None,
-            hedge,
-            books,
-        )
+            name, side, size, pc.collateral, coll, usde, r.gross, r.fee, r.spread, gas,
+            r.unit_price, r.hedge_vwap, fit.ref_px if fit else None,
+            fit.oracle_px if fit else None, hedge, books,
+        )  # fmt: skip
 
     def _plan(self, asset: str, side: Side, coins: Decimal, fit: Fitness) -> HedgePlan | Refused:
         key = (asset, side, coins)
         held = self._plans.get(key)
-        if held is not None:
-            return held
-        result = self._plan_now(asset, side, coins, fit)
-        self._plans[key] = result
-        return result
+        if held is None:
+            held = self._plans[key] = self._plan_now(asset, side, coins, fit)
+        return held
 
-    def _plan_now(
-        self, asset: str, side: Side, coins: Decimal, fit: Fitness
-    ) -> HedgePlan | Refused:
+    def _request(
+        self, asset: str, side: Side, fit: Fitness
+    ) -> tuple[PlanRequest, Decimal] | Refused:
+        """The plan request of one side, target left to fill in, and the coins its books
+        hold in all (built once a pass)."""
+        key = (asset, side)
+        held = self._requests.get(key)
+        if held is None:
+            held = self._requests[key] = self._request_now(asset, side, fit)
+        return held
+
+    def _request_now(
+        self, asset: str, side: Side, fit: Fitness
+    ) -> tuple[PlanRequest, Decimal] | Refused:
         cfg, market = self.cfg, self.market
         assert fit.ref_px is not None
         sell = side == "MINT"
+        # Not reduce-only: every instrument and venue may buy back any size.
+        unlimited = not sell and not cfg.reduce_only_redeem
         cands = []
         short: dict[str, Decimal] = {}
+        total = _ZERO
         now_min = fit.now_ns // 60_000_000_000
         for b in fit.books:
             s = b.spec
-            carry = None
+            carry: tuple[Literal["funding", "basis"], Num, int] | None = None
             if s.expiry_ms is not None:
                 # A future's basis is given back by expiry: the planner values a short at
                 # px - basis x (T - horizon) / T, not at its premium (docs/pricing.md).
                 minutes = s.expiry_ms // 60_000 - now_min
                 if minutes <= 0:
                     continue
-                carry = ("basis", EXACT.subtract(mid_of(b), fit.ref_px), minutes)
-            held = market.short_coins(s, fit.ref_px)
+                carry = ("basis", str(EXACT.subtract(mid_of(b), fit.ref_px)), minutes)
+            held = _UNLIMITED if unlimited else market.short_coins(s, fit.ref_px)
             short[s.venue] = short.get(s.venue, _ZERO) + held
-            if not sell and cfg.reduce_only_redeem and held <= 0:
+            if not sell and held <= 0:
                 continue
-            cands.append(
-                Candidate(
-                    s.venue,
-                    s.symbol,
-                    b.bids if sell else b.asks,
-                    payoff=s.payoff,
-                    multiplier=s.multiplier,
-                    lot=s.lot,
-                    min_qty=s.min_qty,
-                    max_qty=s.max_qty,
-                    tick=s.tick,
-                    taker_fee=cfg.taker_fees[s.venue],
-                    maker_fee=cfg.maker_fees.get(s.venue, _ZERO),
-                    carry=carry,  # type: ignore[arg-type]
-                    position_coins=held if cfg.reduce_only_redeem else coins,
-                )
+            depth = b.bids if sell else b.asks
+            units = UP.multiply(
+                Decimal(sum(q for _, q in depth.levels)).scaleb(-depth.sz_scale, EXACT),
+                s.multiplier,
             )
+            coins = units if s.payoff == "linear" else UP.divide(units, fit.ref_px)
+            total = UP.add(total, coins if sell else min(coins, held))
+            cands.append(
+                # Exact decimal strings: Rust parses them itself, a third faster a plan
+                # than converting Decimals (benches/test_bench_pricing.py).
+                Candidate(
+                    s.venue, s.symbol, b.bids if sell else b.asks, payoff=s.payoff,
+                    multiplier=str(s.multiplier), lot=str(s.lot), min_qty=str(s.min_qty),
+                    max_qty=None if s.max_qty is None else str(s.max_qty), tick=str(s.tick),
+                    taker_fee=str(cfg.taker_fees[s.venue]),
+                    maker_fee=str(cfg.maker_fees.get(s.venue, _ZERO)), carry=carry,
+                    position_coins=str(held),
+                )
+            )  # fmt: skip
         if not cands:
             return Refused(NO_PRICE, "no hedge to buy back" if not sell else "no_valid_book")
         venues = [
-            VenueLimit(
-                v,
-                # A buy is capped by the hedge held on the venue: unless reduce-only, enough.
-                current_coins=c if sell or cfg.reduce_only_redeem else coins,
-                max_share=cfg.venue_max_share.get(v, Decimal(1)),
-            )
+            VenueLimit(v, current_coins=str(c), max_share=str(cfg.venue_max_share.get(v, 1)))
             for v, c in short.items()
         ]
         req = PlanRequest(
-            asset, "sell" if sell else "buy", coins, fit.ref_px, venues, cands, cfg.horizon_min
+            asset, "sell" if sell else "buy", 0, str(fit.ref_px), venues, cands, cfg.horizon_min
         )
+        return req, total
+
+    def _plan_now(
+        self, asset: str, side: Side, coins: Decimal, fit: Fitness
+    ) -> HedgePlan | Refused:
+        got = self._request(asset, side, fit)
+        if isinstance(got, Refused):
+            return got
+        req, total = got
+        if coins > total:  # the books cannot fill it: no need to walk them all to know
+            return Refused(NO_PRICE, f"depth: {total} of {coins} coins in the books")
         try:
-            hedge = plan(req)
+            hedge = plan(dataclasses.replace(req, target_coins=coins))
         except (ContractMathError, InvalidDecimal) as exc:
             self.counters["plan_errors"] += 1
             return Refused(NO_PRICE, f"planner refused: {exc}")
@@ -324,6 +370,10 @@ class Pricer:
                 NO_PRICE, f"{hedge.shortfall or 'depth'}: {hedge.filled_coins} of {coins} coins"
             )
         return hedge
+
+
+_UNLIMITED = Decimal(10**8)
+"""Coins a not-reduce-only redeem may buy back per instrument: more than any book holds."""
 
 
 def _with_residual(hedge: HedgePlan, side: Side, cfg: PricingConfig) -> tuple[Decimal, Decimal]:
