@@ -10,7 +10,9 @@ hedge were held), so each update recomputes both sides of both ETH pairs.
   pricing actor's SUB receives and decodes it, `handle` recomputes the ladders, and each
   `IndicativeLadder` is encoded, published and received decoded by a second subscriber.
   The best bid alternates by 2 bp, so every update is material and republished. Baseline,
-  same run: one bare hop of the same `BookDepth` (encode, PUB, SUB, decode). Target:
+  same run: one bare hop of the same `BookDepth` (encode, PUB, SUB, decode). Twice: with
+  the ladder running to the end of the depth (11 sizes a side, the worst case) and with
+  the V1 launch limit of 100,000 USDe an order (5 sizes a side). Target:
   p99 <= 1 ms; asserted as a multiple of the bare hop's p99 (`HOP_BUDGET`) on the thread's
   CPU time (wall-clock p99 on a shared box is other processes' preemption), wall and CPU
   absolute numbers printed.
@@ -27,6 +29,7 @@ import time
 from decimal import Decimal as D
 
 import msgspec
+import pytest
 import uvloop
 
 from benches.conftest import report
@@ -34,7 +37,7 @@ from pyengine.actors.base import ActorContext
 from pyengine.actors.pricing import PricingActor
 from pyengine.bus import Bus
 from pyengine.clock import ManualClock
-from pyengine.messages import BookDepth, IndicativeLadder, decode, encode
+from pyengine.messages import BookDepth, IndicativeLadder, MintCapacity, decode, encode
 from pyengine.pricing import MarketView, Pricer
 from pyengine.routing import Candidate, PlanRequest, VenueLimit, plan
 from pyengine.runtime.embedded import default_pricing_options
@@ -55,10 +58,19 @@ def p99(xs: list[int]) -> float:
     return s[min(len(s) - 1, int(len(s) * 0.99))] / 1e3
 
 
-def pricing_actor() -> PricingActor:
+def pricing_actor(capacity: bool = False) -> PricingActor:
     opts = default_pricing_options() | {"taker_fees": FEES, "reduce_only_redeem": False}
     a = PricingActor(ActorContext(name="pricing", clock=ManualClock(NOW), options=opts))
     a.on_start()
+    if capacity:  # the V1 launch limit: 100,000 USDe an order (docs/mint-redeem.md)
+        for coll in ("WETH", "stETH"):
+            cap = D(100_000)
+            a.handle(
+                MintCapacity(
+                    ts_event=NOW, ts_recv=NOW, collateral=coll, block=1, remaining_mint=cap * 10,
+                    remaining_redeem=cap * 10, max_mint_per_order=cap, max_redeem_per_order=cap,
+                )
+            )  # fmt: skip
     for b in five_venues():
         a.handle(b)
         a.handle(verdict(b.venue, b.symbol))
@@ -80,14 +92,14 @@ def updates() -> list[BookDepth]:
 Times = tuple[list[int], list[int]]
 
 
-async def hop_and_pipeline() -> tuple[Times, Times, int]:
+async def hop_and_pipeline(capacity: bool = False) -> tuple[Times, Times, int]:
     """((wall, cpu) ns of the bare hop, (wall, cpu) ns of update -> ladder, ladders got)."""
     bus = Bus()
     pub_md, pub_px = bus.pub("inproc://b.md"), bus.pub("inproc://b.px")
     sub_md = bus.sub(["inproc://b.md"], ["md."])
     sub_px = bus.sub(["inproc://b.px"], ["price."])
     await asyncio.sleep(0.05)  # inproc SUB connect (setup only, not timed)
-    actor = pricing_actor()
+    actor = pricing_actor(capacity)
     msgs = updates()
     clock, cpu = time.perf_counter_ns, time.thread_time_ns
     hop: Times = ([], [])
@@ -122,11 +134,12 @@ async def hop_and_pipeline() -> tuple[Times, Times, int]:
     return cut[0], cut[1], got
 
 
-def test_book_update_to_ladder_republished() -> None:
-    hop, lat, got = uvloop.run(hop_and_pipeline())
+@pytest.mark.parametrize("capacity", [False, True], ids=["to_depth", "cap_100k"])
+def test_book_update_to_ladder_republished(capacity: bool) -> None:
+    hop, lat, got = uvloop.run(hop_and_pipeline(capacity))
     cpu99, hop_cpu99 = p99(lat[1]), p99(hop[1])
     report(
-        "pricing book update -> ladder republished",
+        f"pricing book update -> ladder republished ({'100k cap' if capacity else 'to depth'})",
         updates=len(lat[0]),
         ladders=got,
         p50_us=statistics.median(lat[0]) / 1e3,

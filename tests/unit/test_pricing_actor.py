@@ -167,3 +167,14 @@ def test_quote_request_refusals(req: QuoteRequest, code: int) -> None:
     (out,) = a.handle(req)
     assert isinstance(out, QuoteUnavailable) and out.code == code and out.request_id == "rq-1"
     assert out.reason
+
+
+def test_quote_plans_are_journaled_by_the_recorder() -> None:
+    from pyengine.messages.critical import journal_prefixes
+    from pyengine.runtime.embedded import embedded_config
+    from pyengine.runtime.plan import make_plan
+
+    assert topics.PRICE_PLAN in journal_prefixes()
+    directory = make_plan(embedded_config()).directory
+    assert [p.name for p in directory.reliable_for("price.plan.WETH/USDe")] == ["recorder"]
+    assert "pricing" in {p.name for p in directory.reliable_for(topics.CMD_QUOTE_REQUEST)}
