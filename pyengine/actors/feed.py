@@ -44,10 +44,10 @@ from pyengine._core import Bbo, BookUpdate, EngineError, Feed, MarkFunding, Trad
 from pyengine._core import BookFault as CoreFault
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.effects import Call, Output, Source
+from pyengine.actors.feed_depth import DepthThrottle
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     BestBidOffer,
-    BookDepth,
     BookFault,
     BookTop,
     Health,
@@ -140,11 +140,9 @@ class FeedActor(Actor):
         self._rejected_seen = 0
         self._log_budget = 20
         self._depth_on = self.opts.book_depth
-        self._depth_every = int(self.opts.depth_interval_s * 1e9)
-        self._depth_pending: dict[str, None] = {}
-        """Books changed since their last `BookDepth`."""
-        self._depth_last: dict[str, int] = {}
-        self._depth_valid: dict[str, bool] = {}
+        self._depths = DepthThrottle(
+            self.feed, venue, self.prefix, self.opts.depth_levels, self.opts.depth_interval_s
+        )
         self.counters: dict[str, int] = dict.fromkeys(
             (
                 "frames",
@@ -208,7 +206,7 @@ class FeedActor(Actor):
             if top is not None:
                 out.append(top)
         if self._depth_on:
-            self._depths(changed, ts_recv, out)
+            self.counters["book_depths"] += self._depths.publish(changed, self._valid, ts_recv, out)
         rejected = feed.stats()["rejected"]
         if rejected != self._rejected_seen:
             self._reject(f"{rejected - self._rejected_seen} frame(s): {feed.last_error()}")
@@ -316,52 +314,6 @@ class FeedActor(Actor):
             valid=False,
             book_seq=view.seq,
         )
-
-    def _depths(self, changed: dict[str, None], now_ns: int, out: list[Message]) -> None:
-        """`BookDepth` of the pending books whose interval is over or whose validity flipped."""
-        pending = self._depth_pending
-        pending.update(changed)
-        if not pending:
-            return
-        every, last, published = self._depth_every, self._depth_last, self._depth_valid
-        for sym in list(pending):
-            valid = self._valid.get(sym, False)
-            flipped = published.get(sym) is not valid
-            if not flipped and (not valid or now_ns - last.get(sym, 0) < every):
-                if not valid:
-                    del pending[sym]  # already published as invalid: nothing new to say
-                continue
-            del pending[sym]
-            last[sym] = now_ns
-            published[sym] = valid
-            self.counters["book_depths"] += 1
-            if valid:
-                view = self.feed.book(sym, self.opts.depth_levels)
-                out.append(
-                    BookDepth(
-                        ts_event=view.ts_event,
-                        ts_recv=now_ns,
-                        venue=self.venue,
-                        symbol=self.prefix + sym,
-                        bids=view.bids,
-                        asks=view.asks,
-                        valid=True,
-                        book_seq=view.seq,
-                    )
-                )
-            else:
-                out.append(
-                    BookDepth(
-                        ts_event=now_ns,
-                        ts_recv=now_ns,
-                        venue=self.venue,
-                        symbol=self.prefix + sym,
-                        bids=[],
-                        asks=[],
-                        valid=False,
-                        book_seq=self.feed.book(sym, 1).seq,
-                    )
-                )
 
     def _reconnected(self, ts_recv: int, out: list[Message], changed: dict[str, None]) -> None:
         self.counters["reconnects"] += 1
@@ -480,8 +432,8 @@ class FeedActor(Actor):
         if self._faulted or self._unsynced_since:
             out.extend(self._resyncs(now_ns))
         health: list[Message] = []
-        if self._depth_pending:
-            self._depths({}, now_ns, health)
+        if self._depths.pending:
+            self.counters["book_depths"] += self._depths.publish({}, self._valid, now_ns, health)
         self._health(now_ns, health)
         out.extend(health)
         return out
