@@ -155,10 +155,13 @@ class Pricer:
         fit = None if pc.kind == "stable" else self.market.fitness(pc.asset, now_ns)
         if fit is not None and fit.reason:
             return Refused(NO_PRICE, fit.reason)
-        rung = self._value(pc, side, size, fit)
-        if isinstance(rung, Refused):
-            return rung
-        got = self._amounts(name, pc, side, rung, fit)
+        try:
+            rung = self._value(pc, side, size, fit)
+            if isinstance(rung, Refused):
+                return rung
+            got = self._amounts(name, pc, side, rung, fit)
+        except ArithmeticError as exc:  # Inexact, Overflow: a size no amount can carry
+            return Refused(NO_PRICE, f"size {size} cannot be priced exactly: {exc!r}")
         if isinstance(got, Refused):
             return got
         if got.gross - got.fee - got.spread <= got.gas_usd:

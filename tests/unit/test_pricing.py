@@ -250,3 +250,14 @@ def test_a_futures_basis_is_not_paid_to_the_requester() -> None:
     (leg,) = [x for x in p.plan.legs if x.symbol == fut.symbol]
     assert abs(leg.carry + leg.coins * D("10.05")) < D("1e-12")
     assert p.gross < p.plan.gross and p.gross / D(150) < D(3000)
+
+
+def test_unpriceable_sizes_are_refused_not_raised() -> None:
+    pricer = spec_vector()
+    for size in (D("1.00000000000000000000000000000000000000000000000000000000000000000000001"),
+                 D("-1"), D("NaN"), D("Infinity"), D("1E+40")):  # fmt: skip
+        got = pricer.quote("WETH/USDe", "MINT", size, NOW)
+        assert isinstance(got, Refused) and got.code == 33, size
+    stable = Pricer(config(stables_cost_bps="1"), MarketView(config(), []))
+    got = stable.quote("USDT/USDe", "MINT", D("1.2345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"), NOW)  # fmt: skip
+    assert isinstance(got, Refused)
