@@ -40,7 +40,7 @@ class PlanBook(msgspec.Struct, frozen=True):
 
 
 @register_message
-class QuotePlan(Message, frozen=True, kw_only=True, tag="price.plan"):
+class QuotePlan(Message, frozen=True, kw_only=True, tag="quote.plan"):
     """How one quote was priced (docs/pricing.md#formula): the inputs (reference and oracle
     prices, fees, gas, spread, stETH ratio, the books), the planner's legs and the result."""
 
@@ -67,7 +67,7 @@ class QuotePlan(Message, frozen=True, kw_only=True, tag="price.plan"):
     books: list[PlanBook] = []
     stops: list[tuple[str, str, str]] = []
     CRITICAL: ClassVar[bool] = True
-    TOPIC: ClassVar[str] = topics.PRICE_PLAN
+    TOPIC: ClassVar[str] = topics.QUOTE_PLAN
 
     def topic(self) -> str:
         return f"{self.TOPIC}{self.pair}"

@@ -22,13 +22,13 @@ ORACLE = "oracle."
 PRICE_INDICATIVE = "price.indicative."
 MD_DEPTH = "md.depth."
 PRICE_LADDER = "price.ladder."
-PRICE_PLAN = "price.plan."
 
 # Quotes, orders and fills
 QUOTE_ISSUED = "quote.issued."
 CMD_QUOTE_REQUEST = "cmd.quote.request"
 QUOTE_PRICED = "quote.priced."
 QUOTE_UNAVAILABLE = "quote.unavailable."
+QUOTE_PLAN = "quote.plan."
 
 # Mint and redeem orders and the chain they settle on
 MINT_ACCEPTED = "mint.accepted."

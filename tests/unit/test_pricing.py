@@ -259,5 +259,6 @@ def test_unpriceable_sizes_are_refused_not_raised() -> None:
         got = pricer.quote("WETH/USDe", "MINT", size, NOW)
         assert isinstance(got, Refused) and got.code == 33, size
     stable = Pricer(config(stables_cost_bps="1"), MarketView(config(), []))
-    got = stable.quote("USDT/USDe", "MINT", D("1.2345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"), NOW)  # fmt: skip
+    digits = D("1." + "1234567890" * 11)  # 111 digits: beyond any exact product
+    got = stable.quote("USDT/USDe", "MINT", digits, NOW)
     assert isinstance(got, Refused)

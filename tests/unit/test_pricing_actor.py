@@ -149,7 +149,7 @@ def test_quote_request_is_priced_in_base_units_with_its_plan() -> None:
         assert again.usde_amount == 299_860_012 * 10**15
         assert str(again.usde_amount) == "299860012000000000000000"
         assert int(again.collateral_amount) == 10**20
-    assert QuotePlan.CRITICAL and topics.PRICE_PLAN in QuotePlan.TOPIC
+    assert QuotePlan.CRITICAL and topics.QUOTE_PLAN in QuotePlan.TOPIC
 
 
 @pytest.mark.parametrize(
@@ -174,7 +174,7 @@ def test_quote_plans_are_journaled_by_the_recorder() -> None:
     from pyengine.runtime.embedded import embedded_config
     from pyengine.runtime.plan import make_plan
 
-    assert topics.PRICE_PLAN in journal_prefixes()
+    assert "quote.plan.WETH/USDe".startswith(journal_prefixes())
     directory = make_plan(embedded_config()).directory
-    assert [p.name for p in directory.reliable_for("price.plan.WETH/USDe")] == ["recorder"]
+    assert [p.name for p in directory.reliable_for("quote.plan.WETH/USDe")] == ["recorder"]
     assert "pricing" in {p.name for p in directory.reliable_for(topics.CMD_QUOTE_REQUEST)}
