@@ -42,6 +42,10 @@ CATEGORIES = {"bybit": "linear"}
 MAX_POSITION_USD = Decimal(300_000)
 """Per-instrument position limit of the embedded risk gate, about this notional."""
 _PRICES = {"BTC": Decimal(60_000), "ETH": Decimal(3_000)}
+SIM_CUSTODIAN = "copper-sim"
+SIM_CUSTODY = {"USDT": "4000000", "BTC": "40", "ETH": "400"}
+"""What the simulated custodian holds at start: given to the world and, as the custody it
+starts from, to the portfolio (later changes reach it as messages)."""
 SIM_TAKER_FEES: dict[str, str] = {
     "binance-usdm": "0.0005",
     "binance-coinm": "0.0005",
@@ -106,6 +110,20 @@ def default_risk_options(now_ms: int | None = None) -> dict[str, Any]:
     }
 
 
+def default_portfolio_options(now_ms: int | None = None) -> dict[str, Any]:
+    """Portfolio and delta keeper of the embedded engine: the instruments the world lists,
+    the custodian's starting custody, and no positions from an earlier run's journal (its
+    simulated venues start afresh in every process, as the risk gate's)."""
+    return {
+        "instruments": [
+            {"venue": venue, "path": path, "symbols": symbols}
+            for venue, path, symbols in sim_instruments(now_ms)
+        ],
+        "custody": {SIM_CUSTODIAN: dict(SIM_CUSTODY)},
+        "recover_positions": False,
+    }
+
+
 def validator_assets() -> dict[str, str]:
     """Oracle assets of the symbols the validator cannot infer: a Bybit feed publishes its
     books as `<category>:<symbol>` (`linear:BTCUSDT`)."""
@@ -132,7 +150,9 @@ def default_actors() -> list[ActorConfig]:
             options={"record_topics": ["health.gap.", "sup.", "md.validity.", "acct."]},
         ),
         ActorConfig(name="monitor", kind="monitor"),
-        ActorConfig(name=world, kind="sim_world", options={"seed": 7}),
+        ActorConfig(
+            name=world, kind="sim_world", options={"seed": 7, "custody": dict(SIM_CUSTODY)}
+        ),
     ]
     for venue in SIM_VENUES:
         out.append(
@@ -160,6 +180,7 @@ def default_actors() -> list[ActorConfig]:
             options={"defaults": {"resume_hold_ms": 3000}, "assets": validator_assets()},
         ),
         ActorConfig(name="risk", kind="risk", options=default_risk_options()),
+        ActorConfig(name="portfolio", kind="portfolio", options=default_portfolio_options()),
         ActorConfig(name="pricing", kind="pricing", options=default_pricing_options()),
     ]
     return out
@@ -180,6 +201,7 @@ __all__ = [
     "SIM_VENUES",
     "SIM_WORLD",
     "default_actors",
+    "default_portfolio_options",
     "default_pricing_options",
     "default_risk_options",
     "embedded_config",

@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "validator": "pyengine.actors.validator:Validator",
     "pricing": "pyengine.actors.pricing:PricingActor",
     "strategy": "pyengine.strategy:StrategyHost",
+    "portfolio": "pyengine.actors.portfolio:PortfolioActor",
 }
 
 
