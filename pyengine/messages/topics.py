@@ -28,6 +28,7 @@ QUOTE_ISSUED = "quote.issued."
 CMD_QUOTE_REQUEST = "cmd.quote.request"
 QUOTE_PRICED = "quote.priced."
 QUOTE_UNAVAILABLE = "quote.unavailable."
+QUOTE_PLAN = "quote.plan."
 
 # Mint and redeem orders and the chain they settle on
 MINT_ACCEPTED = "mint.accepted."

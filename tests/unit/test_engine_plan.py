@@ -19,7 +19,7 @@ def test_default_plan_one_process_inproc() -> None:
     venues = ("usdm", "coinm", "bybit", "okx", "deribit")
     assert set(names) == {
         "supervisor", "recorder", "monitor", "sim", "oracles", "validator", "risk", "strategy",
-        "portfolio", *(f"feed_{v}" for v in venues), *(f"exec_{v}" for v in venues),
+        "pricing", "portfolio", *(f"feed_{v}" for v in venues), *(f"exec_{v}" for v in venues),
     }  # fmt: skip
     kinds = {a.kind for a in embedded_config().actors}
     assert {"sim_world", "sim_feed", "execution", "sim_oracle", "validator", "risk"} <= kinds
