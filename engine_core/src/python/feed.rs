@@ -291,7 +291,8 @@ impl PyFeed {
         }
     }
 
-    /// Handle a REST depth snapshot body (Binance); `symbol` if the body has none.
+    /// Handle a REST depth snapshot body (Binance, OKX); `symbol` if the body has none
+    /// (OKX bodies never name it).
     #[pyo3(signature = (raw, symbol=None, ts_recv=0))]
     fn on_rest_snapshot<'py>(
         &mut self,
@@ -321,6 +322,7 @@ impl PyFeed {
             ("book_updates", s.book_updates),
             ("checksum_ok", s.checksum_ok),
             ("checksum_failed", s.checksum_failed),
+            ("checksum_skipped", s.checksum_skipped),
             ("gaps", s.gaps),
             ("resyncs", s.resyncs),
             ("crossed", s.crossed),
