@@ -178,6 +178,16 @@ class Feed:
         ts_recv: int | Sequence[int] | None = None,
         events: bool = True,
     ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
+    def on_messages_tops(
+        self, raws: Iterable[bytes], ts_recv: int | Sequence[int], depth: int
+    ) -> tuple[
+        list[BookUpdate | Trade | Bbo | MarkFunding | BookFault],
+        list[tuple[str, bool, int, int, list[tuple[str, str]], list[tuple[str, str]]]],
+        int,
+    ]:
+        """`on_messages`, then in the same crossing the top `depth` levels of every book
+        the batch changed, once each: (events without `BookUpdate`s, tops as `(symbol,
+        valid, seq, ts_event, bids, asks)`, rejections so far)."""
     def on_rest_snapshot(
         self, raw: bytes, symbol: str | None = None, ts_recv: int = 0
     ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
