@@ -10,15 +10,17 @@ VENUES: Final[list[str]]
 
 # Errors: every exception raised by the native module derives from EngineError.
 
-class EngineError(ValueError): ...
+class EngineError(Exception):
+    """Base class of every engine_core error; each subclass also derives from its closest
+    builtin (engine_core/src/python/errors.rs)."""
 
-class InvalidArgument(EngineError):
+class InvalidArgument(EngineError, ValueError):
     """An argument outside its closed set of names or shapes (side, payoff, order tuple)."""
 
-class InvalidDecimal(EngineError): ...
-class VenueMessageError(EngineError): ...
-class UnknownVenue(EngineError): ...
-class UnknownInstrument(EngineError): ...
+class InvalidDecimal(EngineError, ValueError): ...
+class VenueMessageError(EngineError, ValueError): ...
+class UnknownVenue(EngineError, ValueError): ...
+class UnknownInstrument(EngineError, LookupError): ...
 
 # Market data: venue normalisers and books.
 
@@ -176,6 +178,16 @@ class Feed:
         ts_recv: int | Sequence[int] | None = None,
         events: bool = True,
     ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
+    def on_messages_tops(
+        self, raws: Iterable[bytes], ts_recv: int | Sequence[int], depth: int
+    ) -> tuple[
+        list[BookUpdate | Trade | Bbo | MarkFunding | BookFault],
+        list[tuple[str, bool, int, int, list[tuple[str, str]], list[tuple[str, str]]]],
+        int,
+    ]:
+        """`on_messages`, then in the same crossing the top `depth` levels of every book
+        the batch changed, once each: (events without `BookUpdate`s, tops as `(symbol,
+        valid, seq, ts_event, bids, asks)`, rejections so far)."""
     def on_rest_snapshot(
         self, raw: bytes, symbol: str | None = None, ts_recv: int = 0
     ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
@@ -195,13 +207,13 @@ class Feed:
 # Contract math and pre-trade risk (engine_core::contracts, engine_core::risk).
 # Amounts are Decimal in and out; int and str are accepted, float is refused (InvalidDecimal).
 
-class ContractMathError(EngineError):
+class ContractMathError(EngineError, ValueError):
     """Contract math refused its input (non-positive price, overflow, bad route)."""
 
-class InstrumentSpecError(EngineError):
+class InstrumentSpecError(EngineError, ValueError):
     """An instrument message that cannot become a spec; the message names the field."""
 
-class RiskConfigError(EngineError):
+class RiskConfigError(EngineError, ValueError):
     """A limits table or risk-state update that cannot be used."""
 
 _Num = Decimal | int | str

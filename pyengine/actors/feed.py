@@ -195,19 +195,33 @@ class FeedActor(Actor):
                 self._events(events, out, changed)
             else:
                 self._reconnected(ts_recv, out, changed)
+        rejected = -1
+        topped: set[str] = set()  # books whose top came back with the fused call
         if raws:
             if not self._connected:
                 self._connected = self._health_dirty = True
-            self._events(feed.on_messages(raws, stamps), out, changed)
+            # The last run of stream frames ends the batch: its books' tops come back in
+            # the same crossing (issue 11 §1); books changed before it are queried below.
+            events, tops, rejected = feed.on_messages_tops(raws, stamps, self.opts.depth)
+            self._events(events, out, changed)
+            for t in tops:
+                topped.add(t[0])
+                changed[t[0]] = None  # BookDepth still wants to know it changed
+                top = self._make_top(t[0], ts_recv, t[1:])
+                if top is not None:
+                    out.append(top)
         self.counters["frames"] += len(frames)
         self.counters["batches"] += 1
         for sym in changed:
+            if sym in topped:
+                continue
             top = self._top(sym, ts_recv)
             if top is not None:
                 out.append(top)
         if self._depth_on:
             self.counters["book_depths"] += self._depths.publish(changed, self._valid, ts_recv, out)
-        rejected = feed.stats()["rejected"]
+        if rejected < 0:
+            rejected = feed.stats()["rejected"]
         if rejected != self._rejected_seen:
             self._reject(f"{rejected - self._rejected_seen} frame(s): {feed.last_error()}")
             self.counters["rejected"] += rejected - self._rejected_seen - 1
@@ -284,7 +298,18 @@ class FeedActor(Actor):
 
     def _top(self, sym: str, ts_recv: int) -> BookTop | None:
         view = self.feed.book(sym, self.opts.depth)
-        valid = view.valid
+        return self._make_top(
+            sym, ts_recv, (view.valid, view.seq, view.ts_event, view.bids, view.asks)
+        )
+
+    def _make_top(
+        self,
+        sym: str,
+        ts_recv: int,
+        state: tuple[bool, int, int, list[tuple[str, str]], list[tuple[str, str]]],
+    ) -> BookTop | None:
+        """The BookTop of `sym` from its (valid, seq, ts_event, bids, asks)."""
+        valid, seq, ts_event, bids, asks = state
         if not valid and self._valid.get(sym) is False:
             return None  # already published as invalid
         if self._valid.get(sym) is not valid:
@@ -294,14 +319,14 @@ class FeedActor(Actor):
         if valid:
             self._unsynced_since.pop(sym, None)
             return BookTop(
-                ts_event=view.ts_event,
+                ts_event=ts_event,
                 ts_recv=ts_recv,
                 venue=self.venue,
                 symbol=self.prefix + sym,
-                bids=view.bids,
-                asks=view.asks,
+                bids=bids,
+                asks=asks,
                 valid=True,
-                book_seq=view.seq,
+                book_seq=seq,
             )
         self._unsynced_since.setdefault(sym, ts_recv)
         return BookTop(
@@ -312,7 +337,7 @@ class FeedActor(Actor):
             bids=[],
             asks=[],
             valid=False,
-            book_seq=view.seq,
+            book_seq=seq,
         )
 
     def _reconnected(self, ts_recv: int, out: list[Message], changed: dict[str, None]) -> None:

@@ -1,5 +1,6 @@
 """The native error funnel: each bad input raises its own class, and every class derives
-from `_core.EngineError` (itself a `ValueError`), so a caller can catch one name."""
+from `_core.EngineError` (an `Exception`, not a `ValueError`), so a caller can catch one
+name, and from its closest builtin."""
 
 from __future__ import annotations
 
@@ -53,7 +54,50 @@ def test_every_native_exception_derives_from_engine_error() -> None:
     assert {"EngineError", "InvalidArgument", "InvalidDecimal", "UnknownVenue"} <= names
     for cls in NATIVE_ERRORS:
         assert issubclass(cls, _core.EngineError), cls
-        assert issubclass(cls, ValueError), cls
+
+
+#: Each native class and its closest builtin (engine_core/src/python/errors.rs).
+CLOSEST_BUILTIN: dict[str, type[Exception]] = {
+    "InvalidArgument": ValueError,
+    "InvalidDecimal": ValueError,
+    "VenueMessageError": ValueError,
+    "UnknownVenue": ValueError,
+    "UnknownInstrument": LookupError,
+    "ContractMathError": ValueError,
+    "InstrumentSpecError": ValueError,
+    "RiskConfigError": ValueError,
+}
+
+
+def test_the_native_root_is_not_a_value_error() -> None:
+    assert _core.EngineError.__bases__ == (Exception,)
+    assert not issubclass(_core.EngineError, ValueError)
+
+
+@pytest.mark.parametrize("name", sorted(CLOSEST_BUILTIN))
+def test_each_native_error_is_also_its_closest_builtin(name: str) -> None:
+    cls = getattr(_core, name)
+    builtin = CLOSEST_BUILTIN[name]
+    assert issubclass(cls, _core.EngineError) and issubclass(cls, builtin)
+    others = {ValueError, LookupError} - {builtin}
+    assert not any(issubclass(cls, o) for o in others), cls
+    assert cls.__doc__ and cls.__module__ == _core.EngineError.__module__
+    # Raised and caught as either.
+    with pytest.raises(builtin):
+        raise cls("x")
+
+
+def test_every_native_class_has_its_builtin_listed() -> None:
+    assert {c.__name__ for c in NATIVE_ERRORS} - {"EngineError"} == set(CLOSEST_BUILTIN)
+
+
+def test_native_errors_raised_by_the_core_are_their_builtin() -> None:
+    with pytest.raises(ValueError):
+        _core.Feed("no-such-venue")
+    with pytest.raises(LookupError):
+        synced_feed().book("NOSUCH")
+    with pytest.raises(_core.UnknownInstrument):
+        synced_feed().book("NOSUCH")
 
 
 def test_invalid_argument_is_its_own_class() -> None:

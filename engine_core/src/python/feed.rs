@@ -143,6 +143,32 @@ pub struct PyFeed {
 }
 
 impl PyFeed {
+    /// Hand a batch to the feed; `ts_recv` is one time for all or one per message.
+    fn feed_batch(
+        &mut self,
+        raws: &Bound<'_, PyAny>,
+        ts_recv: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let per_msg: Option<Vec<i64>> = match ts_recv {
+            Some(t) if t.is_instance_of::<pyo3::types::PyInt>() => None,
+            Some(t) => Some(t.extract()?),
+            None => None,
+        };
+        let common: i64 = match ts_recv {
+            Some(t) if per_msg.is_none() => t.extract()?,
+            _ => 0,
+        };
+        for (i, item) in raws.try_iter()?.enumerate() {
+            let item = item?;
+            let bytes = item.cast::<PyBytes>()?;
+            let ts = per_msg
+                .as_ref()
+                .map_or(common, |v| v.get(i).copied().unwrap_or(common));
+            let _ = self.inner.on_message(bytes.as_bytes(), ts);
+        }
+        Ok(())
+    }
+
     fn ib(&self, symbol: &str) -> PyResult<&InstrumentBook> {
         self.inner
             .book(symbol)
@@ -266,23 +292,7 @@ impl PyFeed {
         ts_recv: Option<&Bound<'py, PyAny>>,
         events: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let per_msg: Option<Vec<i64>> = match ts_recv {
-            Some(t) if t.is_instance_of::<pyo3::types::PyInt>() => None,
-            Some(t) => Some(t.extract()?),
-            None => None,
-        };
-        let common: i64 = match ts_recv {
-            Some(t) if per_msg.is_none() => t.extract()?,
-            _ => 0,
-        };
-        for (i, item) in raws.try_iter()?.enumerate() {
-            let item = item?;
-            let bytes = item.cast::<PyBytes>()?;
-            let ts = per_msg
-                .as_ref()
-                .map_or(common, |v| v.get(i).copied().unwrap_or(common));
-            let _ = self.inner.on_message(bytes.as_bytes(), ts);
-        }
+        self.feed_batch(raws, ts_recv)?;
         if events {
             self.take_events(py)
         } else {
@@ -291,7 +301,33 @@ impl PyFeed {
         }
     }
 
-    /// Handle a REST depth snapshot body (Binance); `symbol` if the body has none.
+    /// `on_messages`, then, in the same crossing, the top `depth` levels of every book
+    /// the batch changed (by an update or a fault), once each: `(events, tops,
+    /// rejected)` with `events` as `on_messages` gives them but without `BookUpdate`s,
+    /// `tops` as `(symbol, valid, seq, ts_event, bids, asks)` (levels as exact decimal
+    /// text, best first), and `rejected` the feed's rejection count so far.
+    #[pyo3(signature = (raws, ts_recv, depth))]
+    #[allow(clippy::type_complexity)]
+    fn on_messages_tops<'py>(
+        &mut self,
+        py: Python<'py>,
+        raws: &Bound<'py, PyAny>,
+        ts_recv: &Bound<'py, PyAny>,
+        depth: usize,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>, u64)> {
+        self.feed_batch(raws, Some(ts_recv))?;
+        let mut tops = Vec::new();
+        self.inner.take_tops(depth, &mut tops);
+        let out = PyList::empty(py);
+        for t in tops {
+            out.append((&*t.symbol, t.valid, t.seq, t.ts_event, t.bids, t.asks))?;
+        }
+        let events = self.take_events(py)?;
+        Ok((events, out, self.inner.stats().rejected))
+    }
+
+    /// Handle a REST depth snapshot body (Binance, OKX); `symbol` if the body has none
+    /// (OKX bodies never name it).
     #[pyo3(signature = (raw, symbol=None, ts_recv=0))]
     fn on_rest_snapshot<'py>(
         &mut self,
@@ -321,6 +357,7 @@ impl PyFeed {
             ("book_updates", s.book_updates),
             ("checksum_ok", s.checksum_ok),
             ("checksum_failed", s.checksum_failed),
+            ("checksum_skipped", s.checksum_skipped),
             ("gaps", s.gaps),
             ("resyncs", s.resyncs),
             ("crossed", s.crossed),

@@ -28,6 +28,8 @@ pub struct FeedStats {
     pub checksum_ok: u64,
     /// Checksums that did not match.
     pub checksum_failed: u64,
+    /// Checksums not checked because the venue sent its "unused" value (OKX's 0).
+    pub checksum_skipped: u64,
     /// Sequence gaps detected.
     pub gaps: u64,
     /// Books invalidated and sent to resync (any fault).

@@ -5,10 +5,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::ctx::{FeedCtx, FeedStats, Handled, InstrumentBook};
+
+mod tops;
+
 use super::error::VenueError;
 use super::event::Event;
 use super::{binance, bitmex, bybit, deribit, okx};
 use crate::venue::Venue;
+pub use tops::Top;
 
 /// A venue's rules: turn raw messages into book changes and events.
 pub trait Normaliser: Send + Sync + fmt::Debug {

@@ -31,7 +31,7 @@ pub use crate::venue::{UnknownVenue, Venue};
 pub use ctx::{FeedCtx, FeedStats, Handled, InstrumentBook, MAX_NAMES};
 pub use error::VenueError;
 pub use event::{Bbo, BookFault, BookUpdate, Event, Fault, MarkFunding, Trade};
-pub use feed::{Feed, FeedOptions, Normaliser};
+pub use feed::{Feed, FeedOptions, Normaliser, Top};
 
 #[cfg(test)]
 mod tests;

@@ -165,7 +165,9 @@ impl BybitSequencer {
     }
 }
 
-/// OKX v5 order-book channels with `seqId` / `prevSeqId` (v5 docs, "Order book channel"):
+/// OKX v5 order-book channels with `seqId` / `prevSeqId` (v5 docs, "Order book channel",
+/// and the changelog entry "Delist initial snapshot and checksum field in order book
+/// channels", docs/venue-feeds.md#okx). From a websocket snapshot:
 ///
 /// 1. the first push is a snapshot (`prevSeqId` -1);
 /// 2. each update's `prevSeqId` equals the previous message's `seqId`; a heartbeat with
@@ -174,12 +176,23 @@ impl BybitSequencer {
 ///    `prevSeqId`, so no ordering of the ids themselves is assumed;
 /// 4. messages without `seqId` (before 2023) cannot be sequenced: the checksum alone
 ///    guards them (checked by the normaliser after applying).
+///
+/// From a REST snapshot (`GET /api/v5/market/books?source=0`, the only snapshot once the
+/// websocket one is delisted), with the stream buffered meanwhile:
+///
+/// 5. drop every event whose `seqId` is at or below the snapshot's `seqId`;
+/// 6. the first event applied must bridge the snapshot: `prevSeqId <= seqId(snapshot) <
+///    seqId`; otherwise the snapshot is older than the stream (or an event was lost):
+///    fetch a snapshot again;
+/// 7. after it, rule 2 holds. An event without ids cannot bridge (a gap).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OkxSequencer {
     /// `seqId` of the last message applied (0 if it had none).
     last: i64,
     /// The last message carried a `seqId`, so the next `prevSeqId` can be checked.
     known: bool,
+    /// Built from a REST snapshot and no event has bridged it yet (rules 5 and 6 apply).
+    bridging: bool,
 }
 
 impl OkxSequencer {
@@ -189,7 +202,25 @@ impl OkxSequencer {
         OkxSequencer {
             last: seq_id.unwrap_or(0),
             known: seq_id.is_some(),
+            bridging: false,
         }
+    }
+
+    /// A book just loaded from a REST snapshot with this `seqId`: the next events must
+    /// bridge it (rules 5 and 6).
+    #[must_use]
+    pub fn rest(seq_id: i64) -> Self {
+        OkxSequencer {
+            last: seq_id,
+            known: true,
+            bridging: true,
+        }
+    }
+
+    /// Whether the book still waits for an event bridging its REST snapshot.
+    #[must_use]
+    pub fn bridging(&self) -> bool {
+        self.bridging
     }
 
     /// `seqId` of the last message applied (0 if it had none).
@@ -201,6 +232,9 @@ impl OkxSequencer {
     /// An update with these ids.
     #[inline]
     pub fn check(&mut self, prev_seq_id: Option<i64>, seq_id: Option<i64>) -> Step {
+        if self.bridging {
+            return self.bridge(prev_seq_id, seq_id);
+        }
         // 2. and 3. Linked by prevSeqId; 4. unless either side has no ids.
         if let (Some(prev), true) = (prev_seq_id, self.known) {
             if prev != self.last {
@@ -214,6 +248,31 @@ impl OkxSequencer {
             self.last = s;
         }
         self.known = seq_id.is_some();
+        Step::Apply
+    }
+
+    /// Rules 5 and 6, while the REST snapshot `last` is not bridged.
+    fn bridge(&mut self, prev_seq_id: Option<i64>, seq_id: Option<i64>) -> Step {
+        let (Some(prev), Some(seq)) = (prev_seq_id, seq_id) else {
+            // 7. Nothing to bridge with.
+            return Step::Gap {
+                expected: self.last,
+                got: prev_seq_id.unwrap_or(-1),
+            };
+        };
+        // 5. Already in the snapshot.
+        if seq <= self.last {
+            return Step::Skip;
+        }
+        // 6. The stream starts after the snapshot.
+        if prev > self.last {
+            return Step::Gap {
+                expected: self.last,
+                got: prev,
+            };
+        }
+        self.bridging = false;
+        self.last = seq;
         Step::Apply
     }
 }

@@ -209,7 +209,15 @@ fn okx_updates() {
     for (i, (snap, prev, seq, want, last, known)) in cases.into_iter().enumerate() {
         let mut s = OkxSequencer::snapshot(snap);
         assert_eq!(s.check(prev, seq), want, "TC{i} step");
-        assert_eq!(s, OkxSequencer { last, known }, "TC{i} state");
+        assert_eq!(
+            s,
+            OkxSequencer {
+                last,
+                known,
+                bridging: false
+            },
+            "TC{i} state"
+        );
     }
 }
 
@@ -220,6 +228,64 @@ fn okx_unsequenced_update_disarms_the_next_check() {
     // The previous message had no seqId, so nothing to link this prevSeqId to.
     assert_eq!(s.check(Some(999), Some(1000)), Step::Apply);
     assert_eq!(s.check(Some(1001), Some(1002)), gap(1000, 1001));
+}
+
+#[test]
+fn okx_rest_snapshot_bridge() {
+    // (REST snapshot seqId, event prevSeqId, event seqId, step, last after, bridging after)
+    let cases = [
+        // TC0: rule 5, an event already in the snapshot is dropped.
+        (100, Some(90), Some(95), Step::Skip, 100, true),
+        // TC1: rule 5, its seqId equals the snapshot's: dropped too.
+        (100, Some(95), Some(100), Step::Skip, 100, true),
+        // TC2: rule 6, prevSeqId < snapshot < seqId bridges.
+        (100, Some(98), Some(104), Step::Apply, 104, false),
+        // TC3: rule 6, prevSeqId == snapshot bridges (the usual case).
+        (100, Some(100), Some(104), Step::Apply, 104, false),
+        // TC4: rule 6 fails: the snapshot is older than the stream (fetch again).
+        (100, Some(102), Some(104), gap(100, 102), 100, true),
+        // TC5: rule 5, a heartbeat at the snapshot's id is dropped.
+        (100, Some(100), Some(100), Step::Skip, 100, true),
+        // TC6: rule 7, an event without ids cannot bridge.
+        (100, None, None, gap(100, -1), 100, true),
+        // TC7: rule 7, an event with seqId but no prevSeqId cannot either.
+        (100, None, Some(104), gap(100, -1), 100, true),
+    ];
+    for (i, (snap, prev, seq, want, last, bridging)) in cases.into_iter().enumerate() {
+        let mut s = OkxSequencer::rest(snap);
+        assert_eq!(s.check(prev, seq), want, "TC{i} step");
+        assert_eq!(
+            s,
+            OkxSequencer {
+                last,
+                known: true,
+                bridging
+            },
+            "TC{i} state"
+        );
+    }
+}
+
+#[test]
+fn okx_rest_bridge_then_chain() {
+    // Buffered (prevSeqId, seqId) after a REST snapshot at 100, in order.
+    let mut s = OkxSequencer::rest(100);
+    let steps = [
+        // TC0: older than the snapshot.
+        ((90, 97), Step::Skip),
+        // TC1: bridges.
+        ((97, 103), Step::Apply),
+        // TC2: rule 2 from now on.
+        ((103, 110), Step::Apply),
+        // TC3: a heartbeat.
+        ((110, 110), Step::Apply),
+        // TC4: an event older than the snapshot is now a gap, not a skip.
+        ((90, 97), gap(110, 90)),
+    ];
+    for (i, ((prev, seq), want)) in steps.into_iter().enumerate() {
+        assert_eq!(s.check(Some(prev), Some(seq)), want, "TC{i}");
+    }
+    assert!(!s.bridging());
 }
 
 #[test]
