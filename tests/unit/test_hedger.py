@@ -1,0 +1,408 @@
+"""The hedger driven through `handle` with no event loop: books and validity in, a hedge
+request in, child `SubmitOrder`s out; the venue's answers (fills, IOC remainders
+cancelled, refusals, unknown outcomes) come back as the execution actor would publish them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyengine.actors.base import ActorContext
+from pyengine.actors.hedger import Hedger
+from pyengine.clock import ManualClock
+from pyengine.messages import (
+    BookDepth,
+    BookTop,
+    CancelOrder,
+    Health,
+    HedgeRequest,
+    HedgeResult,
+    Message,
+    OrderAccepted,
+    OrderCanceled,
+    OrderFilled,
+    OrderRejected,
+    OrderStatusUnknown,
+    SubmitOrder,
+)
+from pyengine.messages.validity import InstrumentValidity
+from pyengine.orders import child_order_id
+from pyengine.runtime.embedded import sim_instruments
+from pyengine.store.hedges import HedgeJournal
+
+SEC = 1_000_000_000
+ETH_BOOKS = {
+    # (venue, symbol): (mid, tick, size per level in the instrument's unit)
+    ("binance-usdm", "ETHUSDT"): (D("3000"), D("0.01"), D("50")),
+    ("binance-coinm", "ETHUSD_PERP"): (D("3000"), D("0.01"), D("15000")),
+    ("okx", "ETH-USDT-SWAP"): (D("3000"), D("0.01"), D("500")),
+    ("deribit", "ETH-PERPETUAL"): (D("3000"), D("0.05"), D("150000")),
+}
+SHARES = {"binance-usdm": "0.5", "binance-coinm": "0.3", "okx": "0.3", "deribit": "0.2"}
+TAKER = {"binance-usdm": "0.0004", "binance-coinm": "0.0005", "okx": "0.0005", "deribit": "0.0005"}
+
+
+def options(journal: Path, **extra: object) -> dict[str, object]:
+    return {
+        "instruments": [{"venue": v, "path": p, "symbols": s} for v, p, s in sim_instruments()],
+        "journal": str(journal),
+        "journal_synchronous": "normal",
+        "venues": {v: {"max_share": SHARES[v], "taker_fee": TAKER[v]} for v in SHARES},
+        "round_interval_s": 0.1,
+        **extra,
+    }
+
+
+def hedger(tmp_path: Path, clock: ManualClock, **extra: object) -> Hedger:
+    h = Hedger(
+        ActorContext(name="hedger", clock=clock, options=options(tmp_path / "h.db", **extra))
+    )
+    h.on_start()
+    feed(h)
+    return h
+
+
+def depth(venue: str, symbol: str, mid: D, tick: D, size: D, *, levels: int = 20) -> BookDepth:
+    bids = [(str(mid - tick * (i + 1)), str(size)) for i in range(levels)]
+    asks = [(str(mid + tick * (i + 1)), str(size)) for i in range(levels)]
+    return BookDepth(ts_event=1, ts_recv=1, venue=venue, symbol=symbol, bids=bids, asks=asks)
+
+
+def valid(venue: str, symbol: str, state: str = "valid") -> InstrumentValidity:
+    return InstrumentValidity(
+        ts_event=1,
+        ts_recv=1,
+        venue=venue,
+        symbol=symbol,
+        state=state,
+        reasons=[],
+        dev_bps="",
+        lag_ms=0,
+    )
+
+
+def feed(h: Hedger, books: dict[tuple[str, str], tuple[D, D, D]] = ETH_BOOKS) -> None:
+    for (venue, symbol), (mid, tick, size) in books.items():
+        h.handle(depth(venue, symbol, mid, tick, size))
+        h.handle(valid(venue, symbol))
+
+
+def request(delta: str, hid: str = "mint-1", asset: str = "ETH", **kw: Any) -> HedgeRequest:
+    return HedgeRequest(
+        ts_event=2, ts_recv=2, hedge_id=hid, asset=asset, delta=D(delta), reason="mint", **kw
+    )
+
+
+def submits(out: Sequence[Message]) -> list[SubmitOrder]:
+    return [m for m in out if isinstance(m, SubmitOrder)]
+
+
+def results(out: Sequence[Message]) -> list[HedgeResult]:
+    return [m for m in out if isinstance(m, HedgeResult)]
+
+
+def fill(o: SubmitOrder, qty: D | None = None, price: D | None = None, n: int = 0) -> OrderFilled:
+    return OrderFilled(
+        ts_event=3,
+        ts_recv=3,
+        client_order_id=o.client_order_id,
+        venue=o.venue,
+        symbol=o.symbol,
+        side=o.side,
+        fill_id=f"F-{o.client_order_id}-{n}",
+        qty=o.qty if qty is None else qty,
+        price=D(3000) if price is None else price,  # at the mid: what the plan expects
+        parent_id=o.parent_id,
+    )
+
+
+def accepted(o: SubmitOrder) -> OrderAccepted:
+    return OrderAccepted(ts_event=3, ts_recv=3, client_order_id=o.client_order_id, venue=o.venue)
+
+
+def ioc_end(o: SubmitOrder) -> OrderCanceled:
+    return OrderCanceled(
+        ts_event=4, ts_recv=4, client_order_id=o.client_order_id, venue=o.venue, reason="ioc"
+    )
+
+
+def coins(o: SubmitOrder, qty: D, price: D) -> D:
+    if o.symbol in ("ETHUSD_PERP",):
+        return qty * 10 / price
+    if o.symbol == "ETH-PERPETUAL":
+        return qty / price
+    if o.symbol == "ETH-USDT-SWAP":
+        return qty * D("0.1")
+    return qty
+
+
+def fill_all(h: Hedger, orders: Sequence[SubmitOrder]) -> list[Message]:
+    out: list[Message] = []
+    for o in orders:
+        out += h.handle(accepted(o))
+        out += h.handle(fill(o))
+    return out
+
+
+def test_a_sell_is_split_by_depth_and_fees_within_concentration_and_ends_done(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock)
+    target = D(-1000)  # $3M of ETH: deeper than any one book, past every venue's share
+    out = h.handle(request(str(target)))
+    children = submits(out)
+    assert len({o.venue for o in children}) >= 3
+    for i, o in enumerate(children):
+        assert o.client_order_id == child_order_id("mint-1", i, o.venue)
+        assert o.parent_id == "mint-1" and o.side == "sell" and not o.reduce_only
+        assert o.tif == "ioc" and o.order_type == "limit" and o.price is not None
+        # within the 20 bps cap of the touch (3000 - tick)
+        assert o.price >= D("2999.99") * (1 - D("0.002")) - D("0.05")
+    planned = {o.venue: coins(o, o.qty, D(3000)) for o in children}
+    total = sum(planned.values(), D(0))
+    assert abs(total + target) <= D("1")
+    for venue, c in planned.items():
+        assert c <= D(SHARES[venue]) * abs(target) + D("0.5"), venue
+    out = fill_all(h, children)
+    (res,) = results(out)
+    assert res.state == "done" and res.hedge_id == "mint-1"
+    assert abs(res.filled - target) <= D(1000) / D(3000)  # within tolerance_usd
+    assert sum((leg.coin_delta for leg in res.legs), D(0)) == res.filled
+    assert res.vwap is not None and res.planned_vwap is not None
+    assert h.requests()[-1]["state"] == "done"
+
+
+def test_partial_fills_and_ioc_remainders_are_re_planned_next_round(tmp_path: Path) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock)
+    first = submits(h.handle(request("-100")))
+    for o in first:
+        h.handle(accepted(o))
+        h.handle(
+            fill(o, qty=(o.qty / 2).quantize(D(1)) if o.venue != "binance-usdm" else o.qty / 2)
+        )
+        assert not submits(h.handle(ioc_end(o)))  # the round pause first
+    clock.advance(SEC // 5)
+    second = submits(h.on_timer(clock.now_ns()))
+    assert second
+    ids = {o.client_order_id for o in first}
+    assert not ids & {o.client_order_id for o in second}
+    # indices continue across rounds: ids never repeat
+    assert second[0].client_order_id == child_order_id("mint-1", len(first), second[0].venue)
+    out = fill_all(h, second)
+    (res,) = results(out)
+    assert res.state == "done" and abs(res.filled + 100) <= D(1) / 3
+
+
+def test_a_definitive_refusal_re_plans_its_quantity_elsewhere_at_once(tmp_path: Path) -> None:
+    h = hedger(tmp_path, ManualClock())
+    first = submits(h.handle(request("-60")))
+    refused = first[0]
+    out = h.handle(
+        OrderRejected(
+            ts_event=3,
+            ts_recv=3,
+            client_order_id=refused.client_order_id,
+            venue=refused.venue,
+            reason="max_position",
+            stage="risk",
+            codes=["max_position"],
+        )
+    )
+    again = submits(out)
+    assert again and all((o.venue, o.symbol) != (refused.venue, refused.symbol) for o in again)
+    replaced = coins(refused, refused.qty, D(3000))
+    assert abs(sum((coins(o, o.qty, D(3000)) for o in again), D(0)) - replaced) <= D("0.5")
+
+
+def test_an_unknown_outcome_stays_in_flight_and_is_not_re_planned(tmp_path: Path) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock)
+    o, *others = submits(h.handle(request("-10")))
+    out = h.handle(
+        OrderStatusUnknown(
+            ts_event=3,
+            ts_recv=3,
+            client_order_id=o.client_order_id,
+            venue=o.venue,
+            reason="timeout",
+            codes=["timeout"],
+        )
+    )
+    assert not submits(out)
+    fill_all(h, others)
+    for _ in range(3):
+        clock.advance(5 * SEC)
+        out = h.on_timer(clock.now_ns())
+        assert not submits(out) and not results(out)
+    out = [*h.handle(accepted(o)), *h.handle(fill(o))]
+    (res,) = results(out)
+    assert res.state == "done"
+
+
+def test_a_venue_going_down_moves_the_remainder_to_the_others(tmp_path: Path) -> None:
+    h = hedger(tmp_path, ManualClock())
+    first = submits(h.handle(request("-1000")))
+    assert "binance-coinm" in {o.venue for o in first}
+    for o in first:
+        if o.venue != "binance-coinm":
+            h.handle(accepted(o))
+            h.handle(fill(o))
+    out = h.handle(
+        Health(ts_event=5, ts_recv=5, component="feed.binance-coinm", status="down", detail="x")
+    )
+    cancels = [m for m in out if isinstance(m, CancelOrder)]
+    assert cancels and all(c.venue == "binance-coinm" for c in cancels)
+    moved = submits(out)
+    assert moved and "binance-coinm" not in {o.venue for o in moved}
+    out = fill_all(h, moved)
+    (res,) = results(out)
+    assert abs(res.filled + 1000) <= D(1) or res.state == "partial"
+
+
+def test_post_only_children_are_cancelled_on_timeout_and_re_planned(tmp_path: Path) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock)
+    kids = submits(h.handle(request("-10", policy="post_only", post_only_timeout_s=1.0)))
+    assert kids and all(o.order_type == "post_only" and o.tif == "gtx" for o in kids)
+    assert all(o.price is not None and o.price > D(3000) for o in kids)  # resting at the ask
+    for o in kids:
+        h.handle(accepted(o))
+    clock.advance(2 * SEC)
+    cancels = [m for m in h.on_timer(clock.now_ns()) if isinstance(m, CancelOrder)]
+    assert {c.client_order_id for c in cancels} == {o.client_order_id for o in kids}
+    out: list[Message] = []
+    for o in kids:
+        out += h.handle(ioc_end(o))
+    again = submits(out)  # the round pause has passed: re-planned at once
+    assert again and all(o.order_type == "post_only" for o in again)
+    assert not {o.client_order_id for o in again} & {o.client_order_id for o in kids}
+
+
+def test_a_redeem_buys_back_reduce_only_and_never_flips(tmp_path: Path) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock, venues={"binance-usdm": {"max_share": "1"}})
+    sells = submits(h.handle(request("-30", hid="mint-1", venues=["binance-usdm"])))
+    assert results(fill_all(h, sells))
+    out = h.handle(request("50", hid="redeem-1"))
+    buys = submits(out)
+    assert buys and all(o.side == "buy" and o.reduce_only for o in buys)
+    assert {o.venue for o in buys} == {"binance-usdm"}  # only where we are short
+    assert sum((o.qty for o in buys), D(0)) <= D(30)
+    out = fill_all(h, buys)
+    for _ in range(25):  # nothing more to buy back: rounds run out
+        clock.advance(SEC)
+        out += h.on_timer(clock.now_ns())
+        assert not submits(out)
+    (res,) = results(out)
+    assert res.state == "partial" and res.filled == D(30) and res.residual == D(20)
+    held = h.rounds.holdings.qty[("binance-usdm", "ETHUSDT")]  # type: ignore[union-attr]
+    assert held <= 0  # flat at most, never long
+
+
+def test_a_repeated_request_is_recognised(tmp_path: Path) -> None:
+    h = hedger(tmp_path, ManualClock())
+    assert submits(h.handle(request("-10")))
+    assert not h.handle(request("-10"))
+    assert h.stats()["duplicates"] == 1
+
+
+def test_every_child_is_journaled_before_it_is_returned(tmp_path: Path) -> None:
+    h = hedger(tmp_path, ManualClock())
+    kids = submits(h.handle(request("-100")))
+    # read through a second connection: committed, not staged
+    j = HedgeJournal(tmp_path / "h.db")
+    (jh,) = j.load()
+    assert [c.submit.client_order_id for c in jh.children] == [o.client_order_id for o in kids]
+    ((rnd, _, body),) = list(j.plans("mint-1"))
+    assert rnd == 1 and body["children"] == [o.client_order_id for o in kids]
+    assert len(body["legs"]) == len(kids) and body["candidates"]
+    j.close()
+
+
+def test_a_restart_resumes_from_the_journal_with_the_same_ids(tmp_path: Path) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock)
+    kids = submits(h.handle(request("-1000")))
+    assert len(kids) >= 3
+    done, lost, unanswered = kids[0], kids[1], kids[2:]
+    events: list[Message] = [accepted(done), fill(done), accepted(lost), ioc_end(lost)]
+    partial = fill(
+        lost, qty=(lost.qty / 2).quantize(D(1)) if lost.venue != "binance-usdm" else D(1)
+    )
+    events.insert(3, partial)
+    for e in events[:2]:
+        h.handle(e)
+    h.close()  # killed: the fill of `lost` and its end reached the recorder, not the hedger
+    clock.advance(SEC)
+    again = Hedger(ActorContext(name="hedger", clock=clock, options=options(tmp_path / "h.db")))
+    again.recover([request("-1000"), *events])
+    out = again.on_start()
+    resent = submits(out)
+    # the children nobody answered are sent again under their ids; nothing else is
+    assert {o.client_order_id for o in resent} == {o.client_order_id for o in unanswered}
+    assert [(o.venue, o.symbol, o.qty, o.price) for o in resent] == [
+        (o.venue, o.symbol, o.qty, o.price) for o in unanswered
+    ]
+    feed(again)
+    out = []
+    for o in unanswered:
+        out += again.handle(accepted(o))
+        out += again.handle(fill(o))
+    clock.advance(SEC)
+    rest = submits([*out, *again.on_timer(clock.now_ns())])
+    # the residual (what `lost` did not fill) is re-planned under new ids
+    assert rest and not {o.client_order_id for o in rest} & {o.client_order_id for o in kids}
+    left = coins(lost, lost.qty - partial.qty, D(3000))
+    assert abs(sum((coins(o, o.qty, D(3000)) for o in rest), D(0)) - left) <= D("0.5")
+    out = fill_all(again, rest)
+    (res,) = results(out)
+    assert res.state == "done" and abs(res.filled + 1000) <= D(1) / 3
+    # the fills before the restart count once
+    assert again.stats()["fills"] == 2 + len(unanswered) + len(rest)
+
+
+def test_depth_falls_back_to_the_book_top_until_depth_arrives(tmp_path: Path) -> None:
+    h = Hedger(ActorContext(name="hedger", clock=ManualClock(), options=options(tmp_path / "t.db")))
+    h.on_start()
+    top = BookTop(
+        ts_event=1,
+        ts_recv=1,
+        venue="binance-usdm",
+        symbol="ETHUSDT",
+        bids=[("2999.9", "5")],
+        asks=[("3000.1", "5")],
+    )
+    h.handle(top)
+    h.handle(valid("binance-usdm", "ETHUSDT"))
+    (o,) = submits(h.handle(request("-3")))
+    # one venue: its 50 % share of the hedge is all it may take
+    assert o.venue == "binance-usdm" and o.qty == D("1.5")
+    h.handle(depth("binance-usdm", "ETHUSDT", D(3000), D("0.01"), D(1)))
+    h.handle(top)  # ignored now: the deeper view stays
+    book = h.rounds.market.books[("binance-usdm", "ETHUSDT")]  # type: ignore[union-attr]
+    assert len(book.bids) == 20
+
+
+def test_invalid_data_and_unknown_assets_are_not_routed(tmp_path: Path) -> None:
+    h = hedger(tmp_path, ManualClock())
+    for venue, symbol in ETH_BOOKS:
+        h.handle(valid(venue, symbol, "invalid"))
+    out = h.handle(request("-10"))
+    assert not submits(out)
+    (res,) = results(h.handle(request("-1", hid="x", asset="DOGE")))
+    assert res.state == "failed"
+
+
+def test_bad_options_are_config_errors(tmp_path: Path) -> None:
+    from pyengine.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        Hedger(ActorContext(name="h", options={"max_rounds": 0}))
+    with pytest.raises(ConfigError):
+        Hedger(ActorContext(name="h", options={"tolerance_usd": "abc"}))
