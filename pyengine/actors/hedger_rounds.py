@@ -417,8 +417,8 @@ class Rounds:
             {
                 "id": h.hedge_id,
                 "asset": h.request.asset,
-                "target": str(h.target),
-                "filled": str(h.filled),
+                "target": h.target,
+                "filled": h.filled,
                 "state": "working",
             }
             for h in self.hedges.values()
@@ -427,8 +427,8 @@ class Rounds:
             {
                 "id": r.hedge_id,
                 "asset": r.asset,
-                "target": str(r.target),
-                "filled": str(r.filled),
+                "target": r.target,
+                "filled": r.filled,
                 "state": r.state,
             }
             for r in list(self.finished.values())[-50:]

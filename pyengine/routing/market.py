@@ -93,8 +93,9 @@ class MarketView:
     books: dict[Pair, Book] = field(default_factory=dict)
     validity: dict[Pair, str] = field(default_factory=dict)
     funding: dict[Pair, Decimal] = field(default_factory=dict)
-    down: dict[str, str] = field(default_factory=dict)
-    """Venues that are down, and why."""
+    down: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Venues that are down: which components say so, and why. A venue comes back only
+    when every component that took it down says it is up again."""
     bad_input: int = 0
 
     def update(self, msg: Message) -> bool:
@@ -117,9 +118,11 @@ class MarketView:
             if venue is None:
                 return False
             if msg.status == "down":
-                self.down[venue] = msg.detail or "down"
-            else:
-                self.down.pop(venue, None)
+                self.down.setdefault(venue, {})[msg.component] = msg.detail or "down"
+            elif venue in self.down:
+                self.down[venue].pop(msg.component, None)
+                if not self.down[venue]:
+                    del self.down[venue]
             return True
         return False
 

@@ -87,6 +87,28 @@ def default_risk_options(now_ms: int | None = None) -> dict[str, Any]:
     }
 
 
+HEDGE_VENUES: dict[str, dict[str, str]] = {
+    # The simulated venues' fees (their profiles) and concentration caps after the
+    # documented split (docs/risk-playbooks.md#venue-split: Binance 50 %, Bybit 25 %, OKX
+    # 15 %, Deribit 5 %), with room so an asset listed on fewer venues (ETH has no Bybit
+    # perpetual here) can still be hedged whole.
+    "binance-usdm": {"taker_fee": "0.0005", "maker_fee": "0.0002", "max_share": "0.5"},
+    "binance-coinm": {"taker_fee": "0.0005", "maker_fee": "0.0002", "max_share": "0.25"},
+    "bybit": {"taker_fee": "0.00055", "maker_fee": "0.0002", "max_share": "0.25"},
+    "okx": {"taker_fee": "0.0005", "maker_fee": "0.0002", "max_share": "0.25"},
+    "deribit": {"taker_fee": "0.0005", "maker_fee": "0", "max_share": "0.15"},
+}
+
+
+def default_hedger_options(now_ms: int | None = None) -> dict[str, Any]:
+    """Hedger options of the embedded engine: the risk gate's instruments, the venues'
+    fees and concentration caps."""
+    return {
+        "instruments": default_risk_options(now_ms)["instruments"],
+        "venues": HEDGE_VENUES,
+    }
+
+
 def validator_assets() -> dict[str, str]:
     """Oracle assets of the symbols the validator cannot infer: a Bybit feed publishes its
     books as `<category>:<symbol>` (`linear:BTCUSDT`)."""
@@ -140,6 +162,7 @@ def default_actors() -> list[ActorConfig]:
             options={"defaults": {"resume_hold_ms": 3000}, "assets": validator_assets()},
         ),
         ActorConfig(name="risk", kind="risk", options=default_risk_options()),
+        ActorConfig(name="hedger", kind="hedger", options=default_hedger_options()),
     ]
     return out
 
@@ -154,10 +177,12 @@ def embedded_config(base: EngineConfig | None = None) -> EngineConfig:
 
 __all__ = [
     "CATEGORIES",
+    "HEDGE_VENUES",
     "SHORT",
     "SIM_VENUES",
     "SIM_WORLD",
     "default_actors",
+    "default_hedger_options",
     "default_risk_options",
     "embedded_config",
     "sim_instruments",

@@ -174,7 +174,7 @@ def test_a_sell_is_split_by_depth_and_fees_within_concentration_and_ends_done(
     assert abs(res.filled - target) <= D(1000) / D(3000)  # within tolerance_usd
     assert sum((leg.coin_delta for leg in res.legs), D(0)) == res.filled
     assert res.vwap is not None and res.planned_vwap is not None
-    assert h.requests()[-1]["state"] == "done"
+    assert h.requests()[-1]["state"] == "done" and h.requests()[-1]["filled"] == res.filled
 
 
 def test_partial_fills_and_ioc_remainders_are_re_planned_next_round(tmp_path: Path) -> None:

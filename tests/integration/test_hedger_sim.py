@@ -1,0 +1,172 @@
+"""The hedger on the simulated world, in one process: the embedded actors (venues in their
+own wire formats, the Rust normalisers, the validator, the real risk gate, the execution
+actors) plus the hedger; a $10M ETH mint hedge ends as shorts whose coin delta matches,
+split across venues within their caps; a venue taken down mid-hedge gets no new children;
+a redeem buys back reduce-only without flipping any position."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import uvloop
+
+from pyengine.actors.hedger import Hedger
+from pyengine.config import ActorConfig, parse_config
+from pyengine.messages import Health, HedgeRequest, HedgeResult
+from pyengine.runtime.embedded import HEDGE_VENUES, default_actors
+from pyengine.runtime.engine import Engine
+from pyengine.runtime.plan import make_plan
+from pyengine.sim.host import find_world
+
+Poll = Callable[..., Awaitable[None]]
+ETH = {
+    ("binance-usdm", "ETHUSDT"),
+    ("binance-coinm", "ETHUSD_PERP"),
+    ("binance-coinm", "ETHUSD_261225"),
+    ("okx", "ETH-USDT-SWAP"),
+    ("deribit", "ETH-PERPETUAL"),
+}
+
+
+def actors() -> list[ActorConfig]:
+    out: list[ActorConfig] = []
+    for a in default_actors():
+        if a.kind == "risk":
+            limits = dict(a.options["limits"])
+            limits.update(
+                max_order_notional_usd="20000000",
+                max_net_delta_usd="50000000",
+                max_orders_per_window=100000,
+                instruments={k: {"max_position": "100000000"} for k in limits["instruments"]},
+            )
+            a = msgspec.structs.replace(a, options={**a.options, "limits": limits})
+        if a.kind == "hedger":
+            a = msgspec.structs.replace(
+                a,
+                options={
+                    **a.options,
+                    "journal_synchronous": "normal",
+                    "round_interval_s": 0.3,
+                    "max_rounds": 60,
+                    "tolerance_usd": "5000",
+                },
+            )
+        out.append(a)
+    out.append(ActorConfig(name="poker", kind="pyengine.actors.base:Actor"))
+    return out
+
+
+def request(hid: str, delta: str, reason: Any = "mint") -> HedgeRequest:
+    return HedgeRequest(
+        ts_event=1, ts_recv=1, hedge_id=hid, asset="ETH", delta=D(delta), reason=reason
+    )
+
+
+def test_a_10m_eth_hedge_on_the_simulated_venues(tmp_path: Path, apoll: Poll) -> None:
+    cfg = parse_config(
+        {
+            "var_dir": str(tmp_path / "var"),
+            "bus": {"transport": "inproc", "heartbeat_s": 0.1},
+            "actors": [msgspec.to_builtins(a) for a in actors()],
+        }
+    )
+    plan = make_plan(cfg)
+
+    async def main() -> None:
+        engine = Engine(plan)
+        run = asyncio.create_task(engine.run())
+        try:
+            await apoll(engine.ready.is_set, 20, "engine ready")
+            poker = engine.runners["poker"]
+
+            def hedger() -> Hedger:
+                actor = engine.runners["hedger"].actor
+                assert isinstance(actor, Hedger) and actor.rounds is not None
+                return actor
+
+            def routable() -> bool:
+                a = engine.runners["hedger"].actor
+                return (
+                    isinstance(a, Hedger)
+                    and a.rounds is not None
+                    and all(a.rounds.market.routable(p) for p in ETH)
+                )
+
+            await apoll(routable, 40, "every ETH instrument valid for the hedger")
+            await apoll(lambda: "hedger" in poker.peers_seen, 10, "hedger reachable")
+            usd = D(10_000_000)
+            mid = hedger().rounds.market.books[("binance-usdm", "ETHUSDT")].mid  # type: ignore[union-attr]
+            assert mid is not None
+            target = -(usd / mid).quantize(D("0.001"))
+            poker.emit([request("mint-10m", str(target))])
+
+            def result(hid: str) -> HedgeResult | None:
+                return hedger().rounds.finished.get(hid)  # type: ignore[union-attr]
+
+            await apoll(lambda: result("mint-10m") is not None, 90, "the $10M hedge to end")
+            res = result("mint-10m")
+            assert res is not None
+            assert res.state == "done", res
+            tol = D(5000) / mid
+            assert abs(res.filled - target) <= tol
+            by_venue: dict[str, D] = {}
+            for leg in res.legs:
+                by_venue[leg.venue] = by_venue.get(leg.venue, D(0)) + leg.coin_delta
+                assert leg.side == "sell"
+            assert len(by_venue) >= 3  # split, not one book
+            for venue, coins in by_venue.items():
+                cap = D(HEDGE_VENUES[venue]["max_share"])
+                assert -coins <= cap * -target * D("1.02"), (venue, coins)
+            # the venues hold what the hedger believes: shorts, each fill counted once
+            world = find_world("sim")
+            assert world is not None
+            rounds = hedger().rounds
+            assert rounds is not None
+            for (venue, symbol), qty in rounds.holdings.qty.items():
+                pos = world.exchange(venue).core.account.qty(symbol)
+                assert pos == qty and qty < 0, (venue, symbol, pos, qty)
+            status = engine.status()
+            (row,) = [r for r in status.hedging.requests if r.id == "mint-10m"]
+            assert row.state == "done" and row.target == target
+
+            # a venue down mid-hedge: no new child goes there, the rest is hedged elsewhere
+            poker.emit([request("mint-2", "-500")])
+            await apoll(
+                lambda: any(s.parent_id == "mint-2" for s in rounds.submits.values()),
+                10,
+                "mint-2 started",
+            )
+            now = poker.clock.now_ns()
+            poker.emit([Health(ts_event=now, ts_recv=now, component="venue.okx", status="down")])
+            await apoll(lambda: "okx" in rounds.market.down, 5, "okx down for the hedger")
+            down_at = poker.clock.now_ns()
+            await apoll(lambda: result("mint-2") is not None, 60, "mint-2 to end")
+            res2 = result("mint-2")
+            assert res2 is not None and res2.state == "done", res2
+            late = [
+                c
+                for c in rounds.submits.values()
+                if c.parent_id == "mint-2" and c.venue == "okx" and c.ts_event > down_at
+            ]
+            assert not late
+
+            # a redeem buys back, reduce-only, and flips nothing
+            before = dict(rounds.holdings.qty)
+            poker.emit([request("redeem-1", "1000", reason="redeem")])
+            await apoll(lambda: result("redeem-1") is not None, 60, "the redeem to end")
+            res3 = result("redeem-1")
+            assert res3 is not None and res3.state == "done", res3
+            kids = [s for s in rounds.submits.values() if s.parent_id == "redeem-1"]
+            assert kids and all(s.side == "buy" and s.reduce_only for s in kids)
+            for pair, qty in rounds.holdings.qty.items():
+                assert qty <= 0 and qty >= before.get(pair, D(0)), pair
+        finally:
+            engine.request_stop("test over")
+            await asyncio.wait_for(run, 30)
+
+    uvloop.run(main())
