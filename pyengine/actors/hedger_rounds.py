@@ -38,6 +38,8 @@ log = logging.getLogger("pyengine.actors.hedger")
 
 Pair = tuple[str, str]
 _QUANTUM = Decimal("1e-12")
+CHECKPOINT_NS = 1_000_000_000
+"""How often the timer folds the journal's WAL back (never inside a commit)."""
 
 
 class Rounds:
@@ -71,6 +73,7 @@ class Rounds:
         self.submits: dict[str, SubmitOrder] = {}
         self.refused: dict[str, set[Pair]] = {}
         self.ref: dict[str, Decimal] = {}
+        self.checkpoint_ns = 0
         self.counters: dict[str, int] = dict.fromkeys(
             ("requests", "duplicates", "children", "fills", "rounds", "resent", "bad_input"), 0
         )
@@ -100,6 +103,9 @@ class Rounds:
                     out.append(self._cancel(hedge, c, now))
             self._advance(hedge, now, out)
         self.journal.commit()
+        if now - self.checkpoint_ns >= CHECKPOINT_NS:
+            self.checkpoint_ns = now
+            self.journal.checkpoint()
         return out
 
     def restart(self, replay: Iterable[Message], now: int) -> list[Message]:

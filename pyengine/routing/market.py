@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pyengine.contracts import InstrumentSpec
 from pyengine.messages import BookDepth, BookTop, Health, MarkFunding, Message
 from pyengine.messages.validity import VALID, InstrumentValidity
+from pyengine.routing.planner import Depth
 
 Pair = tuple[str, str]
 Levels = tuple[tuple[Decimal, Decimal], ...]
@@ -77,6 +78,20 @@ class Book:
     valid: bool = True
     deep: bool = False
     """True once a `BookDepth` arrived for this book."""
+    cached: dict[tuple[str, int], Depth] = field(default_factory=dict)
+    """The planner's form of a side, built once per book update (the conversion to
+    mantissas costs more than the plan itself)."""
+
+    def depth(self, side: str, max_levels: int) -> Depth | None:
+        """The levels a `side` order takes (bids for a sell), as the planner's `Depth`."""
+        key = (side, max_levels)
+        found = self.cached.get(key)
+        if found is None:
+            levels = (self.bids if side == "sell" else self.asks)[:max_levels]
+            if not levels:
+                return None
+            found = self.cached[key] = Depth.from_levels(levels)
+        return found
 
     @property
     def mid(self) -> Decimal | None:
@@ -142,6 +157,7 @@ class MarketView:
             book = self.books[pair] = Book()
         elif book.deep and not deep:
             return True
+        book.cached.clear()
         try:
             book.bids = tuple((Decimal(p), Decimal(q)) for p, q in bids)
             book.asks = tuple((Decimal(p), Decimal(q)) for p, q in asks)

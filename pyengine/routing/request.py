@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pyengine.routing.market import Instrument, MarketView, Pair
-from pyengine.routing.planner import Candidate, Depth, PlanRequest, Side, VenueLimit
+from pyengine.routing.planner import Candidate, PlanRequest, Side, VenueLimit
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +90,8 @@ def build_request(
     candidates: list[Candidate] = []
     for inst in usable:
         book = market.books[(inst.venue, inst.symbol)]
-        levels = (book.bids if side == "sell" else book.asks)[: cfg.max_levels]
-        if not levels:
+        depth = book.depth(side, cfg.max_levels)
+        if depth is None:
             continue
         fees = cfg.fees.get(inst.venue, cfg.default_fees)
         carry: tuple[str, Decimal, int] | None = None
@@ -102,7 +102,7 @@ def build_request(
             Candidate(
                 venue=inst.venue,
                 symbol=inst.symbol,
-                depth=Depth.from_levels(levels),
+                depth=depth,
                 payoff="inverse" if inst.payoff == "inverse" else "linear",
                 multiplier=inst.multiplier,
                 lot=inst.lot,

@@ -36,6 +36,7 @@ ETH = {
 def actors() -> list[ActorConfig]:
     out: list[ActorConfig] = []
     for a in default_actors():
+        options = dict(a.options)
         if a.kind == "risk":
             limits = dict(a.options["limits"])
             limits.update(
@@ -44,19 +45,15 @@ def actors() -> list[ActorConfig]:
                 max_orders_per_window=100000,
                 instruments={k: {"max_position": "100000000"} for k in limits["instruments"]},
             )
-            a = msgspec.structs.replace(a, options={**a.options, "limits": limits})
+            options["limits"] = limits
         if a.kind == "hedger":
-            a = msgspec.structs.replace(
-                a,
-                options={
-                    **a.options,
-                    "journal_synchronous": "normal",
-                    "round_interval_s": 0.3,
-                    "max_rounds": 60,
-                    "tolerance_usd": "5000",
-                },
+            options.update(
+                journal_synchronous="normal",
+                round_interval_s=0.3,
+                max_rounds=60,
+                tolerance_usd="5000",
             )
-        out.append(a)
+        out.append(msgspec.structs.replace(a, options=options))
     out.append(ActorConfig(name="poker", kind="pyengine.actors.base:Actor"))
     return out
 
