@@ -13,15 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 import uvloop
 
 from pyengine.actors.hedger import Hedger
+from pyengine.actors.hedger_rounds import Rounds
 from pyengine.config import ActorConfig, parse_config
 from pyengine.messages import Health, HedgeRequest, HedgeResult
 from pyengine.runtime.embedded import HEDGE_VENUES, default_actors
 from pyengine.runtime.engine import Engine
-from pyengine.runtime.plan import make_plan
+from pyengine.runtime.plan import EnginePlan, make_plan
 from pyengine.sim.host import find_world
+from pyengine.sim.venue import SimVenue
+from pyengine.store.hedges import HedgeJournal
 
 Poll = Callable[..., Awaitable[None]]
 ETH = {
@@ -64,15 +68,20 @@ def request(hid: str, delta: str, reason: Any = "mint") -> HedgeRequest:
     )
 
 
-def test_a_10m_eth_hedge_on_the_simulated_venues(tmp_path: Path, apoll: Poll) -> None:
+def engine_plan(tmp_path: Path) -> EnginePlan:
     cfg = parse_config(
         {
             "var_dir": str(tmp_path / "var"),
             "bus": {"transport": "inproc", "heartbeat_s": 0.1},
+            "supervisor": {"backoff_initial_s": 0.05, "backoff_max_s": 0.2, "max_failures": 100},
             "actors": [msgspec.to_builtins(a) for a in actors()],
         }
     )
-    plan = make_plan(cfg)
+    return make_plan(cfg)
+
+
+def test_a_10m_eth_hedge_on_the_simulated_venues(tmp_path: Path, apoll: Poll) -> None:
+    plan = engine_plan(tmp_path)
 
     async def main() -> None:
         engine = Engine(plan)
@@ -162,6 +171,96 @@ def test_a_10m_eth_hedge_on_the_simulated_venues(tmp_path: Path, apoll: Poll) ->
             assert kids and all(s.side == "buy" and s.reduce_only for s in kids)
             for pair, qty in rounds.holdings.qty.items():
                 assert qty <= 0 and qty >= before.get(pair, D(0)), pair
+        finally:
+            engine.request_stop("test over")
+            await asyncio.wait_for(run, 30)
+
+    uvloop.run(main())
+
+
+def test_a_hedger_crash_mid_hedge_resumes_from_its_journal(
+    tmp_path: Path, apoll: Poll, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hedger fails mid-execution (an exception out of `handle` after some fills, the
+    supervisor restarts it from scratch): the new life rebuilds the hedge from its journal
+    and the engine journal, under the same child ids; every order at the venues is one the
+    journal knew, no fill is lost (the venues hold exactly what the hedger counts), and the
+    residual is re-planned until done."""
+    plan = engine_plan(tmp_path)
+    crashed = {"n": 0, "done": False}
+    real = Rounds._count_fill
+
+    def count_fill(self: Rounds, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        crashed["n"] += 1
+        if crashed["n"] == 6 and not crashed["done"]:
+            crashed["done"] = True
+            raise RuntimeError("injected: the hedger dies mid-hedge")
+
+    monkeypatch.setattr(Rounds, "_count_fill", count_fill)
+    at_venue: dict[str, int] = {}
+    real_submit = SimVenue.submit
+
+    def submit(self: SimVenue, order: Any, ts: int) -> Any:
+        at_venue[order.client_order_id] = at_venue.get(order.client_order_id, 0) + 1
+        return real_submit(self, order, ts)
+
+    monkeypatch.setattr(SimVenue, "submit", submit)
+
+    async def main() -> None:
+        engine = Engine(plan)
+        run = asyncio.create_task(engine.run())
+        try:
+            await apoll(engine.ready.is_set, 20, "engine ready")
+            poker = engine.runners["poker"]
+            runner = engine.runners["hedger"]
+
+            def rounds() -> Rounds | None:
+                a = runner.actor
+                return a.rounds if isinstance(a, Hedger) else None
+
+            def routable() -> bool:
+                r = rounds()
+                return r is not None and all(r.market.routable(p) for p in ETH)
+
+            await apoll(routable, 40, "every ETH instrument valid for the hedger")
+            await apoll(lambda: "hedger" in poker.peers_seen, 10, "hedger reachable")
+            first = runner.epoch
+            poker.emit([request("mint-crash", "-2000")])
+            await apoll(lambda: runner.epoch != first, 30, "the hedger to crash and restart")
+            await apoll(routable, 40, "the new life to see valid books")
+
+            def ended() -> bool:
+                r = rounds()
+                return r is not None and "mint-crash" in r.finished
+
+            await apoll(ended, 90, "the hedge to end after the restart")
+            r = rounds()
+            assert r is not None
+            res = r.finished["mint-crash"]
+            assert res.state == "done", res
+            print("after the restart:", r.stats())
+            assert r.counters["rounds"] >= 1  # the new life re-planned the residual
+            assert abs(res.filled + 2000) <= D(5000) / D(3000)
+            journal = HedgeJournal(runner.actor.path)  # type: ignore[union-attr]
+            try:
+                (jh,) = [
+                    h
+                    for h in journal.load(include_finished=True)
+                    if h.request.hedge_id == "mint-crash"
+                ]
+                known = {c.submit.client_order_id for c in jh.children}
+                indices = sorted(c.index for c in jh.children)
+            finally:
+                journal.close()
+            mine = {c for c in at_venue if c.startswith("mint-crash")}
+            assert mine and mine <= known  # nothing reached a venue the journal did not know
+            assert indices == list(range(len(indices)))  # one id per index, none reused
+            world = find_world("sim")
+            assert world is not None
+            for (venue, symbol), qty in r.holdings.qty.items():
+                assert world.exchange(venue).core.account.qty(symbol) == qty, (venue, symbol)
+            assert sum(r.holdings.qty.values(), D(0)) != 0
         finally:
             engine.request_stop("test over")
             await asyncio.wait_for(run, 30)

@@ -406,3 +406,53 @@ def test_bad_options_are_config_errors(tmp_path: Path) -> None:
         Hedger(ActorContext(name="h", options={"max_rounds": 0}))
     with pytest.raises(ConfigError):
         Hedger(ActorContext(name="h", options={"tolerance_usd": "abc"}))
+
+
+def test_explain_prints_the_plan_inputs_legs_and_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from pyengine.cli import main
+
+    h = hedger(tmp_path, ManualClock())
+    kids = submits(h.handle(request("-100")))
+    fill_all(h, kids)
+    h.close()
+    journal = str(tmp_path / "h.db")
+    assert main(["explain", "mint-1", "--journal", journal, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["request"]["hedge_id"] == "mint-1" and report["state"] == "done"
+    (rnd,) = report["rounds"]
+    assert {c["venue"] for c in rnd["candidates"]} == {v for v, _ in ETH_BOOKS}
+    assert [leg["venue"] for leg in rnd["legs"]] == [o.venue for o in kids]
+    assert D(rnd["legs"][0]["qty"]) == kids[0].qty  # exact decimals, as strings
+    assert report["result"]["state"] == "done" and len(report["fills"]) == len(kids)
+    assert main(["explain", "mint-1", "--journal", journal]) == 0
+    text = capsys.readouterr().out
+    assert "round 1" in text and "result done" in text
+    assert main(["explain", "nope", "--journal", journal]) == 1
+
+
+def test_status_reports_hedge_requests_with_exact_amounts() -> None:
+    import msgspec
+
+    from pyengine.messages import StatusReport, decode, encode
+    from pyengine.messages.control import HedgeRequestStatus, HedgingStatus
+
+    row = HedgeRequestStatus(id="m", asset="ETH", target=D("-1.5"), filled=D("-1"), state="working")
+    report = StatusReport(
+        ts_event=1,
+        ts_recv=1,
+        engine="e",
+        pid=1,
+        started_ns=1,
+        minting_paused=False,
+        actors=[],
+        hedging=HedgingStatus(requests=[row]),
+    )
+    assert decode(encode(report)) == report
+    body = msgspec.json.decode(msgspec.json.encode(report))
+    assert body["hedging"]["requests"] == [
+        {"id": "m", "asset": "ETH", "target": "-1.5", "filled": "-1", "state": "working"}
+    ]
