@@ -98,6 +98,11 @@ class HedgerOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     require_valid: bool = True
     horizon_min: int = 0
     max_levels: int = 50
+    max_child_usd: str = ""
+    """Largest child order, USD at the plan's reference price (the risk gate's
+    `max_order_notional_usd`); a larger leg is sent as several children. Empty: no cap."""
+    refusal_backoff_s: float = 2.0
+    """How long an instrument that refused a child is left out of this hedge's plans."""
 
 
 def journal_path(store_url: str, name: str, configured: str) -> Path:
@@ -129,6 +134,7 @@ class Hedger(Actor):
             raise ConfigError(f"{key}: max_rounds must be >= 1 and round_interval_s >= 0")
         try:
             self.tolerance_usd = Decimal(o.tolerance_usd)
+            self.max_child_usd = Decimal(o.max_child_usd) if o.max_child_usd else None
             venues = {
                 v: (Fees(Decimal(r.taker_fee), Decimal(r.maker_fee)), Decimal(r.max_share))
                 for v, r in o.venues.items()
@@ -169,6 +175,8 @@ class Hedger(Actor):
                 max_rounds=self.opts.max_rounds,
                 round_interval_ns=int(self.opts.round_interval_s * 1e9),
                 require_valid=self.opts.require_valid,
+                max_child_usd=self.max_child_usd,
+                refusal_backoff_ns=int(self.opts.refusal_backoff_s * 1e9),
             )
         return self.rounds
 

@@ -26,7 +26,7 @@ from pyengine.messages import (
 from pyengine.messages.hedging import HedgeState
 from pyengine.orders import OrderError, OrderTable, child_order_id, is_ambiguous
 from pyengine.orders.outcome import is_duplicate_submit
-from pyengine.routing.children import child_for
+from pyengine.routing.children import ChildSpec, child_for, slices
 from pyengine.routing.explain import explain_plan
 from pyengine.routing.market import Instrument, MarketView
 from pyengine.routing.planner import plan
@@ -56,6 +56,8 @@ class Rounds:
         max_rounds: int,
         round_interval_ns: int,
         require_valid: bool = True,
+        max_child_usd: Decimal | None = None,
+        refusal_backoff_ns: int = 2_000_000_000,
     ) -> None:
         self.name = name
         self.journal = journal
@@ -64,6 +66,8 @@ class Rounds:
         self.tolerance_usd = tolerance_usd
         self.max_rounds = max_rounds
         self.round_interval_ns = round_interval_ns
+        self.max_child_usd = max_child_usd
+        self.refusal_backoff_ns = refusal_backoff_ns
         self.market = MarketView(require_valid=require_valid)
         self.holdings = Holdings()
         self.orders = OrderTable()
@@ -71,7 +75,8 @@ class Rounds:
         self.finished: dict[str, HedgeResult] = {}
         self.child_of: dict[str, Hedge] = {}
         self.submits: dict[str, SubmitOrder] = {}
-        self.refused: dict[str, set[Pair]] = {}
+        self.refused: dict[str, dict[Pair, int]] = {}
+        """Per hedge, instruments that refused a child, and until when they are avoided."""
         self.ref: dict[str, Decimal] = {}
         self.checkpoint_ns = 0
         self.counters: dict[str, int] = dict.fromkeys(
@@ -223,7 +228,7 @@ class Rounds:
             cfg=self.route,
             venues=req.venues,
             exclude=req.exclude_venues,
-            exclude_pairs=self.refused.get(hedge.hedge_id, set()),
+            exclude_pairs={p for p, t in self.refused.get(hedge.hedge_id, {}).items() if t > now},
         )
         hedge.round += 1
         self.counters["rounds"] += 1
@@ -256,45 +261,9 @@ class Rounds:
             )
             if spec is None:
                 continue
-            index = hedge.next_index
-            hedge.next_index += 1
-            coid = child_order_id(hedge.hedge_id, index, leg.venue)
-            child = Child(
-                index=index,
-                client_order_id=coid,
-                round=hedge.round,
-                venue=spec.venue,
-                symbol=spec.symbol,
-                side=spec.side,
-                qty=spec.qty,
-                price=spec.price,
-                order_type=spec.order_type,
-                ref_price=Decimal(built.ref_price),
-                sent_ns=now,
-            )
-            submit = SubmitOrder(
-                ts_event=now,
-                ts_recv=now,
-                client_order_id=coid,
-                venue=spec.venue,
-                symbol=spec.symbol,
-                side=spec.side,
-                qty=spec.qty,
-                price=spec.price,
-                order_type=spec.order_type,
-                tif=spec.tif,
-                reduce_only=spec.reduce_only,
-                strategy=self.name,
-                parent_id=hedge.hedge_id,
-                correlation_id=hedge.request.source_id,
-            )
-            hedge.children[coid] = child
-            self.child_of[coid] = hedge
-            self._submit_table(submit)
-            self.journal.child(submit, index, hedge.round, child.ref_price, now)
-            self.counters["children"] += 1
-            sent.append(coid)
-            out.append(submit)
+            ref = Decimal(built.ref_price)
+            for qty in slices(spec.qty, inst, ref, self.max_child_usd):
+                sent.append(self._child(hedge, spec, qty, ref, now=now, out=out))
         self.journal.plan(
             hedge.hedge_id, hedge.round, now, explain_plan(need, built, result, sent, req.policy)
         )
@@ -303,6 +272,56 @@ class Rounds:
             if result.shortfall in ("lot", "min_size") and not hedge.open_children():
                 end: HedgeState = "done" if hedge.filled else "failed"
                 self._finish(hedge, end, now, out, f"residual below {result.shortfall}")
+
+    def _child(
+        self,
+        hedge: Hedge,
+        spec: ChildSpec,
+        qty: Decimal,
+        ref: Decimal,
+        *,
+        now: int,
+        out: list[Message],
+    ) -> str:
+        """Journal one child (staged; committed before `handle` returns) and send it."""
+        index = hedge.next_index
+        hedge.next_index += 1
+        coid = child_order_id(hedge.hedge_id, index, spec.venue)
+        hedge.children[coid] = Child(
+            index=index,
+            client_order_id=coid,
+            round=hedge.round,
+            venue=spec.venue,
+            symbol=spec.symbol,
+            side=spec.side,
+            qty=qty,
+            price=spec.price,
+            order_type=spec.order_type,
+            ref_price=ref,
+            sent_ns=now,
+        )
+        submit = SubmitOrder(
+            ts_event=now,
+            ts_recv=now,
+            client_order_id=coid,
+            venue=spec.venue,
+            symbol=spec.symbol,
+            side=spec.side,
+            qty=qty,
+            price=spec.price,
+            order_type=spec.order_type,
+            tif=spec.tif,
+            reduce_only=spec.reduce_only,
+            strategy=self.name,
+            parent_id=hedge.hedge_id,
+            correlation_id=hedge.request.source_id,
+        )
+        self.child_of[coid] = hedge
+        self._submit_table(submit)
+        self.journal.child(submit, index, hedge.round, ref, now)
+        self.counters["children"] += 1
+        out.append(submit)
+        return coid
 
     def _finish(
         self, hedge: Hedge, state: HedgeState, now: int, out: list[Message], reason: str = ""
@@ -359,7 +378,8 @@ class Rounds:
             and not is_ambiguous(msg)
             and not is_duplicate_submit(msg)
         ):
-            self.refused.setdefault(hedge.hedge_id, set()).add((child.venue, child.symbol))
+            avoid = self.refused.setdefault(hedge.hedge_id, {})
+            avoid[(child.venue, child.symbol)] = now + self.refusal_backoff_ns
             refused = True
         order = self.orders.get(child.client_order_id)
         if not child.done and order is not None and order.is_terminal:

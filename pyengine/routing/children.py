@@ -75,3 +75,25 @@ def child_for(
         return None
     price = capped_price(take_touch, side, slippage_bps, inst.tick)
     return ChildSpec(inst.venue, inst.symbol, side, qty, price, "limit", "ioc", reduce_only)
+
+
+def slices(qty: Decimal, inst: Instrument, ref: Decimal, max_usd: Decimal | None) -> list[Decimal]:
+    """`qty` cut into children of at most `max_usd` each at `ref` (the risk gate's largest
+    order notional), on the lot; a last piece below the minimum size is left for the next
+    round rather than sent to be refused."""
+    if max_usd is None or max_usd <= 0:
+        return [qty]
+    unit_usd = inst.multiplier if inst.payoff == "inverse" else inst.multiplier * ref
+    if unit_usd <= 0:
+        return [qty]
+    most = (max_usd / unit_usd / inst.lot).to_integral_value(rounding=ROUND_FLOOR) * inst.lot
+    if most <= 0 or most < inst.min_qty:
+        return []
+    out: list[Decimal] = []
+    left = qty
+    while left > most:
+        out.append(most)
+        left -= most
+    if left > 0 and left >= inst.min_qty:
+        out.append(left)
+    return out

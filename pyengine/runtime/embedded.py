@@ -106,6 +106,8 @@ def default_hedger_options(now_ms: int | None = None) -> dict[str, Any]:
     return {
         "instruments": default_risk_options(now_ms)["instruments"],
         "venues": HEDGE_VENUES,
+        # below the risk gate's max_order_notional_usd, so no child is refused for its size
+        "max_child_usd": "400000",
     }
 
 

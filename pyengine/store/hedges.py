@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from pyengine.messages import HedgeRequest, HedgeResult, Message, SubmitOrder, decode, encode
+from pyengine.permissions import private_dir, private_file
 from pyengine.store.base import StoreError
 
 T = TypeVar("T", bound=Message)
@@ -82,7 +83,7 @@ class HedgeJournal:
             raise ValueError(f"synchronous must be full, normal or extra, not {synchronous!r}")
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
@@ -92,6 +93,8 @@ class HedgeJournal:
             self.conn.execute("PRAGMA wal_autocheckpoint=0")
             for stmt in _SCHEMA:
                 self.conn.execute(stmt)
+            for suffix in ("", "-wal", "-shm"):  # private whatever the umask
+                private_file(Path(f"{self.path}{suffix}"))
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"hedge journal {self.path}: {exc}") from exc
         self._staged: list[tuple[str, tuple[Any, ...]]] = []

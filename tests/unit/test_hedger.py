@@ -456,3 +456,32 @@ def test_status_reports_hedge_requests_with_exact_amounts() -> None:
     assert body["hedging"]["requests"] == [
         {"id": "m", "asset": "ETH", "target": "-1.5", "filled": "-1", "state": "working"}
     ]
+
+
+def test_the_journal_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0)
+    try:
+        j = HedgeJournal(tmp_path / "var" / "h.db")
+        j.begin(request("-1"), 1)
+        j.commit()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "var" / "h.db").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "var").stat().st_mode & 0o777 == 0o700
+    j.close()
+
+
+def test_legs_larger_than_the_risk_gate_s_order_cap_go_as_several_children(
+    tmp_path: Path,
+) -> None:
+    h = hedger(tmp_path, ManualClock(), max_child_usd="100000")
+    kids = submits(h.handle(request("-1000")))
+    for o in kids:
+        assert coins(o, o.qty, D(3000)) * 3000 <= D(100_000) + D(1), o
+    total = sum((coins(o, o.qty, D(3000)) for o in kids), D(0))
+    assert abs(total - 1000) <= D(1)
+    assert len({o.client_order_id for o in kids}) == len(kids) > 30
+    (res,) = results(fill_all(h, kids))
+    assert res.state == "done"
