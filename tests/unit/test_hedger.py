@@ -485,3 +485,98 @@ def test_legs_larger_than_the_risk_gate_s_order_cap_go_as_several_children(
     assert len({o.client_order_id for o in kids}) == len(kids) > 30
     (res,) = results(fill_all(h, kids))
     assert res.state == "done"
+
+
+class Venue:
+    """A venue that deduplicates by client order id (as Binance, Bybit and OKX do): a new
+    order fills at once, in `parts` fills, and its IOC remainder (none) ends it; a known id
+    gets nothing new. It keeps what it did, so a restarted hedger meets the same venue."""
+
+    def __init__(self, parts: int = 2) -> None:
+        self.orders: dict[str, SubmitOrder] = {}
+        self.parts = parts
+
+    def take(self, out: Sequence[Message]) -> list[Message]:
+        events: list[Message] = []
+        for o in submits(out):
+            if o.client_order_id in self.orders:
+                continue
+            self.orders[o.client_order_id] = o
+            events.append(accepted(o))
+            q = o.qty / self.parts
+            if o.venue != "binance-usdm":
+                q = q.quantize(D(1))
+            events += [fill(o, qty=q, n=0), fill(o, qty=o.qty - q, n=1)]
+        return events
+
+    def position(self) -> D:
+        """Coins the venues hold from our orders (negative: short)."""
+        return -sum((coins(o, o.qty, D(3000)) for o in self.orders.values()), D(0))
+
+
+def run_hedge(
+    h: Hedger, venue: Venue, clock: ManualClock, queue: list[Message], kill_at: int
+) -> tuple[list[Message], bool]:
+    """Deliver the venue's answers one by one; stop after `kill_at` deliveries (the last
+    `handle`'s output is lost, as when the process dies before emitting it). Returns the
+    messages delivered and whether the hedge ended."""
+    delivered: list[Message] = []
+    steps = 0
+    while queue or steps < kill_at:
+        if not queue:
+            clock.advance(SEC)
+            out = h.on_timer(clock.now_ns())
+            if results(out):
+                return delivered, True
+            queue.extend(venue.take(out))
+            if not queue:
+                return delivered, False
+            continue
+        msg = queue.pop(0)
+        out = h.handle(msg)
+        delivered.append(msg)
+        steps += 1
+        if steps == kill_at:
+            return delivered, False
+        if results(out):
+            return delivered, True
+        queue.extend(venue.take(out))
+    return delivered, False
+
+
+@pytest.mark.parametrize("kill_at", range(1, 60, 4))
+def test_killed_at_any_point_and_restarted_no_duplicate_no_lost_fill(
+    tmp_path: Path, kill_at: int
+) -> None:
+    clock = ManualClock()
+    venue = Venue()
+    h = hedger(tmp_path, clock, max_child_usd="150000")
+    req = request("-1000")
+    out = h.handle(req)
+    queue = venue.take(out)
+    delivered, ended = run_hedge(h, venue, clock, queue, kill_at)
+    assert not ended
+    h.close()  # SIGKILL: the staged, uncommitted work of the last handle is lost with it
+    journal = [req, *delivered]  # what the recorder had durably
+    again = Hedger(ActorContext(name="hedger", clock=clock, options=options(tmp_path / "h.db")))
+    again.recover(journal)
+    resent = again.on_start()
+    feed(again)
+    before = dict(venue.orders)
+    queue = [*queue, *venue.take(resent)]
+    # a resend never becomes a second order: ids the venue had are not new orders there
+    assert all(venue.orders[k] == v for k, v in before.items())
+    _, ended = run_hedge(again, venue, clock, queue, 10_000)
+    assert ended
+    (res,) = list(again.rounds.finished.values())  # type: ignore[union-attr]
+    assert res.state == "done"
+    # no lost fill: what the venues hold is what the hedger counted, within tolerance
+    assert res.filled == venue.position()
+    assert abs(res.filled + 1000) <= D(1000) / D(3000)
+    # every child id the venue saw is one the journal derived: index by index, none reused
+    ids = sorted(venue.orders)
+    assert len(ids) == len(set(ids))
+    hj = HedgeJournal(tmp_path / "h.db")
+    (jh,) = hj.load(include_finished=True)
+    assert set(ids) <= {c.submit.client_order_id for c in jh.children}
+    hj.close()
