@@ -163,6 +163,10 @@ def _table(report: StatusReport) -> str:
             f"{a.name:<18}{a.process:<10}{a.state:<10}{age:>8}{a.handled:>10}{a.rate_per_s:>9.1f}"
             f"{a.gaps:>6}{a.dropped:>8}{a.rejected:>9}{a.outbox:>7}{a.restarts:>9}"
         )
+    if report.hedging.requests:
+        lines.append(f"{'hedge':<28}{'asset':<7}{'target':>16}{'filled':>16}  state")
+        for r in report.hedging.requests:
+            lines.append(f"{r.id:<28}{r.asset:<7}{r.target:>16.6f}{r.filled:>16.6f}  {r.state}")
     return "\n".join(lines)
 
 

@@ -580,3 +580,25 @@ def test_killed_at_any_point_and_restarted_no_duplicate_no_lost_fill(
     (jh,) = hj.load(include_finished=True)
     assert set(ids) <= {c.submit.client_order_id for c in jh.children}
     hj.close()
+
+
+def test_status_table_lists_hedge_requests() -> None:
+    from pyengine.commands import _table
+    from pyengine.messages import StatusReport
+    from pyengine.messages.control import HedgeRequestStatus, HedgingStatus
+
+    row = HedgeRequestStatus(
+        id="mint-7", asset="ETH", target=D("-3333.5"), filled=D("-3333.4"), state="done"
+    )
+    report = StatusReport(
+        ts_event=1,
+        ts_recv=1,
+        engine="e",
+        pid=1,
+        started_ns=1,
+        minting_paused=False,
+        actors=[],
+        hedging=HedgingStatus(requests=[row]),
+    )
+    line = _table(report).splitlines()[-1]
+    assert line.split() == ["mint-7", "ETH", "-3333.500000", "-3333.400000", "done"]
