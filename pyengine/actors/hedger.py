@@ -101,6 +101,9 @@ class HedgerOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_child_usd: str = ""
     """Largest child order, USD at the plan's reference price (the risk gate's
     `max_order_notional_usd`); a larger leg is sent as several children. Empty: no cap."""
+    max_wait_s: float = 30.0
+    """How long a hedge waits for something to route on (valid books, a healthy venue)
+    before it ends `failed` (or `partial`)."""
     refusal_backoff_s: float = 2.0
     """How long an instrument that refused a child is left out of this hedge's plans."""
 
@@ -177,6 +180,7 @@ class Hedger(Actor):
                 require_valid=self.opts.require_valid,
                 max_child_usd=self.max_child_usd,
                 refusal_backoff_ns=int(self.opts.refusal_backoff_s * 1e9),
+                max_wait_ns=int(self.opts.max_wait_s * 1e9),
             )
         return self.rounds
 

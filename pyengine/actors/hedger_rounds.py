@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from pyengine.errors import EngineError
 from pyengine.messages import (
     CancelOrder,
     HedgeRequest,
@@ -29,7 +30,7 @@ from pyengine.orders.outcome import is_duplicate_submit
 from pyengine.routing.children import ChildSpec, child_for, slices
 from pyengine.routing.explain import explain_plan
 from pyengine.routing.market import Instrument, MarketView
-from pyengine.routing.planner import plan
+from pyengine.routing.planner import HedgePlan, plan
 from pyengine.routing.progress import Child, Hedge, PlannedRound
 from pyengine.routing.request import Holdings, RouteConfig, build_request, ref_price
 from pyengine.store.hedges import HedgeJournal
@@ -58,6 +59,7 @@ class Rounds:
         require_valid: bool = True,
         max_child_usd: Decimal | None = None,
         refusal_backoff_ns: int = 2_000_000_000,
+        max_wait_ns: int = 30_000_000_000,
     ) -> None:
         self.name = name
         self.journal = journal
@@ -68,6 +70,7 @@ class Rounds:
         self.round_interval_ns = round_interval_ns
         self.max_child_usd = max_child_usd
         self.refusal_backoff_ns = refusal_backoff_ns
+        self.max_wait_ns = max_wait_ns
         self.market = MarketView(require_valid=require_valid)
         self.holdings = Holdings()
         self.orders = OrderTable()
@@ -230,14 +233,25 @@ class Rounds:
             exclude=req.exclude_venues,
             exclude_pairs={p for p, t in self.refused.get(hedge.hedge_id, {}).items() if t > now},
         )
+        result: HedgePlan | None = None
+        why = built if isinstance(built, str) else ""
+        if not isinstance(built, str):
+            try:
+                result = plan(built)
+            except EngineError as exc:  # input the planner refuses: this round plans nothing
+                why = f"planner: {exc}"
+        if result is None or isinstance(built, str):
+            # Nothing to route on (no valid book, every venue down): wait for the market,
+            # up to `max_wait_ns` from the start; these waits are not rounds.
+            hedge.reason = why
+            hedge.empty_rounds += 1
+            if not busy and now - hedge.started_ns > self.max_wait_ns:
+                end: HedgeState = "partial" if hedge.filled else "failed"
+                self._finish(hedge, end, now, out, why)
+            return
         hedge.round += 1
         self.counters["rounds"] += 1
-        if isinstance(built, str):
-            hedge.reason = built
-            self.journal.plan(hedge.hedge_id, hedge.round, now, {"need_coins": need, "why": built})
-            return
         self.ref[req.asset] = Decimal(built.ref_price)
-        result = plan(built)
         hedge.rounds.append(
             PlannedRound(
                 hedge.round, result.filled_coins, result.vwap, result.cost, result.shortfall
@@ -270,8 +284,8 @@ class Rounds:
         if not sent:
             hedge.reason = result.shortfall or "no_legs"
             if result.shortfall in ("lot", "min_size") and not hedge.open_children():
-                end: HedgeState = "done" if hedge.filled else "failed"
-                self._finish(hedge, end, now, out, f"residual below {result.shortfall}")
+                last: HedgeState = "done" if hedge.filled else "failed"
+                self._finish(hedge, last, now, out, f"residual below {result.shortfall}")
 
     def _child(
         self,

@@ -602,3 +602,28 @@ def test_status_table_lists_hedge_requests() -> None:
     )
     line = _table(report).splitlines()[-1]
     assert line.split() == ["mint-7", "ETH", "-3333.500000", "-3333.400000", "done"]
+
+
+def test_a_hedge_waits_for_valid_books_then_routes_or_gives_up(tmp_path: Path) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock, max_wait_s=10.0)
+    for venue, symbol in ETH_BOOKS:
+        h.handle(valid(venue, symbol, "suspended"))
+    assert not submits(h.handle(request("-10")))
+    assert not submits(h.handle(request("-10", hid="never")))
+    clock.advance(3 * SEC)
+    assert not h.on_timer(clock.now_ns())  # waiting is not a round: nothing ends yet
+    for venue, symbol in ETH_BOOKS:
+        h.handle(valid(venue, symbol))
+    clock.advance(SEC)
+    kids = submits(h.on_timer(clock.now_ns()))
+    assert {o.parent_id for o in kids} == {"mint-1", "never"}
+    for venue, symbol in ETH_BOOKS:
+        h.handle(valid(venue, symbol, "invalid"))
+    fill_all(h, [o for o in kids if o.parent_id == "mint-1"])
+    for o in kids:
+        if o.parent_id == "never":
+            h.handle(ioc_end(o))
+    clock.advance(20 * SEC)
+    (res,) = results(h.on_timer(clock.now_ns()))
+    assert res.hedge_id == "never" and res.state == "failed" and res.reason == "no_candidates"
