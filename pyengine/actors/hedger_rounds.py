@@ -125,20 +125,8 @@ class Rounds:
             hedge = Hedge(jh.request, started_ns=jh.started_ns, round=jh.rounds)
             for jc in jh.children:
                 s = jc.submit
-                child = Child(
-                    index=jc.index,
-                    client_order_id=s.client_order_id,
-                    round=jc.round,
-                    venue=s.venue,
-                    symbol=s.symbol,
-                    side=s.side,
-                    qty=s.qty,
-                    price=s.price,
-                    order_type=s.order_type,
-                    ref_price=jc.ref_price,
-                    sent_ns=jc.sent_ns,
-                    done=jc.done,
-                )
+                child = Child.of(s, jc.index, jc.round, jc.ref_price, jc.sent_ns)
+                child.done = jc.done
                 hedge.children[s.client_order_id] = child
                 hedge.next_index = max(hedge.next_index, jc.index + 1)
                 self.child_of[s.client_order_id] = hedge
@@ -301,19 +289,6 @@ class Rounds:
         index = hedge.next_index
         hedge.next_index += 1
         coid = child_order_id(hedge.hedge_id, index, spec.venue)
-        hedge.children[coid] = Child(
-            index=index,
-            client_order_id=coid,
-            round=hedge.round,
-            venue=spec.venue,
-            symbol=spec.symbol,
-            side=spec.side,
-            qty=qty,
-            price=spec.price,
-            order_type=spec.order_type,
-            ref_price=ref,
-            sent_ns=now,
-        )
         submit = SubmitOrder(
             ts_event=now,
             ts_recv=now,
@@ -330,6 +305,7 @@ class Rounds:
             parent_id=hedge.hedge_id,
             correlation_id=hedge.request.source_id,
         )
+        hedge.children[coid] = Child.of(submit, index, hedge.round, ref, now)
         self.child_of[coid] = hedge
         self._submit_table(submit)
         self.journal.child(submit, index, hedge.round, ref, now)
@@ -453,27 +429,17 @@ class Rounds:
     # Views
 
     def requests(self) -> list[dict[str, Any]]:
+        """Working hedges, then the last 50 ended ones (`hedging.requests[]` of status)."""
         rows = [
-            {
-                "id": h.hedge_id,
-                "asset": h.request.asset,
-                "target": h.target,
-                "filled": h.filled,
-                "state": "working",
-            }
+            (h.hedge_id, h.request.asset, h.target, h.filled, "working")
             for h in self.hedges.values()
         ]
         rows += [
-            {
-                "id": r.hedge_id,
-                "asset": r.asset,
-                "target": r.target,
-                "filled": r.filled,
-                "state": r.state,
-            }
+            (r.hedge_id, r.asset, r.target, r.filled, r.state)
             for r in list(self.finished.values())[-50:]
         ]
-        return rows
+        keys = ("id", "asset", "target", "filled", "state")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def stats(self) -> dict[str, int]:
         return {**self.counters, "working": len(self.hedges)}

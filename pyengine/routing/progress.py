@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pyengine.messages.execution import SubmitOrder
 from pyengine.messages.hedging import HedgeLeg, HedgeRequest, HedgeResult, HedgeState
 from pyengine.routing.market import Instrument
 
@@ -47,6 +48,25 @@ class Child:
     done: bool = False
     """Ended at the venue or refused: it trades no more (a late fill still counts)."""
     cancel_sent: bool = False
+
+    @classmethod
+    def of(
+        cls, submit: SubmitOrder, index: int, round_no: int, ref: Decimal, sent_ns: int
+    ) -> Child:
+        """The child that `submit` sends (as journaled)."""
+        return cls(
+            index=index,
+            client_order_id=submit.client_order_id,
+            round=round_no,
+            venue=submit.venue,
+            symbol=submit.symbol,
+            side=submit.side,
+            qty=submit.qty,
+            price=submit.price,
+            order_type=submit.order_type,
+            ref_price=ref,
+            sent_ns=sent_ns,
+        )
 
 
 @dataclass(slots=True)
