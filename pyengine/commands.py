@@ -24,6 +24,7 @@ from pyengine.bus import BindError, CurveKeyError, check_endpoint
 from pyengine.config import EngineConfig, load_config
 from pyengine.errors import ConfigError
 from pyengine.messages import StatusReport
+from pyengine.messages.portfolio import PortfolioView
 from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.embedded import embedded_config
 from pyengine.runtime.engine import Engine, default_child_argv
@@ -163,11 +164,37 @@ def _table(report: StatusReport) -> str:
             f"{a.name:<18}{a.process:<10}{a.state:<10}{age:>8}{a.handled:>10}{a.rate_per_s:>9.1f}"
             f"{a.gaps:>6}{a.dropped:>8}{a.rejected:>9}{a.outbox:>7}{a.restarts:>9}"
         )
+    if report.portfolio is not None:
+        lines += _portfolio_lines(report.portfolio)
     if report.hedging.requests:
         lines.append(f"{'hedge':<28}{'asset':<7}{'target':>16}{'filled':>16}  state")
         for r in report.hedging.requests:
             lines.append(f"{r.id:<28}{r.asset:<7}{r.target:>16.6f}{r.filled:>16.6f}  {r.state}")
     return "\n".join(lines)
+
+
+def _portfolio_lines(view: PortfolioView) -> list[str]:
+    """Per asset custody, hedge, net delta and tolerance; per position qty, entry, PnL."""
+    lines = [
+        f"{'asset':<8}{'custody':>14}{'hedge':>14}{'delta':>14}{'delta usd':>14}"
+        f"{'tolerance':>12}{'pending':>12}"
+    ]
+    for asset, a in sorted(view.assets.items()):
+        lines.append(
+            f"{asset:<8}{a.custody:>14.4f}{a.hedge:>14.4f}{a.delta:>14.4f}{a.delta_usd:>14.0f}"
+            f"{a.tolerance_usd:>12.0f}{a.pending:>12.4f}"
+        )
+    if view.positions:
+        lines.append(f"{'venue':<16}{'symbol':<22}{'qty':>14}{'entry':>14}{'upl':>14}{'share':>8}")
+    for p in view.positions:
+        flag = f"  venue says {p.venue_qty}" if p.venue_qty is not None else ""
+        lines.append(
+            f"{p.venue:<16}{p.symbol:<22}{p.qty:>14}{p.entry:>14.2f}{p.upl:>14.6f}"
+            f"{p.share:>8.1%}{flag}"
+        )
+    if view.venues_down:
+        lines.append(f"venues down: {', '.join(view.venues_down)}")
+    return lines
 
 
 def _status_failed(args: argparse.Namespace, endpoint: str, error: str, code: int) -> int:

@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod decimal;
 pub mod planner;
 pub mod risk;
+pub mod venue;
 pub mod venues;
 
 #[cfg(feature = "python")]

@@ -10,6 +10,7 @@ import msgspec
 from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
+from pyengine.messages.portfolio import PortfolioView
 
 
 @register_message
@@ -184,6 +185,8 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     started_ns: int
     minting_paused: bool
     actors: list[ActorStatus]
+    portfolio: PortfolioView | None = None
+    """The portfolio actor's latest snapshot (None: no portfolio runs, or none heard yet)."""
     hedging: HedgingStatus = HedgingStatus()
     TOPIC: ClassVar[str] = topics.CTL_STATUS_REPORT
 

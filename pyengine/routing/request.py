@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from pyengine.routing.market import Instrument, MarketView, Pair
 from pyengine.routing.planner import Candidate, PlanRequest, Side, VenueLimit
+
+_QUANTUM = Decimal("1e-12")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +50,13 @@ class Holdings:
         self.qty[pair] = self.qty.get(pair, Decimal(0)) + signed
 
     def short_coins(self, inst: Instrument, price: Decimal) -> Decimal:
-        """Our short on `inst` in coins (0 when flat or long)."""
+        """Our short on `inst` in coins (0 when flat or long), rounded down to 1e-12: an
+        inverse short divides, and the planner takes at most 28 significant digits (a
+        buy capped a hair below the short still never flips it)."""
         q = self.qty.get((inst.venue, inst.symbol), Decimal(0))
-        return inst.coins(-q, price) if q < 0 else Decimal(0)
+        if q >= 0:
+            return Decimal(0)
+        return inst.coins(-q, price).quantize(_QUANTUM, ROUND_DOWN)
 
 
 def ref_price(mids: Iterable[Decimal]) -> Decimal | None:

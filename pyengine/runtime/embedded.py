@@ -42,6 +42,10 @@ CATEGORIES = {"bybit": "linear"}
 MAX_POSITION_USD = Decimal(300_000)
 """Per-instrument position limit of the embedded risk gate, about this notional."""
 _PRICES = {"BTC": Decimal(60_000), "ETH": Decimal(3_000)}
+SIM_CUSTODIAN = "copper-sim"
+SIM_CUSTODY = {"USDT": "4000000", "BTC": "40", "ETH": "400"}
+"""What the simulated custodian holds at start: given to the world and, as the custody it
+starts from, to the portfolio (later changes reach it as messages)."""
 
 
 def sim_instruments(now_ms: int | None = None) -> list[tuple[str, str, list[str]]]:
@@ -84,6 +88,20 @@ def default_risk_options(now_ms: int | None = None) -> dict[str, Any]:
                 for sym in symbols
             },
         },
+    }
+
+
+def default_portfolio_options(now_ms: int | None = None) -> dict[str, Any]:
+    """Portfolio and delta keeper of the embedded engine: the instruments the world lists,
+    the custodian's starting custody, and no positions from an earlier run's journal (its
+    simulated venues start afresh in every process, as the risk gate's)."""
+    return {
+        "instruments": [
+            {"venue": venue, "path": path, "symbols": symbols}
+            for venue, path, symbols in sim_instruments(now_ms)
+        ],
+        "custody": {SIM_CUSTODIAN: dict(SIM_CUSTODY)},
+        "recover_positions": False,
     }
 
 
@@ -137,7 +155,9 @@ def default_actors() -> list[ActorConfig]:
             options={"record_topics": ["health.gap.", "sup.", "md.validity.", "acct."]},
         ),
         ActorConfig(name="monitor", kind="monitor"),
-        ActorConfig(name=world, kind="sim_world", options={"seed": 7}),
+        ActorConfig(
+            name=world, kind="sim_world", options={"seed": 7, "custody": dict(SIM_CUSTODY)}
+        ),
     ]
     for venue in SIM_VENUES:
         out.append(
@@ -164,6 +184,7 @@ def default_actors() -> list[ActorConfig]:
             options={"defaults": {"resume_hold_ms": 3000}, "assets": validator_assets()},
         ),
         ActorConfig(name="risk", kind="risk", options=default_risk_options()),
+        ActorConfig(name="portfolio", kind="portfolio", options=default_portfolio_options()),
         ActorConfig(name="hedger", kind="hedger", options=default_hedger_options()),
     ]
     return out
@@ -185,6 +206,7 @@ __all__ = [
     "SIM_WORLD",
     "default_actors",
     "default_hedger_options",
+    "default_portfolio_options",
     "default_risk_options",
     "embedded_config",
     "sim_instruments",

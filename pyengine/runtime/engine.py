@@ -376,6 +376,7 @@ class Engine:
                 sup and sup.minting_paused(self.supervisor.paused_ns if self.supervisor else 0)
             ),
             actors=actors,
+            portfolio=sup.portfolio if sup else None,
         )
 
     async def _control_loop(self, chan: Channel) -> None:

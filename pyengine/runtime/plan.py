@@ -33,6 +33,7 @@ KINDS: dict[str, str] = {
     "redstone": "pyengine.actors.oracle:RedstoneOracle",
     "validator": "pyengine.actors.validator:Validator",
     "strategy": "pyengine.strategy:StrategyHost",
+    "portfolio": "pyengine.actors.portfolio:PortfolioActor",
     "hedger": "pyengine.actors.hedger:Hedger",
 }
 

@@ -627,3 +627,14 @@ def test_a_hedge_waits_for_valid_books_then_routes_or_gives_up(tmp_path: Path) -
     clock.advance(20 * SEC)
     (res,) = results(h.on_timer(clock.now_ns()))
     assert res.hedge_id == "never" and res.state == "failed" and res.reason == "no_candidates"
+
+
+def test_inverse_holdings_reach_the_planner_as_exact_short_decimals(tmp_path: Path) -> None:
+    h = hedger(tmp_path, ManualClock())
+    sells = submits(h.handle(request("-7", venues=["deribit"])))
+    # filled at a price whose inverse coins do not terminate
+    for o in sells:
+        h.handle(accepted(o))
+        h.handle(fill(o, price=D("2999.7")))
+    buys = submits(h.handle(request("1", hid="redeem-1", venues=["deribit"])))
+    assert buys and all(o.reduce_only and o.venue == "deribit" for o in buys)

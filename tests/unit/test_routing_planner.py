@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benches import naive_planner as naive
-from pyengine._core import ContractMathError, InvalidDecimal, plan_hedge
+from pyengine._core import ContractMathError, InvalidArgument, InvalidDecimal, plan_hedge
 from pyengine.routing import Candidate, Depth, HedgePlan, PlanRequest, VenueLimit, plan
 
 
@@ -59,7 +59,7 @@ def test_refusals_are_typed() -> None:
     good = spec_request()
     with pytest.raises(InvalidDecimal):
         plan(PlanRequest("ETH", "sell", 1.5, 3000, good.venues, good.candidates))  # type: ignore[arg-type]
-    with pytest.raises(ContractMathError, match="side"):
+    with pytest.raises(InvalidArgument, match="side"):
         plan(PlanRequest("ETH", "short", 1, 3000, good.venues, good.candidates))  # type: ignore[arg-type]
     with pytest.raises(ContractMathError, match="venue not listed"):
         plan(PlanRequest("ETH", "sell", 1, 3000, [], good.candidates))

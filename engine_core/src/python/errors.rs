@@ -1,13 +1,21 @@
 //! The one place where Rust error enums become typed Python exceptions.
 //!
 //! Every exception derives from `EngineError` (itself a `ValueError`, since all of them
-//! mean "the input was wrong"), so callers can catch one family or one case.
+//! mean "the input was wrong"), so callers can catch one family or one case. Each domain
+//! error converts with `From`, variant by variant, so a binding method ends its call with
+//! `?` and never picks a class itself; bad enum text (a side, a payoff, an order tuple of
+//! the wrong shape) goes through `args::choice` and raises `InvalidArgument`.
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::contracts::loaders::SpecError;
+use crate::contracts::ContractError;
 use crate::decimal::DecimalError;
+use crate::planner::PlanError;
+use crate::risk::RiskError;
+use crate::venue::UnknownVenue as NoSuchVenue;
 use crate::venues::VenueError;
 
 create_exception!(
@@ -15,6 +23,12 @@ create_exception!(
     EngineError,
     PyValueError,
     "Base class of every engine_core error."
+);
+create_exception!(
+    _core,
+    InvalidArgument,
+    EngineError,
+    "An argument outside its closed set of names or shapes (side, payoff, order tuple)."
 );
 create_exception!(
     _core,
@@ -62,6 +76,7 @@ create_exception!(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("EngineError", py.get_type::<EngineError>())?;
+    m.add("InvalidArgument", py.get_type::<InvalidArgument>())?;
     m.add("InvalidDecimal", py.get_type::<InvalidDecimal>())?;
     m.add("VenueMessageError", py.get_type::<VenueMessageError>())?;
     m.add("UnknownVenue", py.get_type::<UnknownVenue>())?;
@@ -72,27 +87,73 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-pub(crate) fn decimal_err(e: DecimalError) -> PyErr {
-    InvalidDecimal::new_err(e.to_string())
+impl From<PlanError> for PyErr {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::Invalid { .. } | PlanError::OutOfRange(_) => {
+                ContractMathError::new_err(e.to_string())
+            }
+        }
+    }
 }
 
-pub(crate) fn venue_err(e: VenueError) -> PyErr {
-    VenueMessageError::new_err(e.to_string())
+impl From<DecimalError> for PyErr {
+    fn from(e: DecimalError) -> Self {
+        match e {
+            DecimalError::Syntax(_) | DecimalError::Overflow(_) | DecimalError::TooPrecise(_) => {
+                InvalidDecimal::new_err(e.to_string())
+            }
+        }
+    }
 }
 
-pub(crate) fn contract_err(e: crate::contracts::ContractError) -> PyErr {
-    ContractMathError::new_err(e.to_string())
+impl From<VenueError> for PyErr {
+    fn from(e: VenueError) -> Self {
+        match e {
+            VenueError::Malformed(_)
+            | VenueError::UnknownMessage(_)
+            | VenueError::BadLevel(_)
+            | VenueError::BadOption(_)
+            | VenueError::Unsupported(_) => VenueMessageError::new_err(e.to_string()),
+        }
+    }
 }
 
-pub(crate) fn spec_err(e: crate::contracts::loaders::SpecError) -> PyErr {
-    InstrumentSpecError::new_err(e.to_string())
+impl From<NoSuchVenue> for PyErr {
+    fn from(e: NoSuchVenue) -> Self {
+        UnknownVenue::new_err(e.to_string())
+    }
 }
 
-pub(crate) fn risk_err(e: crate::risk::RiskError) -> PyErr {
-    use crate::risk::RiskError;
-    match e {
-        RiskError::UnknownInstrument(_) => UnknownInstrument::new_err(e.to_string()),
-        RiskError::Contract(c) => contract_err(c),
-        other => RiskConfigError::new_err(other.to_string()),
+impl From<ContractError> for PyErr {
+    fn from(e: ContractError) -> Self {
+        match e {
+            ContractError::NotPositive(_)
+            | ContractError::Overflow(_)
+            | ContractError::Invalid { .. }
+            | ContractError::Route(_) => ContractMathError::new_err(e.to_string()),
+        }
+    }
+}
+
+impl From<SpecError> for PyErr {
+    fn from(e: SpecError) -> Self {
+        match e {
+            SpecError::Malformed { .. } | SpecError::Field { .. } => {
+                InstrumentSpecError::new_err(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<RiskError> for PyErr {
+    fn from(e: RiskError) -> Self {
+        match e {
+            RiskError::UnknownInstrument(_) => UnknownInstrument::new_err(e.to_string()),
+            RiskError::Contract(c) => c.into(),
+            RiskError::BadLimit { .. }
+            | RiskError::DuplicateInstrument(_)
+            | RiskError::Invalid { .. } => RiskConfigError::new_err(e.to_string()),
+        }
     }
 }

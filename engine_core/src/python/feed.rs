@@ -11,10 +11,12 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-use super::errors::{decimal_err, venue_err, UnknownInstrument};
+use super::args;
+use super::errors::UnknownInstrument;
 use crate::book::{Book, Cross, Side};
 use crate::decimal::{format_fixed, Fixed};
-use crate::venues::{self, Event, Feed, FeedOptions, InstrumentBook, Venue};
+use crate::venue::Venue;
+use crate::venues::{self, Event, Feed, FeedOptions, InstrumentBook};
 
 /// A book changed; `updates` snapshots/deltas were folded into this event.
 #[pyclass(frozen, get_all, module = "pyengine._core")]
@@ -106,16 +108,6 @@ pub struct SweepResult {
 
 fn fixed_opt(f: Option<Fixed>) -> Option<String> {
     f.map(|v| v.to_string())
-}
-
-fn side_of(s: &str) -> PyResult<Side> {
-    match s {
-        "bid" | "bids" | "buy" => Ok(Side::Bid),
-        "ask" | "asks" | "sell" => Ok(Side::Ask),
-        _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "side must be 'bid' or 'ask', got {s:?}"
-        ))),
-    }
 }
 
 fn cross_name(c: Cross) -> &'static str {
@@ -235,15 +227,13 @@ impl PyFeed {
     #[new]
     #[pyo3(signature = (venue, *, category=None, max_buffer=10_000))]
     fn new(venue: &str, category: Option<String>, max_buffer: usize) -> PyResult<Self> {
-        let v: Venue = venue
-            .parse()
-            .map_err(|e: venues::VenueError| super::errors::UnknownVenue::new_err(e.to_string()))?;
+        let v = args::venue(venue)?;
         let opts = FeedOptions {
             category,
             max_buffer: Some(max_buffer),
         };
         Ok(PyFeed {
-            inner: Feed::new(v, &opts).map_err(venue_err)?,
+            inner: Feed::new(v, &opts)?,
         })
     }
 
@@ -389,8 +379,8 @@ impl PyFeed {
     /// Sweep `side` ("bid" when selling, "ask" when buying) for `qty` (decimal string).
     fn sweep(&self, symbol: &str, side: &str, qty: &str) -> PyResult<SweepResult> {
         let ib = self.ib(symbol)?;
-        let q = Fixed::parse(qty).map_err(decimal_err)?;
-        let s = ib.book.sweep_qty(side_of(side)?, q);
+        let q = Fixed::parse(qty)?;
+        let s = ib.book.sweep_qty(args::book_side(side)?, q);
         let want = i128::from(q.mantissa)
             * i128::from(crate::decimal::pow10(s.sz_scale.saturating_sub(q.scale)));
         Ok(SweepResult {
@@ -405,7 +395,7 @@ impl PyFeed {
     /// (size, notional) on `side` within `bps` of mid, as decimal strings.
     fn depth_within_bps(&self, symbol: &str, side: &str, bps: u32) -> PyResult<(String, String)> {
         let ib = self.ib(symbol)?;
-        let (size, notional) = ib.book.depth_within_bps(side_of(side)?, bps);
+        let (size, notional) = ib.book.depth_within_bps(args::book_side(side)?, bps);
         let b = &ib.book;
         Ok((
             format_fixed(size, b.sz_scale()),

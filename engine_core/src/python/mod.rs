@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod args;
 mod contracts;
 mod errors;
 mod feed;

@@ -11,15 +11,12 @@
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 
-use super::contracts::{parse_payoff, Dec, Out};
-use super::errors::{ContractMathError, InvalidDecimal};
+use super::args;
+use super::contracts::{Dec, Out};
+use super::errors::InvalidDecimal;
 use crate::planner::{
-    plan, Candidate, Carry, Depth, HedgeSide, Leg, Plan, PlanError, PlanRequest, VenueLimit,
+    plan, Candidate, Carry, Depth, HedgeSide, Leg, Plan, PlanRequest, VenueLimit,
 };
-
-fn plan_err(e: PlanError) -> PyErr {
-    ContractMathError::new_err(e.to_string())
-}
 
 /// `(name, current_coins, max_share, headroom_usd | None, healthy)`.
 type VenueIn = (String, Dec, Dec, Option<Dec>, bool);
@@ -44,31 +41,38 @@ type CandidateIn<'py> = (
 );
 
 fn side_in(side: &str) -> PyResult<HedgeSide> {
-    match side {
-        "sell" => Ok(HedgeSide::Sell),
-        "buy" => Ok(HedgeSide::Buy),
-        _ => Err(ContractMathError::new_err(format!(
-            "side must be 'sell' or 'buy', got {side:?}"
-        ))),
-    }
+    args::choice(
+        "side",
+        side,
+        &[("sell", HedgeSide::Sell), ("buy", HedgeSide::Buy)],
+    )
 }
 
 fn carry_in(c: CarryIn) -> PyResult<Carry> {
     match c {
         None => Ok(Carry::None),
-        Some((kind, v, minutes)) => match kind.as_str() {
-            "funding" => Ok(Carry::Funding {
-                rate: v.0,
-                interval_min: minutes,
-            }),
-            "basis" => Ok(Carry::Basis {
-                basis: v.0,
-                minutes_to_expiry: minutes,
-            }),
-            _ => Err(InvalidDecimal::new_err(format!(
-                "carry must be 'funding' or 'basis', got {kind:?}"
-            ))),
-        },
+        Some((kind, v, minutes)) => {
+            #[derive(Clone, Copy)]
+            enum Kind {
+                Funding,
+                Basis,
+            }
+            let kind = args::choice(
+                "carry",
+                &kind,
+                &[("funding", Kind::Funding), ("basis", Kind::Basis)],
+            )?;
+            Ok(match kind {
+                Kind::Funding => Carry::Funding {
+                    rate: v.0,
+                    interval_min: minutes,
+                },
+                Kind::Basis => Carry::Basis {
+                    basis: v.0,
+                    minutes_to_expiry: minutes,
+                },
+            })
+        }
     }
 }
 
@@ -91,7 +95,7 @@ fn candidate_in(c: CandidateIn<'_>) -> PyResult<Candidate> {
     Ok(Candidate {
         venue,
         symbol,
-        payoff: parse_payoff(&payoff)?,
+        payoff: args::payoff(&payoff)?,
         multiplier: multiplier.0,
         lot: lot.0,
         min_qty: min_qty.0,
@@ -145,7 +149,7 @@ fn plan_hedge(
             .collect::<PyResult<_>>()?,
     };
     // Pure computation on owned data: let other Python threads run meanwhile.
-    let inner = py.detach(|| plan(&req)).map_err(plan_err)?;
+    let inner = py.detach(|| plan(&req))?;
     Ok(PyHedgePlan { inner })
 }
 

@@ -32,6 +32,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::owners::{self, DepthOwner, Role};
+use super::sequence::OkxSequencer;
 use super::wire::{collect_px_sz, ms_to_ns, opt_fixed, Num, PxSz};
 use super::{Bbo, Event, Fault, FeedCtx, Handled, MarkFunding, Normaliser, Trade, VenueError};
 use crate::book::Side;
@@ -177,18 +179,10 @@ struct Item {
 /// Per-instrument book state beyond [`super::InstrumentBook`].
 #[derive(Debug, Default, Clone, Copy)]
 struct InstState {
-    /// Depth of the channel that feeds the book.
-    owner: Option<u32>,
-    /// The last message carried a seqId (so the next prevSeqId can be checked).
-    seq_known: bool,
-}
-
-/// What a book message does, given which channel feeds the instrument's book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Book,
-    Bbo,
-    Skip,
+    /// Which channel feeds the book.
+    owner: DepthOwner,
+    /// The seqId rule since the last snapshot.
+    seq: OkxSequencer,
 }
 
 /// What became of one book update.
@@ -248,31 +242,7 @@ impl Okx {
             .unwrap_or_else(|| unreachable!("inserted above"))
     }
 
-    fn role(&mut self, inst_id: &str, depth: u32, snapshot: bool) -> Role {
-        let st = self.inst(inst_id);
-        match st.owner {
-            None => {
-                if snapshot {
-                    st.owner = Some(depth);
-                }
-                Role::Book
-            }
-            Some(d) if d == depth => Role::Book,
-            Some(d) if depth > d => {
-                if snapshot {
-                    st.owner = Some(depth);
-                    Role::Book
-                } else {
-                    Role::Skip
-                }
-            }
-            Some(_) if depth <= 5 => Role::Bbo,
-            Some(_) => Role::Skip,
-        }
-    }
-
-    /// A book message we could not read: the book lost an update, so a synced book fed
-    /// by this channel is invalidated. Returns the error to report.
+    /// A book message we could not read (see [`owners::unreadable`]).
     fn bad_book(
         &self,
         ctx: &mut FeedCtx,
@@ -281,12 +251,8 @@ impl Okx {
         ts_recv: i64,
         e: VenueError,
     ) -> VenueError {
-        let owner = self.insts.get(inst_id).and_then(|s| s.owner);
-        let feeds_book = !matches!(owner, Some(d) if d != depth);
-        if feeds_book && ctx.book(inst_id).is_some_and(|b| b.synced) {
-            ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
-        }
-        e
+        let owner = self.insts.get(inst_id).map(|s| s.owner).unwrap_or_default();
+        owners::unreadable(ctx, inst_id, owner, depth, ts_recv, e)
     }
 
     /// Parse and validate every item and level of a book message into the scratch buffers.
@@ -336,7 +302,7 @@ impl Okx {
         if let Err(e) = self.collect(data) {
             return Err(self.bad_book(ctx, inst_id, depth, ts_recv, e));
         }
-        match self.role(inst_id, depth, snapshot) {
+        match self.inst(inst_id).owner.role(depth, snapshot, depth <= 5) {
             Role::Book => {}
             Role::Skip => return Ok(Handled::Ignored),
             Role::Bbo => {
@@ -381,25 +347,21 @@ impl Okx {
         ts_recv: i64,
     ) -> Result<(), VenueError> {
         let levels = &self.scratch[it.start..it.end];
-        let ib = ctx.book_mut(inst_id);
-        ib.book.clear();
         let side = |s: Side| {
             levels
                 .iter()
                 .filter(move |l| l.0 == s)
                 .map(|&(_, p, z)| (p, z))
         };
-        let loaded = ib
-            .book
-            .load_side(Side::Bid, side(Side::Bid))
-            .and_then(|()| ib.book.load_side(Side::Ask, side(Side::Ask)));
-        if let Err(e) = loaded {
-            ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
-            return Err(e.into());
-        }
-        ib.seq = it.seq_id.unwrap_or(0);
-        ib.synced = true;
-        self.inst(inst_id).seq_known = it.seq_id.is_some();
+        let seq = OkxSequencer::snapshot(it.seq_id);
+        ctx.load_book(
+            inst_id,
+            side(Side::Bid),
+            side(Side::Ask),
+            seq.last(),
+            ts_recv,
+        )?;
+        self.inst(inst_id).seq = seq;
         Ok(())
     }
 
@@ -411,37 +373,18 @@ impl Okx {
         it: Item,
         ts_recv: i64,
     ) -> Result<Outcome, VenueError> {
-        let seq_known = self.inst(inst_id).seq_known;
-        let ib = ctx.book_mut(inst_id);
-        if !ib.synced {
+        if !ctx.book_mut(inst_id).synced {
             ctx.stats.skipped += 1;
             return Ok(Outcome::Skipped);
         }
-        // "The prevSeqId in the new message matches with seqId of the previous message."
-        if let (Some(prev), true) = (it.prev_seq_id, seq_known) {
-            if prev != ib.seq {
-                let expected = ib.seq;
-                ctx.fault(
-                    inst_id,
-                    ts_recv,
-                    Fault::Gap {
-                        expected,
-                        got: prev,
-                    },
-                );
-                return Ok(Outcome::Faulted);
-            }
+        let mut seq = self.inst(inst_id).seq;
+        if let Some(fault) = seq.check(it.prev_seq_id, it.seq_id).fault() {
+            ctx.fault(inst_id, ts_recv, fault);
+            return Ok(Outcome::Faulted);
         }
-        for &(side, px, sz) in &self.scratch[it.start..it.end] {
-            if let Err(e) = ib.book.apply(side, px, sz) {
-                ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
-                return Err(e.into());
-            }
-        }
-        if let Some(s) = it.seq_id {
-            ib.seq = s;
-        }
-        self.inst(inst_id).seq_known = it.seq_id.is_some();
+        ctx.apply_levels(inst_id, &self.scratch[it.start..it.end], ts_recv)?
+            .seq = seq.last();
+        self.inst(inst_id).seq = seq;
         Ok(Outcome::Applied)
     }
 
