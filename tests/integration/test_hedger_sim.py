@@ -37,10 +37,10 @@ ETH = {
 }
 
 
-def actors() -> list[ActorConfig]:
+def actors(keeper: bool = False) -> list[ActorConfig]:
     out: list[ActorConfig] = []
     for a in default_actors():
-        if a.kind == "portfolio":
+        if a.kind == "portfolio" and not keeper:
             # its delta keeper hedges the custodian's starting custody through the hedger;
             # left out so these tests see only their own requests
             continue
@@ -72,13 +72,13 @@ def request(hid: str, delta: str, reason: Any = "mint") -> HedgeRequest:
     )
 
 
-def engine_plan(tmp_path: Path) -> EnginePlan:
+def engine_plan(tmp_path: Path, keeper: bool = False) -> EnginePlan:
     cfg = parse_config(
         {
             "var_dir": str(tmp_path / "var"),
             "bus": {"transport": "inproc", "heartbeat_s": 0.1},
             "supervisor": {"backoff_initial_s": 0.05, "backoff_max_s": 0.2, "max_failures": 100},
-            "actors": [msgspec.to_builtins(a) for a in actors()],
+            "actors": [msgspec.to_builtins(a) for a in actors(keeper)],
         }
     )
     return make_plan(cfg)
@@ -273,6 +273,41 @@ def test_a_hedger_crash_mid_hedge_resumes_from_its_journal(
             for (venue, symbol), qty in r.holdings.qty.items():
                 assert world.exchange(venue).core.account.qty(symbol) == qty, (venue, symbol)
             assert sum(r.holdings.qty.values(), D(0)) != 0
+        finally:
+            engine.request_stop("test over")
+            await asyncio.wait_for(run, 30)
+
+    uvloop.run(main())
+
+
+def test_the_delta_keeper_s_requests_leave_the_engine_delta_neutral(
+    tmp_path: Path, apoll: Poll
+) -> None:
+    """The embedded default as it is (the portfolio and its delta keeper included): the
+    custodian's starting custody is hedged through the hedger until every asset's net delta
+    is within its tolerance, and `pyengine status` shows the requests done."""
+    plan = engine_plan(tmp_path, keeper=True)
+
+    async def main() -> None:
+        engine = Engine(plan)
+        run = asyncio.create_task(engine.run())
+        try:
+            await apoll(engine.ready.is_set, 20, "engine ready")
+
+            def neutral() -> bool:
+                view = engine.status().portfolio
+                if view is None or not view.assets or view.open_requests:
+                    return False
+                return all(
+                    a.custody != 0 and a.hedge != 0 and abs(a.delta_usd) <= a.tolerance_usd
+                    for a in view.assets.values()
+                )
+
+            await apoll(neutral, 90, "every asset hedged within tolerance")
+            rows = engine.status().hedging.requests
+            assert rows and all(r.state == "done" for r in rows), rows
+            view = engine.status().portfolio
+            assert view is not None and {"BTC", "ETH"} <= set(view.assets)
         finally:
             engine.request_stop("test over")
             await asyncio.wait_for(run, 30)
