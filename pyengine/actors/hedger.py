@@ -101,6 +101,10 @@ class HedgerOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_child_usd: str = ""
     """Largest child order, USD at the plan's reference price (the risk gate's
     `max_order_notional_usd`); a larger leg is sent as several children. Empty: no cap."""
+    recover: bool = True
+    """Resume working hedges and holdings from the journals on start. The embedded default
+    turns it off: its simulated venues start afresh in every process, so an earlier run's
+    orders and fills are not this run's (as the risk gate's `recover_positions`)."""
     max_wait_s: float = 30.0
     """How long a hedge waits for something to route on (valid books, a healthy venue)
     before it ends `failed` (or `partial`)."""
@@ -191,7 +195,7 @@ class Hedger(Actor):
     def on_start(self) -> Sequence[Message]:
         rounds = self._open()
         replay, self._replay = self._replay, []
-        return rounds.restart(replay, self.now())
+        return rounds.restart(replay, self.now(), resume=self.opts.recover)
 
     def handle(self, msg: Message) -> Sequence[Message]:
         rounds = self.rounds or self._open()

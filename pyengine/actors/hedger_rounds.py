@@ -77,6 +77,8 @@ class Rounds:
         self.hedges: dict[str, Hedge] = {}
         self.finished: dict[str, HedgeResult] = {}
         self.child_of: dict[str, Hedge] = {}
+        self.spent: set[str] = set()
+        """Hedge ids of an earlier run not resumed (`restart(resume=False)`): never reused."""
         self.submits: dict[str, SubmitOrder] = {}
         self.refused: dict[str, dict[Pair, int]] = {}
         """Per hedge, instruments that refused a child, and until when they are avoided."""
@@ -116,9 +118,15 @@ class Rounds:
             self.journal.checkpoint()
         return out
 
-    def restart(self, replay: Iterable[Message], now: int) -> list[Message]:
+    def restart(self, replay: Iterable[Message], now: int, *, resume: bool = True) -> list[Message]:
         """Rebuild from the journal, settle it with the engine journal's events, resend the
-        children nobody answered (same ids) and re-plan the rest."""
+        children nobody answered (same ids) and re-plan the rest.
+
+        `resume=False` (venues that start afresh with the process, as the simulated ones):
+        nothing is resumed and no holding is kept; the journal's hedge ids stay spent."""
+        if not resume:
+            self.spent.update(h.request.hedge_id for h in self.journal.load(include_finished=True))
+            return []
         for jh in self.journal.load(include_finished=True):
             if jh.result is not None:
                 self.finished[jh.request.hedge_id] = jh.result
@@ -161,7 +169,7 @@ class Rounds:
         self, msg: HedgeRequest, now: int, out: list[Message], *, plan_now: bool = True
     ) -> None:
         hid = msg.hedge_id
-        if hid in self.hedges or hid in self.finished:
+        if hid in self.hedges or hid in self.finished or hid in self.spent:
             self.counters["duplicates"] += 1
             return
         if msg.asset not in {i.base for i in self.instruments.values()} or msg.delta == 0:

@@ -126,6 +126,8 @@ def default_hedger_options(now_ms: int | None = None) -> dict[str, Any]:
         "venues": HEDGE_VENUES,
         # below the risk gate's max_order_notional_usd, so no child is refused for its size
         "max_child_usd": "400000",
+        # the simulated world starts afresh in each process: nothing of an earlier run resumes
+        "recover": False,
     }
 
 

@@ -37,7 +37,7 @@ ETH = {
 }
 
 
-def actors(keeper: bool = False) -> list[ActorConfig]:
+def actors(keeper: bool = False, recover: bool = False) -> list[ActorConfig]:
     out: list[ActorConfig] = []
     for a in default_actors():
         if a.kind == "portfolio" and not keeper:
@@ -60,6 +60,8 @@ def actors(keeper: bool = False) -> list[ActorConfig]:
                 round_interval_s=0.3,
                 max_rounds=60,
                 tolerance_usd="5000",
+                # the world outlives an actor restart here: resume from the journal
+                recover=recover,
             )
         out.append(msgspec.structs.replace(a, options=options))
     out.append(ActorConfig(name="poker", kind="pyengine.actors.base:Actor"))
@@ -72,13 +74,13 @@ def request(hid: str, delta: str, reason: Any = "mint") -> HedgeRequest:
     )
 
 
-def engine_plan(tmp_path: Path, keeper: bool = False) -> EnginePlan:
+def engine_plan(tmp_path: Path, keeper: bool = False, recover: bool = False) -> EnginePlan:
     cfg = parse_config(
         {
             "var_dir": str(tmp_path / "var"),
             "bus": {"transport": "inproc", "heartbeat_s": 0.1},
             "supervisor": {"backoff_initial_s": 0.05, "backoff_max_s": 0.2, "max_failures": 100},
-            "actors": [msgspec.to_builtins(a) for a in actors(keeper)],
+            "actors": [msgspec.to_builtins(a) for a in actors(keeper, recover)],
         }
     )
     return make_plan(cfg)
@@ -198,7 +200,7 @@ def test_a_hedger_crash_mid_hedge_resumes_from_its_journal(
     and the engine journal, under the same child ids; every order at the venues is one the
     journal knew, no fill is lost (the venues hold exactly what the hedger counts), and the
     residual is re-planned until done."""
-    plan = engine_plan(tmp_path)
+    plan = engine_plan(tmp_path, recover=True)
     crashed = {"n": 0, "done": False}
     real = Rounds._count_fill
 

@@ -638,3 +638,21 @@ def test_inverse_holdings_reach_the_planner_as_exact_short_decimals(tmp_path: Pa
         h.handle(fill(o, price=D("2999.7")))
     buys = submits(h.handle(request("1", hid="redeem-1", venues=["deribit"])))
     assert buys and all(o.reduce_only and o.venue == "deribit" for o in buys)
+
+
+def test_without_recover_nothing_of_an_earlier_run_resumes_and_its_ids_stay_spent(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock()
+    h = hedger(tmp_path, clock)
+    assert submits(h.handle(request("-100")))
+    h.close()
+    fresh = Hedger(
+        ActorContext(name="hedger", clock=clock, options=options(tmp_path / "h.db", recover=False))
+    )
+    fresh.recover([request("-100")])
+    assert not fresh.on_start()
+    feed(fresh)
+    assert not fresh.handle(request("-100")) and fresh.stats()["duplicates"] == 1
+    assert fresh.rounds is not None and not fresh.rounds.holdings.qty
+    assert submits(fresh.handle(request("-100", hid="mint-2")))
