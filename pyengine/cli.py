@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_run_parser(sub)
     commands.add_status_parser(sub)
+    commands.add_explain_parser(sub)
     commands.add_child_parser(sub)
     replay.add_parser(sub)
     serve.add_parser(sub)

@@ -13,10 +13,13 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import msgspec
 import uvloop
 
+from pyengine.actors.hedger import Hedger, journal_path
 from pyengine.bus import BindError, CurveKeyError, check_endpoint
 from pyengine.config import EngineConfig, load_config
 from pyengine.errors import ConfigError
@@ -30,6 +33,7 @@ from pyengine.runtime.plan import make_plan
 from pyengine.runtime.preflight import bad_seconds, client_keys, store_urls
 from pyengine.store import StoreError
 from pyengine.store.check import check_store
+from pyengine.store.hedges import HedgeJournal
 
 log = logging.getLogger("pyengine")
 
@@ -162,6 +166,10 @@ def _table(report: StatusReport) -> str:
         )
     if report.portfolio is not None:
         lines += _portfolio_lines(report.portfolio)
+    if report.hedging.requests:
+        lines.append(f"{'hedge':<28}{'asset':<7}{'target':>16}{'filled':>16}  state")
+        for r in report.hedging.requests:
+            lines.append(f"{r.id:<28}{r.asset:<7}{r.target:>16.6f}{r.filled:>16.6f}  {r.state}")
     return "\n".join(lines)
 
 
@@ -237,6 +245,119 @@ def add_status_parser(
     p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
     p.set_defaults(func=status_command)
     return p
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    """`pyengine explain HEDGE_ID [config.toml] [--json]`: the hedge's request, every
+    round's planner inputs and legs, its children and result, from the hedger's journal.
+    0 found, 1 not found, 2 for a wrong config or journal."""
+    try:
+        cfg = _load(args.config)
+        plan = make_plan(cfg)
+    except ConfigError as exc:
+        print(f"pyengine: config error: {exc}", file=sys.stderr)
+        return 2
+    paths = [
+        journal_path(plan.store_url, a.name, str(a.options.get("journal", "")))
+        for a in plan.actors
+        if a.cls is Hedger
+    ]
+    if args.journal:
+        paths = [Path(args.journal)]
+    for path in paths:
+        if not path.exists():
+            continue
+        try:
+            journal = HedgeJournal(path)
+        except StoreError as exc:
+            print(f"pyengine: {exc}", file=sys.stderr)
+            return 2
+        try:
+            found = [
+                h
+                for h in journal.load(include_finished=True)
+                if h.request.hedge_id == args.hedge_id
+            ]
+            if not found:
+                continue
+            (h,) = found
+            report = {
+                "request": h.request,
+                "state": h.state,
+                "rounds": [
+                    {"round": r, "ts_ns": ts, **body}
+                    for r, ts, body in journal.plans(args.hedge_id)
+                ],
+                "children": [c.submit for c in h.children],
+                "fills": [
+                    {"client_order_id": c, "fill_id": f, "qty": q, "price": p, "fee": fee}
+                    for c, f, q, p, fee in h.fills
+                ],
+                "result": h.result,
+            }
+        finally:
+            journal.close()
+        text = msgspec.json.encode(report).decode()
+        if args.json:
+            print(text)
+        else:
+            print(_explain_text(report))
+        return 0
+    print(
+        f"pyengine: no hedge {args.hedge_id!r} in {', '.join(map(str, paths)) or 'no journal'}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _explain_text(report: dict[str, Any]) -> str:
+    req, res = report["request"], report["result"]
+    lines = [
+        f"hedge {req.hedge_id}: {req.asset} {req.delta} ({req.reason}, policy {req.policy}),"
+        f" state {report['state']}"
+    ]
+    for r in report["rounds"]:
+        lines.append(
+            f"round {r['round']}: need {r.get('need_coins')} coins"
+            + (
+                f", ref {r['ref_price']}, {len(r['candidates'])} candidates"
+                if "legs" in r
+                else f": {r.get('why')}"
+            )
+        )
+        for c in r.get("candidates", []):
+            lines.append(
+                f"  candidate {c['venue']}:{c['symbol']} {c['payoff']} fee {c['taker_fee']}"
+                f" levels {len(c['depth'][2])} held {c['position_coins']}"
+            )
+        for leg in r.get("legs", []):
+            lines.append(
+                f"  leg {leg['venue']}:{leg['symbol']} {leg['side']} {leg['qty']}"
+                f" ({leg['coins']} coins) vwap {leg['vwap']} worst {leg['worst_px']}"
+                f" fee {leg['fee']}"
+            )
+        if "legs" in r:
+            lines.append(
+                f"  shortfall {r['shortfall']}, cost {r['cost']},"
+                f" children {', '.join(r['children'])}"
+            )
+    if res is not None:
+        lines.append(
+            f"result {res.state}: filled {res.filled} of {res.target}, residual {res.residual},"
+            f" vwap {res.vwap} (planned {res.planned_vwap}),"
+            f" cost vs plan {res.cost_vs_plan_usd} USD"
+        )
+    return "\n".join(lines)
+
+
+def add_explain_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `explain` to an argparse subparsers object."""
+    p = subparsers.add_parser("explain", help="why a hedge was split as it was (from the journal)")
+    p.add_argument("hedge_id")
+    p.add_argument("config", nargs="?", help="the engine's TOML config (default: embedded)")
+    p.add_argument("--journal", help="the hedger's journal file (default: from the config)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=explain_command)
 
 
 def add_child_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
@@ -158,6 +159,23 @@ class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"
         return self.TOPIC
 
 
+class HedgeRequestStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """One hedge request in `pyengine status`: coins to do, coins done, its state
+    (`working`, or the `HedgeResult` state it ended in)."""
+
+    id: str
+    asset: str
+    target: Decimal
+    filled: Decimal
+    state: str
+
+
+class HedgingStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """The hedger's open and recent requests."""
+
+    requests: list[HedgeRequestStatus] = []
+
+
 @register_message
 class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     """The engine's answer to `StatusRequest`."""
@@ -169,6 +187,7 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     actors: list[ActorStatus]
     portfolio: PortfolioView | None = None
     """The portfolio actor's latest snapshot (None: no portfolio runs, or none heard yet)."""
+    hedging: HedgingStatus = HedgingStatus()
     TOPIC: ClassVar[str] = topics.CTL_STATUS_REPORT
 
     def topic(self) -> str:

@@ -45,16 +45,23 @@ _PRICES = {"BTC": Decimal(60_000), "ETH": Decimal(3_000)}
 SIM_CUSTODIAN = "copper-sim"
 SIM_CUSTODY = {"USDT": "4000000", "BTC": "40", "ETH": "400"}
 """What the simulated custodian holds at start: given to the world and, as the custody it
-starts from, to the portfolio (later changes reach it as messages)."""
-SIM_TAKER_FEES: dict[str, str] = {
-    "binance-usdm": "0.0005",
-    "binance-coinm": "0.0005",
-    "bybit": "0.00055",
-    "okx": "0.0005",
-    "deribit": "0.0005",
+starts from, to the portfolio (later changes reach it as messages). The delta keeper hedges
+it at start, through the hedger."""
+HEDGE_VENUES: dict[str, dict[str, str]] = {
+    # The simulated venues' fees (their profiles) and concentration caps after the
+    # documented split (docs/risk-playbooks.md#venue-split: Binance 50 %, Bybit 25 %, OKX
+    # 15 %, Deribit 5 %), with room so an asset listed on fewer venues (ETH has no Bybit
+    # perpetual here) can still be hedged whole.
+    "binance-usdm": {"taker_fee": "0.0005", "maker_fee": "0.0002", "max_share": "0.5"},
+    "binance-coinm": {"taker_fee": "0.0005", "maker_fee": "0.0002", "max_share": "0.25"},
+    "bybit": {"taker_fee": "0.00055", "maker_fee": "0.0002", "max_share": "0.25"},
+    "okx": {"taker_fee": "0.0005", "maker_fee": "0.0002", "max_share": "0.25"},
+    "deribit": {"taker_fee": "0.0005", "maker_fee": "0", "max_share": "0.15"},
 }
+SIM_TAKER_FEES: dict[str, str] = {v: terms["taker_fee"] for v, terms in HEDGE_VENUES.items()}
 """The simulated venues' taker fees (VIP 0, `pyengine.sim.profiles`, which the runtime does
-not import: a test keeps the two equal), for pricing's hedge cost."""
+not import: a test keeps the two equal). Pricing and the hedger read the same table, so a
+quote prices the fees the router pays."""
 
 
 def sim_instruments(now_ms: int | None = None) -> list[tuple[str, str, list[str]]]:
@@ -124,6 +131,19 @@ def default_portfolio_options(now_ms: int | None = None) -> dict[str, Any]:
     }
 
 
+def default_hedger_options(now_ms: int | None = None) -> dict[str, Any]:
+    """Hedger options of the embedded engine: the risk gate's instruments, the venues'
+    fees and concentration caps."""
+    return {
+        "instruments": default_risk_options(now_ms)["instruments"],
+        "venues": HEDGE_VENUES,
+        # below the risk gate's max_order_notional_usd, so no child is refused for its size
+        "max_child_usd": "400000",
+        # the simulated world starts afresh in each process: nothing of an earlier run resumes
+        "recover": False,
+    }
+
+
 def validator_assets() -> dict[str, str]:
     """Oracle assets of the symbols the validator cannot infer: a Bybit feed publishes its
     books as `<category>:<symbol>` (`linear:BTCUSDT`)."""
@@ -182,6 +202,7 @@ def default_actors() -> list[ActorConfig]:
         ActorConfig(name="risk", kind="risk", options=default_risk_options()),
         ActorConfig(name="portfolio", kind="portfolio", options=default_portfolio_options()),
         ActorConfig(name="pricing", kind="pricing", options=default_pricing_options()),
+        ActorConfig(name="hedger", kind="hedger", options=default_hedger_options()),
     ]
     return out
 
@@ -196,11 +217,13 @@ def embedded_config(base: EngineConfig | None = None) -> EngineConfig:
 
 __all__ = [
     "CATEGORIES",
+    "HEDGE_VENUES",
     "SHORT",
     "SIM_TAKER_FEES",
     "SIM_VENUES",
     "SIM_WORLD",
     "default_actors",
+    "default_hedger_options",
     "default_portfolio_options",
     "default_pricing_options",
     "default_risk_options",

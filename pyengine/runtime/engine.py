@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.hedger import Hedger
 from pyengine.actors.runner import ActorRunner, RunnerSettings
 from pyengine.actors.supervisor import RestartPolicy, Supervisor, SupervisorActor
 from pyengine.bus import Bus, Channel, CurveKeys, HighWaterMarks, load_keys
@@ -48,6 +49,7 @@ from pyengine.messages import (
     decode,
     encode,
 )
+from pyengine.messages.control import HedgeRequestStatus, HedgingStatus
 from pyengine.messages.critical import recover_prefixes
 from pyengine.runtime.plan import EnginePlan, supervisor_name
 from pyengine.shutdown import run_shutdown_hooks
@@ -357,9 +359,16 @@ class Engine:
                     pid=hb.pid if hb else 0,
                 )
             )
+        hedging = [
+            HedgeRequestStatus(**row)
+            for runner in self.runners.values()
+            if isinstance(runner.actor, Hedger)
+            for row in runner.actor.requests()
+        ]
         return StatusReport(
             ts_event=now,
             ts_recv=now,
+            hedging=HedgingStatus(requests=hedging),
             engine=self.cfg.name,
             pid=os.getpid(),
             started_ns=self.started_ns,

@@ -35,6 +35,7 @@ KINDS: dict[str, str] = {
     "pricing": "pyengine.actors.pricing:PricingActor",
     "strategy": "pyengine.strategy:StrategyHost",
     "portfolio": "pyengine.actors.portfolio:PortfolioActor",
+    "hedger": "pyengine.actors.hedger:Hedger",
 }
 
 

@@ -19,8 +19,11 @@ def test_default_plan_one_process_inproc() -> None:
     venues = ("usdm", "coinm", "bybit", "okx", "deribit")
     assert set(names) == {
         "supervisor", "recorder", "monitor", "sim", "oracles", "validator", "risk", "strategy",
-        "pricing", "portfolio", *(f"feed_{v}" for v in venues), *(f"exec_{v}" for v in venues),
+        "pricing", "portfolio", "hedger", *(f"feed_{v}" for v in venues),
+        *(f"exec_{v}" for v in venues),
     }  # fmt: skip
+    hedge = [p.name for p in plan.directory.reliable_for("hedge.request.ETH")]
+    assert {"recorder", "hedger"} <= set(hedge)
     kinds = {a.kind for a in embedded_config().actors}
     assert {"sim_world", "sim_feed", "execution", "sim_oracle", "validator", "risk"} <= kinds
     assert {a.process for a in plan.actors} == {"main"}
