@@ -303,7 +303,8 @@ def funding_apr(rate: _Num, interval_min: int) -> Decimal: ...
 def basis(future: _Num, spot: _Num) -> Decimal: ...
 def basis_apr(future: _Num, spot: _Num, days_to_expiry: _Num) -> Decimal: ...
 def lst_liquidation_price(p0: _Num, s: _Num, h: _Num, m: _Num) -> Decimal | None:
-    """SPEC liquidation price P0 / (1 + m - s h) of an LST hedged by a short."""
+    """Liquidation price (docs/funding-basis-margin.md#liquidation-distance) P0 / (1 + m - s h) of
+    an LST hedged by a short."""
 
 def split_route(amount: int, ratios_bps: Sequence[int]) -> list[int]:
     """Minting-contract route split: floor(amount x ratio / 10000), remainder to the last."""
@@ -484,7 +485,7 @@ class GateDecision:
 
 @final
 class Gatekeeper:
-    """SPEC section 8 circuit breaker over executed mints and redeems."""
+    """Circuit breaker (docs/risk-playbooks.md#gatekeeper) over executed mints and redeems."""
 
     def __new__(
         cls,

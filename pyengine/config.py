@@ -57,7 +57,8 @@ class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class SupervisorConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """Restart policy (SPEC §8: internal component fails → self-heal, else pause minting)."""
+    """Restart policy (docs/risk-playbooks.md#playbooks: internal component fails → self-heal, else
+    pause minting)."""
 
     backoff_initial_s: float = 0.1
     backoff_max_s: float = 5.0

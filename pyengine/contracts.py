@@ -6,7 +6,7 @@ Rust (`engine_core::contracts`), exactly: additions and multiplications are exac
 divisions (inverse PnL, average entry, APRs) round to 28 significant digits, like
 Python's default decimal context.
 
-Conventions (SPEC section 2):
+Conventions (docs/contracts.md#payoffs):
 
 * quantities are signed (long > 0) and in the venue's native order unit; an instrument's
   `multiplier` is what one unit is worth: coins for a linear contract, USD for an inverse

@@ -29,7 +29,7 @@ strings or numbers; numbers are read as `Decimal`, never as binary floats::
 An unknown key is a `RiskConfigError`, so a typo never silently disables a limit. A side
 other than "buy"/"sell", or an order that is not an `(instrument, side, qty, price,
 ts_ms)` tuple, is `InvalidArgument`.
-`Gatekeeper` is the SPEC section 8 mint/redeem circuit breaker.
+`Gatekeeper` is the mint/redeem circuit breaker (docs/risk-playbooks.md#gatekeeper).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ it is within `tolerance_usd` (state `done`) or `max_rounds` rounds were tried (`
 or `failed` with nothing filled). An ambiguous answer (`OrderStatusUnknown`, a timeout)
 keeps its child in flight: its leaves are not re-planned until the venue settles it. A
 definitive refusal re-plans its quantity at once, away from the refusing instrument. A
-venue going down (SPEC §8: its feed's or its own `Health` says `down`) gets cancels for our
-children there (cancel what can be cancelled), no new orders, and their leaves are
+venue going down (docs/risk-playbooks.md: its feed's or its own `Health` says `down`) gets cancels
+for our children there (cancel what can be cancelled), no new orders, and their leaves are
 re-planned on the healthy venues; a late fill from it still counts.
 
 Write-ahead (`pyengine.store.hedges`): every request, plan, child, fill and result is

@@ -6,7 +6,8 @@ every check that refused it. The checks are the Rust `RiskEngine` (`pyengine.ris
 and lot, size and notional, price band, positions, net delta, concentration, margin
 headroom, liquidation distance, order rate, trading state) over the limits table of the
 options, plus two here: the client order id must be new, and (with `require_valid`) the
-validator must currently call the instrument `valid` (SPEC §6: do not trade on bad data).
+validator must currently call the instrument `valid` (docs/market-data-validity.md#consequences: do
+not trade on bad data).
 
 What the engine is fed:
 

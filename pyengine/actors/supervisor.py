@@ -1,4 +1,5 @@
-"""Restarts failed actors (tasks or processes) with backoff; escalates per SPEC §8.
+"""Restarts failed actors (tasks or processes) with backoff; escalates per
+docs/risk-playbooks.md#playbooks.
 
 Playbook "internal component fails → quarantine, self-heal, else auto-pause mint/redeem":
 every failure restarts the actor after an exponential backoff (self-heal); when an actor

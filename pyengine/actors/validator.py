@@ -1,4 +1,5 @@
-"""The validator actor: judges every book against staleness, the oracles and sanity (SPEC §6).
+"""The validator actor: judges every book against staleness, the oracles and sanity
+(docs/market-data-validity.md).
 
 Consumes `md.book.*`, `md.bbo.*`, `md.fault.*` and `oracle.*`; publishes
 `md.validity.<venue>.<symbol>` (`InstrumentValidity`) on every change of state or reasons and

@@ -220,7 +220,8 @@ class Web3ChainClient:
         return self._token(address)
 
     async def capacity(self, asset: str) -> Capacity:
-        """SPEC 4.1 remaining-mint / remaining-redeem: min(asset cap, global cap) less what
+        """docs/mint-redeem.md#rfq-api remaining-mint / remaining-redeem: min(asset cap, global cap)
+        less what
         this block already took, read in the pending block (transactions not yet mined)."""
         pending = await self.w3.eth.get_block("pending")
         n = int(pending["number"])

@@ -65,7 +65,7 @@ E18 = 10**18
 class LocalChainConfig(msgspec.Struct, frozen=True, kw_only=True):
     chain_id: int = LOCAL_CHAIN_ID
     tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS
-    # SPEC 4.2 V2 vector: global 10M, per asset 5M USDe per block.
+    # docs/mint-redeem.md#block-limits vector: global 10M, per asset 5M USDe per block.
     max_mint_per_block: int = 5_000_000 * E18
     max_redeem_per_block: int = 5_000_000 * E18
     global_max_mint_per_block: int = 10_000_000 * E18
@@ -267,7 +267,7 @@ def _deploy(tester: EthereumTester, cfg: LocalChainConfig) -> Deployment:
     for spec in cfg.tokens:
         units = spec.dev_units * 10**spec.decimals
         d.call(tokens[spec.symbol], "mint(address,uint256)", (dev, units), admin)
-        # The contract's own collateral pays redemptions (SPEC 4.2 redeem).
+        # The contract's own collateral pays redemptions (docs/mint-redeem.md#flow).
         d.call(tokens[spec.symbol], "mint(address,uint256)", (minting, units), admin)
         d.call(tokens[spec.symbol], "approve(address,uint256)", (minting, UNLIMITED), dev)
     d.call(usde, "approve(address,uint256)", (minting, UNLIMITED), dev)

@@ -1,4 +1,5 @@
-"""The signed V2 mint/redeem order (SPEC 4.2): value types, EIP-712 digest, signing, recovery.
+"""The signed V2 mint/redeem order (docs/mint-redeem.md#signed-order): value types, EIP-712 digest,
+signing, recovery.
 
 Amounts are exact Python ints at every step (a 25 USDe order is already above 2^64). The
 digest is eth-account's EIP-712 encoding of the contract's own type string, so it equals
@@ -26,7 +27,8 @@ MAINNET_CHAIN_ID = 1
 MAINNET_V2_CONTRACT = "0xe3490297a08d6fC8Da46Edb7B6142E4F461b62D3"
 
 # The contract's type string declares `uint128 expiry,uint120 nonce` while its ABI struct
-# carries uint120 expiry and uint128 nonce (SPEC 4.2): the digest follows the type string.
+# carries uint120 expiry and uint128 nonce (docs/mint-redeem.md#signed-order): the digest follows
+# the type string.
 ORDER_TYPE_STRING = (
     "Order(string order_id,uint8 order_type,uint128 expiry,uint120 nonce,address benefactor,"
     "address beneficiary,address collateral_asset,uint128 collateral_amount,uint128 usde_amount)"
@@ -152,7 +154,7 @@ class Signature(msgspec.Struct, frozen=True):
 
 
 class Route(msgspec.Struct, frozen=True):
-    """Custodian split picked by the operator, not signed (SPEC 4.2)."""
+    """Custodian split picked by the operator, not signed (docs/mint-redeem.md#route)."""
 
     addresses: tuple[str, ...]
     ratios: tuple[int, ...]
@@ -242,6 +244,7 @@ def recover_signer(digest: bytes, signature_bytes: bytes) -> str | None:
 
 
 def split_route(amount: int, ratios: tuple[int, ...]) -> tuple[int, ...]:
-    """SPEC 4.2: share = floor(amount x ratio / 10000), the remainder to the last custodian."""
+    """docs/mint-redeem.md#route: share = floor(amount x ratio / 10000), the remainder to the last
+    custodian."""
     shares = [amount * r // 10_000 for r in ratios[:-1]]
     return (*shares, amount - sum(shares))

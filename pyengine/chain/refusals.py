@@ -2,9 +2,9 @@
 
 A refusal is a value, not an exception. `kind` is the V2 error name that Minting.vy reverts
 with (its 4-byte selector is `selector`), so an off-chain refusal and an on-chain revert
-compare directly. `api_code` is the RFQ API error code of SPEC 4.1 where the SPEC documents
-one; the other codes of Ethena's 0-37 list are unpublished, so those kinds carry None and
-the HTTP layer answers them with its generic refusal.
+compare directly. `api_code` is the RFQ API error code (docs/mint-redeem.md#error-codes) where those
+are documented one; the other codes of Ethena's 0-37 list are unpublished, so those kinds carry None
+and the HTTP layer answers them with its generic refusal.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ class RefusalKind(enum.StrEnum):
     INSUFFICIENT_ALLOWANCE = "InsufficientAllowance"
     INSUFFICIENT_BALANCE = "InsufficientBalance"
     INSUFFICIENT_CONTRACT_BALANCE = "InsufficientContractBalance"
-    # Off-chain policy only (SPEC 4.3 row 7): the contract accepts any unexpired order.
+    # Off-chain policy only (docs/mint-redeem.md#last-look): the contract accepts any unexpired
+    # order.
     EXPIRY_TOO_SOON = "ExpiryTooSoon"
 
     @property
@@ -49,8 +50,8 @@ class RefusalKind(enum.StrEnum):
         return _API_CODES.get(self)
 
 
-# SPEC 4.1 "those our checks emit". Which of 9/17 is mint and which redeem is not written
-# down; 9 mint and 17 redeem is our reading.
+# docs/mint-redeem.md#error-codes: the codes our checks emit. Which of 9/17 is mint and which redeem
+# is not written down; 9 mint and 17 redeem is our reading.
 _API_CODES: dict[RefusalKind, int] = {
     RefusalKind.MAX_MINT_PER_BLOCK: 9,
     RefusalKind.GLOBAL_MAX_MINT_PER_BLOCK: 9,

@@ -76,7 +76,8 @@ def _refuse(kind: RefusalKind, detail: str = "") -> Refusal:
 
 
 def check_caps(order: Order, facts: OrderFacts, *, is_mint: bool) -> Refusal | None:
-    """Per-asset then global per-block cap (SPEC 4.2 V2 TokenConfig / GlobalConfig).
+    """Per-asset then global per-block cap (docs/mint-redeem.md#block-limits: V2 TokenConfig /
+    GlobalConfig).
 
     The function called (mint or redeem) picks the caps, not the order's type: the type is
     only checked after the caps, as on chain.
@@ -102,7 +103,7 @@ def check_caps(order: Order, facts: OrderFacts, *, is_mint: bool) -> Refusal | N
 
 
 def stables_ok(order: Order, collateral_decimals: int, usde_decimals: int, limit_bps: int) -> bool:
-    """SPEC 4.2 stables limit: only the side adverse to the protocol is bounded."""
+    """docs/mint-redeem.md#stables-limit: only the side adverse to the protocol is bounded."""
     coll, usde = order.collateral_amount, order.usde_amount
     if usde_decimals > collateral_decimals:
         norm = coll * 10 ** (usde_decimals - collateral_decimals)
@@ -165,7 +166,7 @@ def route_ok(route: Route, custodians: frozenset[str]) -> bool:
 
 
 def nonce_slot(nonce: int) -> tuple[int, int]:
-    """SPEC 4.2: slot = uint64(nonce) >> 8, bit = 1 << uint8(nonce)."""
+    """docs/mint-redeem.md#nonces: slot = uint64(nonce) >> 8, bit = 1 << uint8(nonce)."""
     low = nonce & (2**64 - 1)
     return low >> 8, 1 << (low & 0xFF)
 
@@ -238,7 +239,8 @@ def check_redeem(order: Order, signature: Signature, facts: OrderFacts) -> Refus
 def check_expiry_ahead(
     order: Order, now_s: int, min_ahead_s: int = MIN_EXPIRY_AHEAD_S
 ) -> Refusal | None:
-    """SPEC 4.3 row 7 (ours, not the contract's): expiry at least 30 s ahead of now."""
+    """docs/mint-redeem.md#last-look (ours, not the contract's): expiry at least 30 s ahead of
+    now."""
     if order.expiry < now_s + min_ahead_s:
         return _refuse(
             RefusalKind.EXPIRY_TOO_SOON, f"expiry {order.expiry} < {now_s + min_ahead_s}"

@@ -1,5 +1,5 @@
 """Collateral transfers: each transfer is a durable, idempotent state machine
-REQUESTED -> SUBMITTED -> CONFIRMED | FAILED, keyed by `transfer_id` (SPEC §9)."""
+REQUESTED -> SUBMITTED -> CONFIRMED | FAILED, keyed by `transfer_id` (docs/custody.md#transfers)."""
 
 from __future__ import annotations
 

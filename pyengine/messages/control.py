@@ -105,7 +105,7 @@ class AlertCleared(Message, frozen=True, kw_only=True, tag="alert.cleared"):
 
 @register_message
 class PauseMinting(Message, frozen=True, kw_only=True, tag="ctl.mint.pause"):
-    """Stop accepting mint and redeem requests (SPEC §8 playbooks)."""
+    """Stop accepting mint and redeem requests (docs/risk-playbooks.md#playbooks)."""
 
     reason: str
     by: str

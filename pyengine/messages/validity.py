@@ -1,4 +1,4 @@
-"""Market-data validity (SPEC §6): what pricing, quoting and routing must obey.
+"""Market-data validity (docs/market-data-validity.md): what pricing, quoting and routing must obey.
 
 An instrument is `valid`, `invalid` (do not quote or route on it; resting orders are
 cancelled) or `suspended` (lag or oracle trouble; it only comes back through the resume
@@ -46,7 +46,8 @@ class InstrumentValidity(Message, frozen=True, kw_only=True, tag="md.validity"):
 
 
 class RfqLookback(Message, frozen=True, kw_only=True, tag="md.rfq_lookback"):
-    """How long RFQ acceptance looks back: base plus the worst venue clock drift (SPEC §6)."""
+    """How long RFQ acceptance looks back: base plus the worst venue clock drift
+    (docs/market-data-validity.md#clock-drift-and-look-back)."""
 
     lookback_ms: int
     base_ms: int = 0

@@ -4,7 +4,8 @@ Hermes serves `GET /v2/updates/price/latest?ids[]=<id>...` (`{"binary": ..., "pa
 the legacy `GET /api/latest_price_feeds?ids[]=<id>...` (a bare list of feeds) and the
 Server-Sent-Events stream `GET /v2/updates/price/stream?ids[]=<id>...`, whose events carry the
 same JSON as the latest endpoint. A price is an integer mantissa with a power-of-ten exponent:
-value = price x 10^expo exactly, confidence alike (SPEC §6); `publish_time` is Unix seconds.
+value = price x 10^expo exactly, confidence alike (docs/market-data-validity.md#oracles);
+`publish_time` is Unix seconds.
 
 Parsing is pure and never raises on one bad feed: the feed is dropped and counted with its
 reason. Only a document that is not the expected shape at all raises `PythParseError`.

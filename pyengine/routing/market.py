@@ -7,9 +7,11 @@ and the planner's candidates are read back from it (`pyengine.routing.request`).
 - Depth: `BookDepth` (md.depth.*) when the feed publishes it; until a book's first
   `BookDepth`, its `BookTop` stands in (fewer levels, same shape). Once a book has had a
   `BookDepth`, its `BookTop`s are ignored, so a shallower view never replaces a deeper one.
-- Validity (SPEC §6): an instrument is routable only while the validator's last word on it
+- Validity (docs/market-data-validity.md): an instrument is routable only while the validator's last
+word on it
   is `valid` (with `require_valid`; a book whose own `valid` flag is false never is).
-- Venue health (SPEC §8 playbook): a `Health` of the venue's feed (`feed.<venue>[.cat]`) or
+- Venue health (docs/risk-playbooks.md playbook): a `Health` of the venue's feed
+(`feed.<venue>[.cat]`) or
   of the venue itself (`venue.<venue>`) saying `down` takes the venue out: no new orders
   there until a later `ok`/`degraded` brings it back.
 

@@ -1,11 +1,12 @@
 """One simulated venue account: wallets, positions, margin with haircuts, funding, debts.
 
-Margin is cross, in USD, the way Bybit's unified account computes it (SPEC section 3):
-equity = sum of collateral valued at index x the venue's haircut tier (negative balances
-at 1, they are debts) + unrealised PnL; maintenance = sum |notional at mark| x the
-instrument's maintenance rate; initial = sum |notional| / leverage. The account is
+Margin is cross, in USD, the way Bybit's unified account computes it
+(docs/funding-basis-margin.md#haircuts): equity = sum of collateral valued at index x the venue's
+haircut tier (negative balances at 1, they are debts) + unrealised PnL; maintenance = sum |notional
+at mark| x the instrument's maintenance rate; initial = sum |notional| / leverage. The account is
 liquidated when equity < maintenance, which for q of an LST at s x P hedged by a linear
-short of q at P0 is exactly the SPEC price P > P0 / (1 + m - s h).
+short of q at P0 is exactly the docs/funding-basis-margin.md#liquidation-distance price P > P0 /
+(1 + m - s h).
 
 Realised PnL, funding and fees land in the settle currency's wallet at once (which may go
 negative: a settlement-currency debt) and also accrue in `unsettled`, the amount the
@@ -86,7 +87,8 @@ class Account:
         return realised
 
     def apply_funding(self, symbol: str, mark: Decimal, rate: Decimal) -> Decimal:
-        """Pay or receive funding on `symbol` (SPEC: mark x size x F, longs pay when F > 0)."""
+        """Pay or receive funding on `symbol` (docs/funding-basis-margin.md#funding-payment: mark x
+        size x F, longs pay when F > 0)."""
         spec = self.specs[symbol]
         qty = self.qty(symbol)
         if qty == 0:

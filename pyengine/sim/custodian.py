@@ -1,4 +1,4 @@
-"""A simulated OES custodian in the manner of Copper ClearLoop (SPEC section 9).
+"""A simulated OES custodian in the manner of Copper ClearLoop (docs/custody.md#copper-clearloop).
 
 Custody holds each currency; delegation locks part of it and mirrors it onto a simulated
 venue account (`SimExchange.credit_delegation`); undelegation releases at most

@@ -11,9 +11,9 @@ world's index of the symbol's `asset`; the book mid sits at index x (1 + premium
 premium mean-reverting around `premium_mean`, plus for a dated future the basis
 `basis_apr` x time to expiry, which goes to zero at `expiry_ns`; the spread is
 `spread_ticks` plus noise; `levels` levels per side, sizes growing with distance. The
-funding rate is the SPEC formula on the premium averaged since the last funding time:
-F = Pavg + clamp(I - Pavg, +-0.05%) (`pyengine.contracts.funding_rate`). Floats are only
-used for the random draws, never for a price or a size.
+funding rate is the docs/funding-basis-margin.md#funding-rate formula on the premium averaged since
+the last funding time: F = Pavg + clamp(I - Pavg, +-0.05%) (`pyengine.contracts.funding_rate`).
+Floats are only used for the random draws, never for a price or a size.
 """
 
 from __future__ import annotations

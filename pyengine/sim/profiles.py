@@ -1,12 +1,12 @@
 """Venue profiles: the per-venue constants of the simulated exchange, all overridable.
 
 Fees are VIP-0 schedules as published by each venue (fractions: 0.0002 = 2 bp);
-funding intervals and OES settlement cycles follow SPEC sections 3 and 8 (Binance
-funds every 8 h and settles daily; Bybit 2 h cycles; OKX and Bitget 4 h; Deribit daily).
-`wire` names the `pyengine._core.Feed` normaliser whose format the simulated market data
-speaks, `category` the Bybit category of its connection, `book_depth` the Bybit book
-topic's depth, and `okx_checksum` whether OKX books carry the CRC32 ("crc32") or the 0 OKX
-sends from 23 June 2026 ("zero").
+funding intervals and OES settlement cycles follow docs/funding-basis-margin.md#funding-schedule and
+docs/custody.md#settlement-cycles (Binance funds every 8 h and settles daily; Bybit 2 h cycles; OKX
+and Bitget 4 h; Deribit daily). `wire` names the `pyengine._core.Feed` normaliser whose format the
+simulated market data speaks, `category` the Bybit category of its connection, `book_depth` the
+Bybit book topic's depth, and `okx_checksum` whether OKX books carry the CRC32 ("crc32") or the 0
+OKX sends from 23 June 2026 ("zero").
 """
 
 from __future__ import annotations

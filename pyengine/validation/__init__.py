@@ -1,4 +1,4 @@
-"""Market-data validity (SPEC §6): pure logic the validator actor wraps."""
+"""Market-data validity (docs/market-data-validity.md): pure logic the validator actor wraps."""
 
 from pyengine.validation.config import ThresholdOverride, Thresholds, ValidatorConfig, infer_asset
 from pyengine.validation.drift import DriftTracker

@@ -1,4 +1,5 @@
-"""Validator thresholds (SPEC §6): defaults, per-instrument overrides, oracle mapping."""
+"""Validator thresholds (docs/market-data-validity.md): defaults, per-instrument overrides, oracle
+mapping."""
 
 from __future__ import annotations
 

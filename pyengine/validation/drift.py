@@ -1,4 +1,5 @@
-"""Venue clock drift: a robust running estimate of ts_recv - ts_event per venue (SPEC §6)."""
+"""Venue clock drift: a robust running estimate of ts_recv - ts_event per venue
+(docs/market-data-validity.md#clock-drift-and-look-back)."""
 
 from __future__ import annotations
 

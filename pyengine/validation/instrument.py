@@ -1,6 +1,6 @@
 """One instrument's validity: staleness, deviation, book sanity, suspend/resume hysteresis.
 
-SPEC §6 (ours):
+docs/market-data-validity.md#validity (ours):
 
     lag_ms  = ts_recv - ts_event                # plus the time since the newest data arrived
     dev_bps = |mid - oracle| / oracle * 1e4

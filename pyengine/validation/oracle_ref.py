@@ -1,4 +1,5 @@
-"""The oracle reference: median of the fresh oracle sources for one asset (SPEC §5, §6)."""
+"""The oracle reference: median of the fresh oracle sources for one asset
+(docs/pricing.md#reference-and-oracle, docs/market-data-validity.md#oracles)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The interface every off-exchange-settlement (OES) custodian client implements (SPEC §9).
+"""The interface every off-exchange-settlement (OES) custodian client implements (docs/custody.md).
 
 Shaped after Copper ClearLoop: backing stays with the custodian and is delegated (mirrored)
 to venue accounts; settlement cycles move only realised PnL and funding. Each transfer is

@@ -121,7 +121,8 @@ def test_mint_round_trip_over_http(shared: SharedChain) -> None:
 
 
 def test_route_split_vector_and_reused_low_bits(shared: SharedChain) -> None:
-    """SPEC 4.2: 1,000,000,001 @ [3333,3333,3334] -> 333,300,000 / 333,300,000 / 333,400,001;
+    """docs/mint-redeem.md#route: 1,000,000,001 @ [3333,3333,3334] -> 333,300,000 / 333,300,000 /
+    333,400,001;
     a nonce equal in its low 64 bits to a spent one is spent too."""
     d = shared.deployment
 
@@ -194,7 +195,8 @@ def test_redeem_round_trip(shared: SharedChain) -> None:
 
 
 def test_per_block_caps(shared: SharedChain) -> None:
-    """SPEC 4.2 vector shape: per-asset cap 5M; two 3M mints in one block: the second is
+    """docs/mint-redeem.md#block-limits vector shape: per-asset cap 5M; two 3M mints in one block:
+    the second is
     refused at estimation and, forced, reverts; a 6M order is refused off-chain and by
     eth_call alike; capacity() shows what the pending block has left."""
     d = shared.deployment

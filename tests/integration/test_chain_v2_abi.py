@@ -1,10 +1,11 @@
 """A market maker's client, as written against mainnet, works against the local chain.
 
-The ABI below is written from the EthenaMinting V2 interface shapes (SPEC 4.2), not from our
-compiled contract: the selectors, the struct tuples and the Mint event topic must match it.
-The client is synchronous web3.py over HTTP, doing what Ethena's public minting client
-does: read the allowance, approve (USDT-style: reset to 0 first), hash the order on chain
-with `hashOrder`, sign that hash, check it with `verifyOrder`, then read its Mint event.
+The ABI below is written from the EthenaMinting V2 interface shapes
+(docs/mint-redeem.md#signed-order), not from our compiled contract: the selectors, the struct tuples
+and the Mint event topic must match it. The client is synchronous web3.py over HTTP, doing what
+Ethena's public minting client does: read the allowance, approve (USDT-style: reset to 0 first),
+hash the order on chain with `hashOrder`, sign that hash, check it with `verifyOrder`, then read its
+Mint event.
 """
 
 from __future__ import annotations

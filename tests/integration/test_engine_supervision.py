@@ -1,5 +1,6 @@
 """A failing actor is restarted with backoff; repeated failures raise an alert and pause
-minting (SPEC §8), and both land in the records; the engine keeps running."""
+minting (docs/risk-playbooks.md#playbooks), and both land in the records; the engine keeps
+running."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """An I/O error on the store while the engine runs pauses minting and trading at once (the
 first failure, not after `max_failures`), and trading resumes when the recorder commits
-again; minting stays paused for a person to resume (SPEC §8)."""
+again; minting stays paused for a person to resume (docs/risk-playbooks.md)."""
 
 from __future__ import annotations
 

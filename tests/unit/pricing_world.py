@@ -94,7 +94,7 @@ def market(cfg: PricingConfig, books: list[BookDepth], prices: dict[str, str]) -
 
 
 def spec_vector(**over: object) -> Pricer:
-    """SPEC section 5: bids 60 @ 3,000.0 and 40 @ 2,999.0 on one venue, fee 2 bp."""
+    """docs/pricing.md#vector: bids 60 @ 3,000.0 and 40 @ 2,999.0 on one venue, fee 2 bp."""
     cfg = config(taker_fees={"binance-usdm": "0.0002"}, **over)
     book = depth(
         "binance-usdm",

@@ -1,4 +1,5 @@
-"""Order value type, EIP-712 digest, signing and recovery with real keys, SPEC 4.2 vectors."""
+"""Order value type, EIP-712 digest, signing and recovery with real keys; the vectors of
+docs/mint-redeem.md."""
 
 from __future__ import annotations
 
@@ -126,7 +127,8 @@ def test_schema_bounds() -> None:
 
 
 def test_route_split_vector() -> None:
-    """SPEC 4.2: 1,000,000,001 @ [3333,3333,3334] -> 333,300,000 / 333,300,000 / 333,400,001."""
+    """docs/mint-redeem.md#route: 1,000,000,001 @ [3333,3333,3334] -> 333,300,000 / 333,300,000 /
+    333,400,001."""
     assert split_route(1_000_000_001, (3333, 3333, 3334)) == (333_300_000, 333_300_000, 333_400_001)
 
 
@@ -141,7 +143,8 @@ def test_route_split_conserves_the_amount(amount: int, cuts: list[int]) -> None:
 
 
 def test_nonce_slot_vector() -> None:
-    """SPEC 4.2: 1732000060 -> slot 6,765,625, bit 60; only the low 64 bits count."""
+    """docs/mint-redeem.md#nonces: 1732000060 -> slot 6,765,625, bit 60; only the low 64 bits
+    count."""
     assert nonce_slot(1_732_000_060) == (6_765_625, 1 << 60)
     assert nonce_slot(1_732_000_060 + 7 * 2**64) == nonce_slot(1_732_000_060)
 

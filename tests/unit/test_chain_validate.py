@@ -1,4 +1,5 @@
-"""Pure validation rules: SPEC 4.2 stables and block-cap vectors, refusal codes, keys."""
+"""Pure validation rules: the stables and block-cap vectors of docs/mint-redeem.md, refusal
+codes, keys."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def _facts(**kw: object) -> OrderFacts:
 
 
 def test_stables_limit_vectors() -> None:
-    """SPEC 4.2: 1,000,000 USDC for 1,000,100 USDe is 0 bp and passes at 0; 1,000,200 is 1 bp."""
+    """docs/mint-redeem.md#stables-limit: 1,000,000 USDC for 1,000,100 USDe is 0 bp and
+    passes at 0; 1,000,200 is 1 bp."""
     assert stables_ok(_order(10**12, 1_000_100 * E18), 6, 18, 0)
     assert not stables_ok(_order(10**12, 1_000_200 * E18), 6, 18, 0)
     assert stables_ok(_order(10**12, 1_000_200 * E18), 6, 18, 1)
@@ -59,7 +61,8 @@ def test_stables_limit_vectors() -> None:
 
 
 def test_block_cap_vector() -> None:
-    """SPEC 4.2: global 10M, USDT 5M with 4.5M used; +1M USDT -> MaxMintPerBlockExceeded (9)."""
+    """docs/mint-redeem.md#block-limits: global 10M, USDT 5M with 4.5M used; +1M USDT ->
+    MaxMintPerBlockExceeded (9)."""
     refusal = check_caps(
         _order(10**12, 1_000_000 * E18), _facts(asset_minted=4_500_000 * E18), is_mint=True
     )

@@ -1,4 +1,5 @@
-"""pyengine.contracts: loaders on real instrument messages and every SPEC section 2/3/4.2 vector."""
+"""pyengine.contracts: loaders on real instrument messages and every vector of docs/contracts.md,
+docs/funding-basis-margin.md, docs/mint-redeem.md#route."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pricing from the hedge the router would trade: the SPEC section 5 vector, rounding
+"""Pricing from the hedge the router would trade: the docs/pricing.md#vector, rounding
 against the requester, withdrawn sides, ladders bounded by depth and capacity, stables,
 inverse candidates."""
 

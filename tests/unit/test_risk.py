@@ -1,5 +1,5 @@
 """pyengine.risk: verdicts with every reason, limits from config and at run time, batch
-checks, exposure, and the SPEC section 8 gatekeeper vector."""
+checks, exposure, and the gatekeeper vector (docs/risk-playbooks.md#gatekeeper)."""
 
 from __future__ import annotations
 

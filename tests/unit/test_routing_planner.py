@@ -1,4 +1,4 @@
-"""The split planner from Python (`pyengine.routing`): SPEC section 5 vector, inverse
+"""The split planner from Python (`pyengine.routing`): docs/pricing.md#vector, inverse
 sizing, typed refusals, and exact agreement with the plain-Python implementation of the
 same algorithm (benches/naive_planner.py) on random books."""
 
@@ -31,7 +31,7 @@ def test_spec_pricing_vector() -> None:
     assert leg.vwap == D("2999.60") and isinstance(leg.vwap, D)
     assert (leg.gross, leg.fee, leg.levels, leg.worst_px) == (D(299960), D("59.992"), 2, D(2999))
     assert p.cost == D("99.992") and p.residual_coins == 0 and p.shortfall is None
-    # SPEC section 5 mint quote from the same plan: spread 1 bp, gas $10.
+    # docs/pricing.md#vector: the mint quote from the same plan: spread 1 bp, gas $10.
     assert p.gross - p.fee - p.gross * D("0.0001") - 10 == D("299860.012")
 
 

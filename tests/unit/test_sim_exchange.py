@@ -73,7 +73,7 @@ def test_market_sell_walks_levels_vwap_exact(
     fs = fills(ex)
     assert [(f.price, f.qty) for f in fs] == [(D("3000.00"), D("60")), (D("2999.00"), D("40"))]
     vwap = sum(f.price * f.qty for f in fs) / sum(f.qty for f in fs)
-    assert vwap == D("2999.60")  # SPEC section 5 vector
+    assert vwap == D("2999.60")  # docs/pricing.md#vector
     assert sum(f.fee for f in fs) == D("299960") * D("0.0005")
     assert ex.core.account.qty("ETHUSDT") == D(-100)
     assert ex.core.books["ETHUSDT"].best_bid() == (D("2998.00"), D("100"))

@@ -1,4 +1,5 @@
-"""Simulated exchange money paths against the SPEC vectors: funding, inverse PnL in coin,
+"""Simulated exchange money paths against the vectors of docs/contracts.md,
+docs/funding-basis-margin.md: funding, inverse PnL in coin,
 haircut tiers, liquidation price, futures expiry."""
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def test_funding_vector_short_receives_3000_per_8h() -> None:
 
 
 def test_inverse_pnl_settles_in_coin_convexity_vector() -> None:
-    # ETHUSD_PERP: 10 USD per contract; 5,000 contracts = the SPEC's 50,000 x $1.
+    # ETHUSD_PERP: 10 USD per contract; 5,000 contracts = the 50,000 x $1 of
+    # docs/contracts.md#convexity.
     ex, market, sched = make("binance-coinm", COINM_FILE, ["ETHUSD_PERP"])
     ex.credit_delegation("ETH", D(10))
     acct = ex.core.account

@@ -1,4 +1,5 @@
-"""The market-data validator (SPEC §6), driven with explicit times: no clock, no sleeps."""
+"""The market-data validator (docs/market-data-validity.md), driven with explicit times: no clock,
+no sleeps."""
 
 from __future__ import annotations
 

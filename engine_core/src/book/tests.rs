@@ -95,7 +95,7 @@ fn detects_crossed_and_locked() {
 
 #[test]
 fn sweep_matches_spec_pricing_vector() {
-    // SPEC §5: 100 ETH into bids 60 @ 3,000.0 and 40 @ 2,999.0 -> VWAP 2,999.60.
+    // docs/pricing.md#vector: 100 ETH into bids 60 @ 3,000.0 and 40 @ 2,999.0 -> VWAP 2,999.60.
     let b = book_from(
         &[("3000.0", "60"), ("2999.0", "40"), ("2998.0", "500")],
         &[],

@@ -1,5 +1,5 @@
-//! Funding and basis (SPEC §3): the premium index, the Binance USD-M / Bybit rate
-//! formula with its clamp, Bybit's time-weighted premium average, the payment of one
+//! Funding and basis (docs/funding-basis-margin.md): the premium index, the Binance USD-M / Bybit
+//! rate formula with its clamp, Bybit's time-weighted premium average, the payment of one
 //! funding event, and annualised funding and basis so the router can compare perps and
 //! dated futures on one scale.
 //!
@@ -7,9 +7,10 @@
 
 use super::{positive, CResult, Checked, ContractError, Money, Payoff};
 
-/// Binance USD-M interest component per 8 h: 0.01 % (SPEC §3; 0 for some BNB pairs).
+/// Binance USD-M interest component per 8 h: 0.01 % (docs/funding-basis-margin.md#funding-rate; 0
+/// for some BNB pairs).
 pub const BINANCE_INTEREST_8H: Money = Money::from_parts(1, 0, 0, false, 4);
-/// The clamp around `I - Pavg`: +-0.05 % (SPEC §3).
+/// The clamp around `I - Pavg`: +-0.05 % (docs/funding-basis-margin.md#funding-rate).
 pub const FUNDING_CLAMP: Money = Money::from_parts(5, 0, 0, false, 4);
 
 /// Premium index `P = [max(0, impact_bid - index) - max(0, index - impact_ask)] / index`.
@@ -66,7 +67,8 @@ pub fn weighted_premium(samples: &[Money]) -> CResult<Money> {
 
 /// Cash flow of one funding event to the holder of `qty` at `mark` and rate `rate`:
 /// `payment = mark x size x F` with size in coins, and F > 0 means longs pay shorts
-/// (SPEC §3). Linear: USD (quote); inverse: coins (`qty x mult / mark x F`).
+/// (docs/funding-basis-margin.md#funding-payment). Linear: USD (quote); inverse: coins
+/// (`qty x mult / mark x F`).
 ///
 /// # Errors
 /// [`ContractError`] on a non-positive mark or overflow.
@@ -99,7 +101,7 @@ pub fn funding_apr(rate: Money, interval_min: u32) -> CResult<Money> {
         .div(Money::from(interval_min), "funding interval")
 }
 
-/// Annualised basis `(future - spot) / spot x 365 / DTE` (SPEC §3).
+/// Annualised basis `(future - spot) / spot x 365 / DTE` (docs/funding-basis-margin.md#basis).
 ///
 /// # Errors
 /// [`ContractError`] on a non-positive spot or days to expiry; overflow.

@@ -1,4 +1,5 @@
-//! Liquidation price and distance of a hedge account (SPEC §3).
+//! Liquidation price and distance of a hedge account
+//! (docs/funding-basis-margin.md#liquidation-distance).
 //!
 //! For one underlying with price `P`, everything in a cross-margined account is linear
 //! in `P` once the haircut ratio is fixed at today's tier (tiers are in coin quantity,
@@ -11,14 +12,15 @@
 //!
 //! So `equity(P) = a + b P` and `maintenance(P) = c + d P`, and the account is liquidated
 //! where they meet: `P* = (a - c) / (d - b)`. For q stETH against a short of q ETH this
-//! is SPEC's `P > P0 / (1 + m - s h)`. Like SPEC, it ignores PnL settlement (which resets
-//! the entry) and tier changes as the price moves.
+//! is `P > P0 / (1 + m - s h)` of docs/funding-basis-margin.md#liquidation-distance. Like it, it
+//! ignores PnL settlement (which resets the entry) and tier changes as the price moves.
 
 use super::{positive, CResult, Checked, Money, Payoff};
 
-/// SPEC §3 closed form: price at which `q` LST at rate `s` with haircut `h`, hedged by a
-/// short of `q` at `p0`, hits maintenance rate `m`: `P0 / (1 + m - s h)`. `None` if the
-/// account can never be liquidated by a rally (`1 + m - s h <= 0`).
+/// Closed form (docs/funding-basis-margin.md#liquidation-distance): price at which `q` LST at rate
+/// `s` with haircut `h`, hedged by a short of `q` at `p0`, hits maintenance rate `m`:
+/// `P0 / (1 + m - s h)`. `None` if the account can never be liquidated by a rally
+/// (`1 + m - s h <= 0`).
 ///
 /// # Errors
 /// [`super::ContractError`] on a non-positive `p0` or overflow.

@@ -1,4 +1,5 @@
-//! Collateral value with the venue's haircut tiers, and margin ratio (SPEC §3).
+//! Collateral value with the venue's haircut tiers, and margin ratio
+//! (docs/funding-basis-margin.md#haircuts).
 //!
 //! Venues value non-USD margin at a haircut that steps down with size; margin and
 //! liquidation use that value, not the oracle's. Two tier bases exist:
@@ -136,8 +137,8 @@ impl HaircutTiers {
     }
 }
 
-/// Bybit UTA BTC collateral tiers by coin quantity (SPEC §3): 0-10 0.98, 10-20 0.95,
-/// 20-30 0.90, 30-40 0.85, 40-50 0.80, beyond 50 zero.
+/// Bybit UTA BTC collateral tiers by coin quantity (docs/funding-basis-margin.md#haircuts): 0-10
+/// 0.98, 10-20 0.95, 20-30 0.90, 30-40 0.85, 40-50 0.80, beyond 50 zero.
 #[must_use]
 pub fn bybit_btc_tiers() -> HaircutTiers {
     let d = |m: i64, s: u32| Money::new(m, s);
@@ -154,7 +155,8 @@ pub fn bybit_btc_tiers() -> HaircutTiers {
     }
 }
 
-/// Binance cross-margin tiers by USD value from the SPEC §3 example: 100 % up to 100M,
+/// Binance cross-margin tiers by USD value from the docs/funding-basis-margin.md#haircuts example:
+/// 100 % up to 100M,
 /// 97.5 % for 100M-120M (the doc's table continues; beyond 120M we keep 97.5 % until a
 /// venue table says otherwise).
 #[must_use]

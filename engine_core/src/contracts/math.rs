@@ -1,4 +1,4 @@
-//! Notional, coin delta and PnL of linear and inverse contracts (SPEC §2).
+//! Notional, coin delta and PnL of linear and inverse contracts (docs/contracts.md#payoffs).
 //!
 //! Quantities are signed (long > 0, short < 0) and in the instrument's native unit;
 //! `mult` is the value of one unit (coins for linear, USD for inverse). Linear results
@@ -103,8 +103,8 @@ pub fn spec_pnl(spec: &InstrumentSpec, qty: Money, entry: Money, exit: Money) ->
 }
 
 /// How many inverse units to add (positive: buy) or remove (negative: sell) so that the
-/// coin delta of the position at `price` returns to `target_coins` (SPEC §2: coin delta
-/// drifts as the price moves; resize the hedge). Returns `(exact, rounded to the lot)`,
+/// coin delta of the position at `price` returns to `target_coins` (docs/contracts.md#convexity:
+/// coin delta drifts as the price moves; resize the hedge). Returns `(exact, rounded to the lot)`,
 /// rounding to the nearest lot, halves away from zero.
 ///
 /// # Errors
@@ -134,7 +134,7 @@ pub fn inverse_rehedge(
 }
 
 /// Coin PnL of the inverse convexity example, exposed for documentation and tests:
-/// long `contracts` of `cv` USD from `entry` to `exit` (SPEC §2: 50,000 x $1,
+/// long `contracts` of `cv` USD from `entry` to `exit` (docs/contracts.md#convexity: 50,000 x $1,
 /// 10,000 -> 11,000 = +0.4545 ETH; -> 9,000 = -0.5556 ETH).
 ///
 /// # Errors

@@ -2,8 +2,8 @@
 //! contracts, position keeping, funding and basis, margin with haircuts, liquidation.
 //!
 //! This is the arithmetic that sizes a hedge, says what it earned and how close it is to
-//! liquidation (SPEC §2, §3), so it is exact: every amount is a [`Money`]
-//! (`rust_decimal::Decimal`, 28 significant digits), never `f64`. Additions, subtractions
+//! liquidation (docs/contracts.md, docs/funding-basis-margin.md), so it is exact: every amount is a
+//! [`Money`] (`rust_decimal::Decimal`, 28 significant digits), never `f64`. Additions, subtractions
 //! and multiplications are exact; the only rounding is in divisions (inverse PnL, average
 //! entry, APRs), which round to 28 significant digits. Every operation is checked: an
 //! overflow or a zero price is a [`ContractError`], never a panic.
@@ -42,7 +42,7 @@ pub enum ContractError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A mint/redeem route that the minting contract would reject (SPEC §4.2).
+    /// A mint/redeem route that the minting contract would reject (docs/mint-redeem.md#route).
     #[error("invalid route: {0}")]
     Route(String),
 }

@@ -1,10 +1,10 @@
 //! Splitting an amount across destinations by basis-point ratios.
 //!
-//! This is the minting contract's `Route` rule (SPEC §4.2): equal non-zero lengths, no
-//! zero ratio, ratios summing to exactly 10,000 bps; each share is
+//! This is the minting contract's `Route` rule (docs/mint-redeem.md#route): equal non-zero lengths,
+//! no zero ratio, ratios summing to exactly 10,000 bps; each share is
 //! `floor(amount x ratio / 10000)` and the remainder goes to the last destination, so
 //! the shares always add up to the amount. The router uses the same rule to split a
-//! hedge across venues (SPEC §8: $100M at 50/25/15/5/5 %).
+//! hedge across venues (docs/risk-playbooks.md#venue-split: $100M at 50/25/15/5/5 %).
 
 use super::ContractError;
 

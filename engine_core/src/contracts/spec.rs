@@ -4,14 +4,15 @@
 //! against the venue's own tick and lot: contracts on Binance COIN-M, OKX and BitMEX,
 //! coins on Binance USD-M and Bybit linear, USD on Deribit inverse futures (whose
 //! `amount` is USD in multiples of `contract_size`). `multiplier` is what one unit of
-//! that quantity is worth: coins for a linear contract, USD for an inverse one (SPEC §2).
+//! that quantity is worth: coins for a linear contract, USD for an inverse one
+//! (docs/contracts.md#payoffs).
 
 use std::fmt;
 
 use super::{ContractError, Money};
 use crate::venue::Venue;
 
-/// How a contract pays (SPEC §2 table).
+/// How a contract pays (docs/contracts.md#payoffs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Payoff {
     /// PnL = multiplier x qty x (exit - entry), in the quote/settle currency.

@@ -1,4 +1,5 @@
-//! Every worked number of SPEC §2, §3 and §4.2 (route split) as a test.
+//! Every worked number of docs/contracts.md, docs/funding-basis-margin.md and
+//! docs/mint-redeem.md#route as a test.
 
 use super::funding::{
     basis, basis_apr, funding_apr, funding_payment, funding_rate, premium_index, weighted_premium,
@@ -20,7 +21,8 @@ fn round(v: Money, dp: u32) -> Money {
 
 #[test]
 fn convexity_of_inverse_contracts() {
-    // SPEC §2 (doc): long 50,000 x $1 at 10,000 -> 11,000 = +0.4545 ETH; -> 9,000 = -0.5556 ETH.
+    // docs/contracts.md#convexity (doc): long 50,000 x $1 at 10,000 -> 11,000 = +0.4545 ETH; ->
+    // 9,000 = -0.5556 ETH.
     let up = inverse_pnl(d("50000"), d("1"), d("10000"), d("11000")).expect("pnl");
     let down = inverse_pnl(d("50000"), d("1"), d("10000"), d("9000")).expect("pnl");
     assert_eq!(round(up, 4), d("0.4545"));
@@ -33,7 +35,7 @@ fn convexity_of_inverse_contracts() {
 
 #[test]
 fn inverse_neutral_equity_is_constant_in_usd() {
-    // SPEC §2 (doc): cv $1, P0 $1, E = N/P0 coins, short N at P0.
+    // docs/contracts.md#neutral-positions (doc): cv $1, P0 $1, E = N/P0 coins, short N at P0.
     let (n, p0) = (d("1"), d("1"));
     let e = n / p0;
     for (p, contract_coins, pnl_coins, equity_coins) in
@@ -53,7 +55,8 @@ fn inverse_neutral_equity_is_constant_in_usd() {
 
 #[test]
 fn linear_neutral_holds_usd_value() {
-    // SPEC §2 (doc): ETH $2,000, 10 stETH -> 20,000 USDe, short 10 ETH; ETH -90%.
+    // docs/contracts.md#neutral-positions (not verified as Ethena's): ETH $2,000, 10 stETH ->
+    // 20,000 USDe, short 10 ETH; ETH -90%.
     let (q, p0, p) = (d("10"), d("2000"), d("200"));
     let short = pnl(Payoff::Linear, d("1"), -q, p0, p).expect("pnl");
     assert_eq!(short, d("18000"));
@@ -68,7 +71,8 @@ fn linear_neutral_holds_usd_value() {
 
 #[test]
 fn funding_clamp_vectors() {
-    // SPEC §3, I = 0.01 %: Pavg 0.03 % -> 0.01 %; 0.10 % -> 0.05 %; -0.02 % -> 0.01 %; -0.10 % -> -0.05 %.
+    // docs/funding-basis-margin.md#funding-rate, I = 0.01 %: Pavg 0.03 % -> 0.01 %; 0.10 % -> 0.05
+    // %; -0.02 % -> 0.01 %; -0.10 % -> -0.05 %.
     for (pavg, f) in [
         ("0.0003", "0.0001"),
         ("0.0010", "0.0005"),
@@ -86,7 +90,8 @@ fn funding_clamp_vectors() {
 
 #[test]
 fn funding_payment_and_apr() {
-    // SPEC §3: short 10,000 ETH, mark $3,000, F +0.01 % -> receive $3,000 per 8 h.
+    // docs/funding-basis-margin.md#funding-payment: short 10,000 ETH, mark $3,000, F +0.01 % ->
+    // receive $3,000 per 8 h.
     let pay =
         funding_payment(Payoff::Linear, d("1"), d("-10000"), d("3000"), d("0.0001")).expect("pay");
     assert_eq!(pay, d("3000"));
@@ -134,7 +139,8 @@ fn premium_and_weighted_average() {
 
 #[test]
 fn basis_vector() {
-    // SPEC §3 (doc): spot 103,337, future 103,401 -> $64 = 0.0619 %; DTE 72 -> ~0.31 %/yr.
+    // docs/funding-basis-margin.md#basis (numbers not verified): spot 103,337, future 103,401 ->
+    // $64 = 0.0619 %; DTE 72 -> ~0.31 %/yr.
     let b = basis(d("103401"), d("103337")).expect("basis");
     assert_eq!(round(b * d("100"), 4), d("0.0619"));
     let apr = basis_apr(d("103401"), d("103337"), d("72")).expect("apr");
@@ -143,7 +149,8 @@ fn basis_vector() {
 
 #[test]
 fn bybit_tier_vector() {
-    // SPEC §3: 25 BTC at $60,000 -> (10 x 0.98 + 10 x 0.95 + 5 x 0.90) x 60,000 = $1,428,000.
+    // docs/funding-basis-margin.md#haircuts: 25 BTC at $60,000 -> (10 x 0.98 + 10 x 0.95 + 5 x
+    // 0.90) x 60,000 = $1,428,000.
     let t = bybit_btc_tiers();
     assert_eq!(t.value(d("25"), d("60000")).expect("value"), d("1428000"));
     // Beyond 50 BTC the ratio is 0; a negative balance counts at 1.
@@ -161,7 +168,8 @@ fn bybit_tier_vector() {
 
 #[test]
 fn binance_tier_vector() {
-    // SPEC §3 (doc): 6,000 BTC x 20,000 = 120M; 100 % to 100M, 97.5 % for 100-120M -> 119.5M.
+    // docs/funding-basis-margin.md#haircuts (doc): 6,000 BTC x 20,000 = 120M; 100 % to 100M, 97.5 %
+    // for 100-120M -> 119.5M.
     let v = binance_example_tiers()
         .value(d("6000"), d("20000"))
         .expect("value");
@@ -179,8 +187,8 @@ fn binance_tier_vector() {
 
 #[test]
 fn liquidation_vectors() {
-    // SPEC §3: P > P0 / (1 + m - s h): s 1, h 0.95, m 0.5 % -> 18.2 P0; s 0.90 -> 6.7 P0;
-    // s 0.95, h 0.90, m 1 % -> 6.45 P0.
+    // docs/funding-basis-margin.md#liquidation-distance: P > P0 / (1 + m - s h): s 1, h 0.95, m 0.5
+    // % -> 18.2 P0; s 0.90 -> 6.7 P0; s 0.95, h 0.90, m 1 % -> 6.45 P0.
     let liq = |s: &str, h: &str, m: &str| {
         lst_hedge_liq_price(d("1"), d(s), d(h), d(m))
             .expect("liq")
@@ -217,7 +225,8 @@ fn liquidation_vectors() {
 #[test]
 fn inverse_hedge_liquidation_is_linear_in_price() {
     // Coin collateral E = N / P0 against a short of N inverse contracts: equity in USD
-    // stays N (SPEC §2), so only maintenance can liquidate it, and it never grows.
+    // stays N (docs/contracts.md#payoffs), so only maintenance can liquidate it, and it never
+    // grows.
     let (n, p0) = (d("100000"), d("2000"));
     let mut acct = LinearAccount::default();
     acct.add_coin(n / p0, d("1"), d("1")).expect("coin");
@@ -231,10 +240,11 @@ fn inverse_hedge_liquidation_is_linear_in_price() {
 
 #[test]
 fn route_split_vector() {
-    // SPEC §4.2: 1,000,000,001 @ [3333, 3333, 3334] -> 333,300,000 / 333,300,000 / 333,400,001.
+    // docs/mint-redeem.md#route: 1,000,000,001 @ [3333, 3333, 3334] -> 333,300,000 / 333,300,000 /
+    // 333,400,001.
     let s = split_route(1_000_000_001, &[3333, 3333, 3334]).expect("split");
     assert_eq!(s, vec![333_300_000, 333_300_000, 333_400_001]);
-    // SPEC §8 venue split: $100M -> 50/25/15/5/5M.
+    // docs/risk-playbooks.md#venue-split: $100M -> 50/25/15/5/5M.
     let s = split_route(100_000_000, &[5000, 2500, 1500, 500, 500]).expect("split");
     assert_eq!(
         s,

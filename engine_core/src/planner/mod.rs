@@ -16,9 +16,9 @@
 //! ```
 //!
 //! `c` is what a short on that instrument earns over the horizon `H` beyond the price
-//! (SPEC §3): a perpetual with funding `F` per interval `I` pays shorts `F x R` per coin
-//! each interval (F > 0: longs pay shorts), so `c = F x R x H / I`; a dated future sold at
-//! a basis `B` (future - spot, USD per coin, already in its book price) still carries
+//! (docs/funding-basis-margin.md): a perpetual with funding `F` per interval `I` pays shorts
+//! `F x R` per coin each interval (F > 0: longs pay shorts), so `c = F x R x H / I`; a dated future
+//! sold at a basis `B` (future - spot, USD per coin, already in its book price) still carries
 //! `B x (T - H) / T` of premium at the horizon (linear decay to expiry in `T`), which a
 //! position marked then would give back, so `c = -B x max(0, T - H) / T`. Buying back
 //! forgoes the same carry, hence the same `+ c` on the cost side. `c` is rounded once,
@@ -123,7 +123,8 @@ impl HedgeSide {
     }
 }
 
-/// What a short on an instrument earns over the horizon beyond the price (SPEC §3).
+/// What a short on an instrument earns over the horizon beyond the price
+/// (docs/funding-basis-margin.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Carry {
     /// No carry (spot, or unknown).

@@ -1,4 +1,4 @@
-//! Worked vectors for the planner (SPEC §5 pricing vector, venue caps, inverse sizing,
+//! Worked vectors for the planner (docs/pricing.md pricing vector, venue caps, inverse sizing,
 //! lots, minimum sizes, carry) and its refusals.
 
 use super::*;
@@ -81,7 +81,7 @@ fn leg<'a>(p: &'a Plan, symbol: &str) -> &'a Leg {
 
 #[test]
 fn spec_pricing_vector() {
-    // SPEC §5: 100 ETH into bids 60 @ 3,000.0 and 40 @ 2,999.0, fee 2 bp.
+    // docs/pricing.md#vector: 100 ETH into bids 60 @ 3,000.0 and 40 @ 2,999.0, fee 2 bp.
     let c = linear(
         "binance",
         "ETHUSDT",

@@ -1,4 +1,5 @@
-//! The SPEC §8 gatekeeper: a circuit breaker over executed mints and redeems.
+//! The gatekeeper (docs/risk-playbooks.md#gatekeeper): a circuit breaker over executed mints and
+//! redeems.
 //!
 //! For each Mint/Redeem event the price is `usde_amount / collateral_amount`, compared
 //! with the spot price of the collateral. A mint above spot or a redeem below it is a

@@ -6,8 +6,8 @@
 //! or refused with every reason (precision, price band, order notional, positions,
 //! net delta, venue concentration, margin headroom, liquidation distance, order rate,
 //! trading state). A refusal is a value, never an error; [`RiskError`] is only for
-//! malformed configuration or state updates. The [`gatekeeper`] module is the SPEC §8
-//! mint/redeem circuit breaker.
+//! malformed configuration or state updates. The [`gatekeeper`] module is the
+//! docs/risk-playbooks.md#gatekeeper mint/redeem circuit breaker.
 
 mod aggregates;
 mod batch;

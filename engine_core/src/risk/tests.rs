@@ -1,4 +1,5 @@
-//! Risk checks, limits loading, batch checks, the SPEC §8 gatekeeper vector and MTM.
+//! Risk checks, limits loading, batch checks, the gatekeeper vector
+//! (docs/risk-playbooks.md#gatekeeper) and MTM.
 
 use super::gatekeeper::{Flow, GateAction, Gatekeeper};
 use super::portfolio::Portfolio;
@@ -310,7 +311,8 @@ fn limits_errors_name_the_field() {
 
 #[test]
 fn gatekeeper_vector() {
-    // SPEC §8: ETH $2,000; 10 stETH -> 20,700 USDe: px 2,070, loss $700, > 2,060 -> disable.
+    // docs/risk-playbooks.md#gatekeeper: ETH $2,000; 10 stETH -> 20,700 USDe: px 2,070, loss $700,
+    // > 2,060 -> disable.
     let mut g = Gatekeeper::default();
     let r = g
         .observe(0, Flow::Mint, d("10"), d("20700"), Some(d("2000")))

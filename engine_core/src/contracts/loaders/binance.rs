@@ -4,7 +4,8 @@
 //! inverse and sized in contracts of `contractSize` USD (BTCUSD_PERP 100, others 10).
 //! Tick from `PRICE_FILTER.tickSize`, lot/min/max from `LOT_SIZE`, minimum notional
 //! from `MIN_NOTIONAL.notional`. exchangeInfo carries no funding interval: Binance
-//! funds every 8 h by default (SPEC §3); the live value comes from `fundingInfo`.
+//! funds every 8 h by default (docs/funding-basis-margin.md#funding-schedule); the live value comes
+//! from `fundingInfo`.
 
 use serde::Deserialize;
 

@@ -70,7 +70,7 @@ fn binance_usdm_exchange_info() {
 
 #[test]
 fn binance_coinm_contract_sizes() {
-    // SPEC §2: BTCUSD_PERP cv 100 USD, every other COIN-M contract 10 USD.
+    // docs/contracts.md#contract-sizes: BTCUSD_PERP cv 100 USD, every other COIN-M contract 10 USD.
     let l = load(
         Venue::BinanceCoinm,
         data!("binance_coinm/rest_exchangeInfo_dapi_20210721_full.json"),
@@ -145,7 +145,8 @@ fn okx_swaps_futures_spot() {
         all.specs.extend(l.specs);
         all.skipped.extend(l.skipped);
     }
-    // SPEC §2: BTC-USD-SWAP ctVal 100 USD (inverse), BTC-USDT-SWAP 0.01 BTC (linear).
+    // docs/contracts.md#contract-sizes: BTC-USD-SWAP ctVal 100 USD (inverse), BTC-USDT-SWAP 0.01
+    // BTC (linear).
     let inv = find(&all, "BTC-USD-SWAP");
     assert_eq!(
         (inv.payoff, inv.multiplier, inv.settle.as_str()),
@@ -193,7 +194,7 @@ fn deribit_reversed_perpetuals() {
         specs,
         skipped: vec![],
     };
-    // SPEC §2: BTC-PERPETUAL 10 USD, ETH-PERPETUAL 1 USD; amounts are USD.
+    // docs/contracts.md#contract-sizes: BTC-PERPETUAL 10 USD, ETH-PERPETUAL 1 USD; amounts are USD.
     let btc = find(&l, "BTC-PERPETUAL");
     assert_eq!((btc.kind, btc.payoff), (Kind::Perpetual, Payoff::Inverse));
     assert_eq!(
@@ -219,7 +220,7 @@ fn deribit_reversed_perpetuals() {
 
 #[test]
 fn bitmex_inverse_and_quanto() {
-    // SPEC §2: XBTUSD inverse, multiplier -100000000, settles XBt.
+    // docs/contracts.md#contract-sizes: XBTUSD inverse, multiplier -100000000, settles XBt.
     let one = load(
         Venue::Bitmex,
         data!("bitmex/http_get_instrument_xbtusd_nautilus.json"),

@@ -1,4 +1,4 @@
-//! `Gatekeeper` for Python: the SPEC §8 mint/redeem circuit breaker.
+//! `Gatekeeper` for Python: the mint/redeem circuit breaker (docs/risk-playbooks.md#gatekeeper).
 
 use pyo3::prelude::*;
 
@@ -17,7 +17,7 @@ pub struct PyGateDecision {
     reasons: Vec<String>,
 }
 
-/// SPEC §8 circuit breaker over executed mints and redeems.
+/// Circuit breaker (docs/risk-playbooks.md#gatekeeper) over executed mints and redeems.
 #[pyclass(module = "pyengine._core", name = "Gatekeeper")]
 #[derive(Debug)]
 pub struct PyGatekeeper {
