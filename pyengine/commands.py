@@ -159,6 +159,11 @@ def _table(report: StatusReport) -> str:
             f"{a.name:<18}{a.process:<10}{a.state:<10}{age:>8}{a.handled:>10}{a.rate_per_s:>9.1f}"
             f"{a.gaps:>6}{a.dropped:>8}{a.rejected:>9}{a.outbox:>7}{a.restarts:>9}"
         )
+    if report.recovered:
+        lines.append(f"recovered at start in {report.recovery_ms} ms:")
+    for r in report.recovered:
+        state = ", ".join(f"{k} {v}" for k, v in r.state) or "-"
+        lines.append(f"  {r.name:<16}{r.source} + {r.journal_rows} journal messages: {state}")
     return "\n".join(lines)
 
 

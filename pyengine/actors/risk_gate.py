@@ -55,7 +55,9 @@ from pyengine.messages import (
     topics,
 )
 from pyengine.messages.validity import VALID, InstrumentValidity
+from pyengine.actors.snapshots import GateState, decode_gate, encode_gate
 from pyengine.orders import OrderError, OrderTable
+from pyengine.orders.table_state import restore_table, table_state
 from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_from_toml
 
 log = logging.getLogger("pyengine.actors.risk")
@@ -161,6 +163,43 @@ class RiskGate(Actor):
             self._track(msg)
             if isinstance(msg, OrderFilled) and self.opts.recover_positions:
                 self._fill(msg)
+
+    snapshot_version = 1
+
+    def snapshot(self) -> bytes | None:
+        positions = []
+        for (venue, symbol), inst in sorted(self.inst_ids.items()):
+            qty, avg = self.engine.position(inst)[:2]
+            if qty:
+                positions.append((venue, symbol, qty, avg))
+        return encode_gate(
+            GateState(
+                orders=table_state(self.orders),
+                positions=positions,
+                seen_fills=sorted(self.seen_fills),
+                last_fill_ns=[(v, s, t) for (v, s), t in sorted(self.last_fill_ns.items())],
+                fills=self.counters["fills"],
+            )
+        )
+
+    def restore(self, blob: bytes) -> None:
+        """Positions are set as (qty, average entry): what every check reads; the realised
+        PnL and fees the Rust engine also sums restart from zero (no check reads them)."""
+        state = decode_gate(blob)
+        restore_table(state.orders, self.orders)
+        for venue, symbol, qty, avg in state.positions:
+            inst = self.inst_ids.get((venue, symbol))
+            if inst is None:  # no longer configured: as a replay of its fills would
+                self.counters["bad_input"] += 1
+                continue
+            self.engine.set_position(inst, qty, avg)
+        self.seen_fills = {tuple(f) for f in state.seen_fills}  # type: ignore[misc]
+        self.last_fill_ns = {(v, s): t for v, s, t in state.last_fill_ns}
+        self.counters["fills"] = state.fills
+
+    def recovered(self) -> dict[str, int]:
+        held = sum(1 for inst in self.inst_ids.values() if self.engine.position(inst)[0])
+        return {"positions": held, "orders_open": len(self.orders.open_orders())}
 
     def _track(self, msg: Message) -> None:
         """Apply an order command or event to the table; a contradiction is logged and

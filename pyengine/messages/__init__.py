@@ -43,6 +43,7 @@ from pyengine.messages.collateral import (
 )
 from pyengine.messages.control import (
     ActorRestarted,
+    ActorRecovery,
     ActorStatus,
     AlertCleared,
     AlertRaised,
@@ -92,6 +93,7 @@ from pyengine.messages.validity import InstrumentValidity, RfqLookback  # noqa: 
 
 __all__ = [
     "ActorRestarted",
+    "ActorRecovery",
     "ActorStatus",
     "AlertCleared",
     "AlertRaised",

@@ -147,6 +147,19 @@ class ActorStatus(msgspec.Struct, frozen=True, kw_only=True):
     pid: int = 0
 
 
+class ActorRecovery(msgspec.Struct, frozen=True, kw_only=True):
+    """What one actor was rebuilt from at the engine's start (`pyengine status`)."""
+
+    name: str
+    source: str
+    """"snapshot at journal row N", or "journal" (replayed from its first row)."""
+    snapshot_row: int = 0
+    journal_rows: int = 0
+    """Journal messages replayed after the snapshot."""
+    state: list[tuple[str, int]] = []
+    """What was rebuilt, (what, how many): orders in flight, open orders, positions ..."""
+
+
 @register_message
 class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"):
     """Ask a running engine for its status (request/reply on the control socket)."""
@@ -166,6 +179,9 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     started_ns: int
     minting_paused: bool
     actors: list[ActorStatus]
+    recovered: list[ActorRecovery] = []
+    recovery_ms: int = 0
+    """How long the start's recovery took (opening the store, snapshots, journal tail)."""
     TOPIC: ClassVar[str] = topics.CTL_STATUS_REPORT
 
     def topic(self) -> str:
