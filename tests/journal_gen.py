@@ -24,6 +24,7 @@ from pyengine.messages import (
     PlaceOrder,
     SubmitOrder,
 )
+from pyengine.messages.execution import Side
 from pyengine.store import Store
 
 VENUE = "binance-usdm"
@@ -35,7 +36,7 @@ IN_FLIGHT = 3
 
 def _lifecycle(i: int, ts: int, answered: bool) -> list[Message]:
     coid = f"o-{STRATEGY}-1-{i}"
-    side = "buy" if i % 2 else "sell"
+    side: Side = "buy" if i % 2 or i % 7 == 0 else "sell"
     qty = Decimal("0.002")
     sub = SubmitOrder(
         ts_event=ts,

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.snapshots import GateState, decode_gate, encode_gate
 from pyengine.contracts import HaircutTiers, InstrumentSpec, load_instruments_file
 from pyengine.errors import ConfigError
 from pyengine.messages import (
@@ -55,7 +56,6 @@ from pyengine.messages import (
     topics,
 )
 from pyengine.messages.validity import VALID, InstrumentValidity
-from pyengine.actors.snapshots import GateState, decode_gate, encode_gate
 from pyengine.orders import OrderError, OrderTable
 from pyengine.orders.table_state import restore_table, table_state
 from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_from_toml

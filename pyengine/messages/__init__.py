@@ -42,8 +42,8 @@ from pyengine.messages.collateral import (
     TransferSubmitted,
 )
 from pyengine.messages.control import (
-    ActorRestarted,
     ActorRecovery,
+    ActorRestarted,
     ActorStatus,
     AlertCleared,
     AlertRaised,
@@ -92,8 +92,8 @@ from pyengine.messages.pricing import (
 from pyengine.messages.validity import InstrumentValidity, RfqLookback  # noqa: F401
 
 __all__ = [
-    "ActorRestarted",
     "ActorRecovery",
+    "ActorRestarted",
     "ActorStatus",
     "AlertCleared",
     "AlertRaised",

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 from pyengine.actors.base import Actor
@@ -103,7 +103,7 @@ class Checkpointer:
         self.folds[name] = fold
         return fold
 
-    def _pages(self, upto: int) -> Iterator[None]:
+    def _pages(self, upto: int) -> Generator[None, None, None]:
         """Fold every fold up to journal row `upto`, a page at a time. Positions move with
         each page, so a fold abandoned at a yield (a cancelled task) never folds a row
         twice."""

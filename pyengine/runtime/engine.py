@@ -45,7 +45,6 @@ from pyengine.clock import SystemClock
 from pyengine.messages import (
     ActorRecovery,
     ActorStatus,
-    Message,
     Shutdown,
     StatusReport,
     StatusRequest,
@@ -290,9 +289,7 @@ class Engine:
                 )
             if self.checkpoints is not None and self.checkpoints.folds:
                 self._tasks.append(
-                    loop.create_task(
-                        self._checkpoint_loop(self.checkpoints), name="checkpoints"
-                    )
+                    loop.create_task(self._checkpoint_loop(self.checkpoints), name="checkpoints")
                 )
             if self.group == "main":
                 assert control is not None

@@ -91,9 +91,7 @@ class Store(abc.ABC):
     def _typed_columns(self, table: Table) -> tuple[str, ...]:
         return ("src", "epoch", "topic", "seq", "type", *table.columns)
 
-    def _plan(
-        self, journal: list[Row], typed: dict[str, list[Row]]
-    ) -> list[tuple[str, list[Row]]]:
+    def _plan(self, journal: list[Row], typed: dict[str, list[Row]]) -> list[tuple[str, list[Row]]]:
         """Statements of one commit after the journal's own: the typed tables, and the
         newest position per (src, topic) (`positions` reads it without a scan)."""
         newest: dict[tuple[Any, Any], tuple[Any, Any]] = {}
@@ -180,8 +178,7 @@ class Store(abc.ABC):
     def load_snapshot(self, actor: str) -> Snapshot | None:
         m = self.placeholder
         rows = self._fetch(
-            "SELECT actor, version, journal_id, taken_ns, state FROM snapshots"
-            f" WHERE actor = {m}",
+            f"SELECT actor, version, journal_id, taken_ns, state FROM snapshots WHERE actor = {m}",
             (actor,),
         )
         if not rows:

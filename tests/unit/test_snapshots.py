@@ -1,0 +1,239 @@
+"""Snapshots: restoring one and replaying the journal after it rebuilds exactly what a
+replay of the whole journal does, for every actor that takes them; the checkpointer reads
+only the rows after a snapshot, and refuses a snapshot it cannot trust."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.execution import ExecutionActor
+from pyengine.actors.risk_gate import RiskGate
+from pyengine.actors.snapshots import ExecutionState, GateState, OrdersState
+from pyengine.clock import ManualClock, SequentialIds
+from pyengine.messages import Message, OrderFilled
+from pyengine.messages.critical import recover_prefixes
+from pyengine.orders import OrderTable
+from pyengine.orders.table_state import restore_table, table_state
+from pyengine.runtime.checkpoint import Checkpointer
+from pyengine.runtime.embedded import default_risk_options
+from pyengine.store import Snapshot, SQLiteStore, open_store
+from pyengine.store.migrations import statements
+from pyengine.store.records import JOURNAL_COLUMNS, journal_row
+from pyengine.strategy import StrategyHost
+from tests.journal_gen import IN_FLIGHT, STRATEGY, SYMBOL, VENUE, orders, write_journal
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mean_reversion.py"
+CLOCK = ManualClock()
+
+
+def risk() -> Actor:
+    options: dict[str, Any] = default_risk_options()
+    options["recover_positions"] = True
+    ctx = ActorContext(name="risk", clock=CLOCK, ids=SequentialIds("r"), options=options)
+    return RiskGate(ctx)
+
+
+def execution() -> Actor:
+    ctx = ActorContext(name="exec", clock=CLOCK, ids=SequentialIds("e"), options={"venue": VENUE})
+    return ExecutionActor(ctx)
+
+
+def strategy() -> Actor:
+    options = {"path": str(EXAMPLE)}
+    ctx = ActorContext(name=STRATEGY, clock=CLOCK, ids=SequentialIds("s"), options=options)
+    return StrategyHost(ctx)
+
+
+KINDS: dict[str, tuple[Callable[[], Actor], type[msgspec.Struct]]] = {
+    "risk": (risk, GateState),
+    "execution": (execution, ExecutionState),
+    "strategy": (strategy, OrdersState),
+}
+
+
+def state(actor: Actor, kind: type[msgspec.Struct]) -> object:
+    blob = actor.snapshot()
+    assert blob is not None
+    return msgspec.msgpack.decode(blob, type=kind)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+@pytest.mark.parametrize("split", [0, 1, 37, 150, 273])
+def test_restore_then_the_rest_equals_the_whole_replay(name: str, split: int) -> None:
+    build, kind = KINDS[name]
+    journal = list(orders(60))
+    assert split <= len(journal)
+    whole = build()
+    whole.recover(journal)
+    first = build()
+    first.recover(journal[:split])
+    again = build()
+    again.restore(first.snapshot() or b"")
+    again.recover(journal[split:])
+    assert state(again, kind) == state(whole, kind)
+    assert again.recovered() == whole.recovered()
+
+
+def test_what_was_recovered_is_reported() -> None:
+    journal = list(orders(61))
+    ex, gate, host = execution(), risk(), strategy()
+    for a in (ex, gate, host):
+        a.recover(journal)
+    assert ex.recovered()["orders_in_flight"] == IN_FLIGHT
+    assert host.recovered()["orders_open"] == IN_FLIGHT
+    net = sum((m.qty if m.side == "buy" else -m.qty) for m in journal if isinstance(m, OrderFilled))
+    assert net and gate.recovered()["positions"] == 1
+    assert isinstance(gate, RiskGate)
+    assert gate.engine.position(gate.inst_ids[(VENUE, SYMBOL)])[0] == net
+
+
+def test_a_restored_table_forgets_and_refuses_as_the_original() -> None:
+    table = OrderTable(keep_closed=5)
+    table.replay(orders(20))
+    blob = msgspec.msgpack.encode(table_state(table))
+    back = restore_table(msgspec.msgpack.decode(blob, type=type(table_state(table))))
+    assert back.keep_closed == 5 and len(back) == len(table)
+    assert [o.client_order_id for o in back.open_orders()] == [
+        o.client_order_id for o in table.open_orders()
+    ]
+    assert "o-strategy-1-0" in back and back.get("o-strategy-1-0") is None  # forgotten, spent
+    more = list(orders(5, start=20))
+    table.replay(more)
+    back.replay(more)
+    assert table_state(back) == table_state(table)
+    with pytest.raises(ValueError, match="already holds"):
+        restore_table(table_state(table), table)
+
+
+def test_a_blob_of_another_layout_is_refused() -> None:
+    host = strategy()
+    with pytest.raises(msgspec.ValidationError):
+        host.restore(msgspec.msgpack.encode({"orders": {"orders": []}, "extra": 1}))
+
+
+def checkpointer(path: Path, **kw: Any) -> Checkpointer:
+    return Checkpointer(open_store(f"sqlite:///{path}"), recover_prefixes(), **kw)
+
+
+def test_a_start_replays_only_the_rows_after_the_snapshot(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    store = open_store(f"sqlite:///{db}")
+    write_journal(store, 2000)
+    cp = checkpointer(db)
+    fold = cp.add(STRATEGY, strategy)
+    assert fold.source == "journal"
+    upto = cp.catch_up()
+    assert fold.position == upto == store.last_journal_id() and fold.replayed == upto
+    assert cp.save() == 1 and cp.save() == 0  # nothing moved: nothing rewritten
+    before = store.last_journal_id()
+    new = list(orders(10, start=10_000))
+    store.write(new)
+    cp.store.close()
+
+    cp2 = checkpointer(db)
+    fold2 = cp2.add(STRATEGY, strategy)
+    assert fold2.source == f"snapshot at journal row {before}"
+    cp2.catch_up()
+    assert fold2.replayed == len(new)
+    whole = strategy()
+    whole.recover(store.journal(recover_prefixes()))
+    assert state(fold2.actor, OrdersState) == state(whole, OrdersState)
+    report = cp2.report(STRATEGY)
+    assert report["snapshot_row"] == before and report["journal_rows"] == len(new)
+    cp2.store.close()
+    store.close()
+
+
+@pytest.mark.parametrize("bad", ["version", "blob"])
+def test_an_untrusted_snapshot_means_a_full_replay(tmp_path: Path, bad: str) -> None:
+    db = tmp_path / "db.sqlite"
+    store = open_store(f"sqlite:///{db}")
+    store.write(orders(30))
+    last = store.last_journal_id()
+    version = 99 if bad == "version" else StrategyHost.snapshot_version
+    blob = msgspec.msgpack.encode({"no": "such layout"}) if bad == "blob" else b"\x90"
+    store.save_snapshot(Snapshot(STRATEGY, version, last, 1, blob))
+    cp = checkpointer(db)
+    fold = cp.add(STRATEGY, strategy)
+    assert fold.source == "journal" and fold.position == 0
+    cp.catch_up()
+    assert fold.replayed == sum(1 for _ in store.journal(recover_prefixes()))
+    whole = strategy()
+    whole.recover(store.journal(recover_prefixes()))
+    assert state(fold.actor, OrdersState) == state(whole, OrdersState)
+    cp.store.close()
+    store.close()
+
+
+def test_a_fold_cancelled_mid_way_never_folds_a_row_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pyengine.runtime.checkpoint.PAGE", 50)
+    db = tmp_path / "db.sqlite"
+    store = open_store(f"sqlite:///{db}")
+    store.write(orders(100))
+    cp = checkpointer(db)
+    fold = cp.add(STRATEGY, strategy)
+    pages = cp._pages(store.last_journal_id())
+    next(pages)
+    next(pages)
+    pages.close()  # what a cancelled task leaves
+    assert 0 < fold.position < store.last_journal_id()
+    cp.catch_up()
+    whole = strategy()
+    whole.recover(store.journal(recover_prefixes()))
+    assert state(fold.actor, OrdersState) == state(whole, OrdersState)
+    cp.store.close()
+    store.close()
+
+
+def test_periodic_snapshots_are_due_by_rows_or_time(tmp_path: Path) -> None:
+    cp = checkpointer(tmp_path / "db.sqlite", every_rows=100, every_s=10.0)
+    cp.add(STRATEGY, strategy)
+    assert not cp.due(0, 0)
+    assert cp.due(100, 0) and not cp.due(99, 0)
+    assert cp.due(1, 10 * 10**9) and not cp.due(0, 10 * 10**9)
+    cp.store.close()
+
+
+def test_positions_are_kept_per_commit_and_backfilled_by_the_migration(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    old = SQLiteStore(db)
+    old._version()
+    old._apply(1, statements("sqlite", 1))
+    # written as a version-1 store did: the journal alone
+    rows = [journal_row(m, m.topic()) for m in orders(5)]
+    old.conn.executemany(old._insert_sql("journal", JOURNAL_COLUMNS), rows)
+    old.close()
+    store = open_store(f"sqlite:///{db}")
+    assert isinstance(store, SQLiteStore)
+    expected = store.conn.execute(
+        "SELECT src, topic, epoch, max(seq) FROM journal GROUP BY src, topic, epoch"
+    ).fetchall()
+    assert sorted(store.positions()) == sorted(tuple(r) for r in expected)
+    later: list[Message] = list(orders(2, start=50))
+    store.write(later)
+    got = {(s, t): (e, q) for s, t, e, q in store.positions()}
+    for m in later:
+        assert got[(m.src, m.topic())][1] >= m.seq
+    store.close()
+
+
+def test_the_journal_is_read_a_page_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pyengine.store.base.JOURNAL_PAGE", 7)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    msgs = list(orders(10))
+    store.write(msgs)
+    got = list(store.journal_after(after_id=3))
+    assert [i for i, _ in got] == list(range(4, len(msgs) + 1))
+    assert [m for _, m in got] == msgs[3:]
+    assert [i for i, _ in store.journal_after(after_id=3, upto=9)] == list(range(4, 10))
+    store.close()
