@@ -12,6 +12,7 @@ from collections import deque
 
 import msgspec
 
+from pyengine.orders.spent import SpentIds, SpentState
 from pyengine.orders.state import Order
 from pyengine.orders.table import OrderTable
 
@@ -19,7 +20,7 @@ from pyengine.orders.table import OrderTable
 class TableState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     orders: list[Order]
     closed: list[str]
-    forgotten: list[str]
+    forgotten: SpentState
     counters: dict[str, int]
     keep_closed: int
 
@@ -28,7 +29,7 @@ def table_state(table: OrderTable) -> TableState:
     return TableState(
         orders=list(table.orders.values()),
         closed=list(table._closed),
-        forgotten=sorted(table._forgotten),
+        forgotten=table._forgotten.state(),
         counters=dict(table.counters),
         keep_closed=table.keep_closed,
     )
@@ -43,6 +44,6 @@ def restore_table(state: TableState, into: OrderTable | None = None) -> OrderTab
     table.orders = {o.client_order_id: o for o in state.orders}
     table._open = {c: o for c, o in table.orders.items() if o.is_open}
     table._closed = deque(state.closed)
-    table._forgotten = set(state.forgotten)
+    table._forgotten = SpentIds.restore(state.forgotten)
     table.counters.update(state.counters)
     return table

@@ -51,10 +51,14 @@ def recovers(actor: Actor) -> bool:
 
 @dataclass
 class Fold:
-    """One actor's recovery state at a journal row."""
+    """One actor's recovery state at a journal row, kept encoded (`Actor.snapshot`): an
+    instance is built from it only while the journal is folded in, so the state is held
+    once as objects (by the live actor) and once compactly, never twice as objects."""
 
     name: str
-    actor: Actor
+    build: Callable[[], Actor]
+    version: int
+    state: bytes | None = None
     position: int = 0
     snapshot_at: int = 0
     """The journal row of the snapshot restored at start (0: none)."""
@@ -63,6 +67,14 @@ class Fold:
     saved_at: int = 0
     saved_ns: int = 0
     source: str = "journal"
+    summary: dict[str, int] = field(default_factory=dict)
+    """`Actor.recovered()` at `position`."""
+
+    def open(self) -> Actor:
+        actor = self.build()
+        if self.state is not None:
+            actor.restore(self.state)
+        return actor
 
 
 @dataclass
@@ -78,10 +90,10 @@ class Checkpointer:
 
     def add(self, name: str, build: Callable[[], Actor]) -> Fold:
         """Start `name`'s fold from its saved snapshot, if one can be restored."""
-        actor = build()
-        fold = Fold(name, actor)
+        probe = build()
+        version = type(probe).snapshot_version
+        fold = Fold(name, build, version)
         snap = self.store.load_snapshot(name)
-        version = type(actor).snapshot_version
         if snap is not None and snap.version != version:
             log.warning(
                 "%s: snapshot version %d, the actor's is %d: replaying the journal",
@@ -91,47 +103,56 @@ class Checkpointer:
             )
         elif snap is not None:
             try:
-                actor.restore(snap.state)
+                probe.restore(snap.state)
             except Exception as exc:
                 log.warning("%s: snapshot unreadable (%s): replaying the journal", name, exc)
-                actor = build()
             else:
+                fold.state = snap.state
                 fold.position = fold.snapshot_at = fold.saved_at = snap.journal_id
                 fold.saved_ns = snap.taken_ns
                 fold.source = f"snapshot at journal row {snap.journal_id}"
-        fold.actor = actor
+                fold.summary = probe.recovered()
         self.folds[name] = fold
         return fold
 
     def _pages(self, upto: int) -> Generator[None, None, None]:
-        """Fold every fold up to journal row `upto`, a page at a time. Positions move with
-        each page, so a fold abandoned at a yield (a cancelled task) never folds a row
-        twice."""
+        """Fold every fold up to journal row `upto`, yielding between pages. A fold moves
+        (state, position) only once all of it is folded: one abandoned at a yield (a
+        cancelled task) is left where it was."""
         behind = [f for f in self.folds.values() if f.position < upto]
         if not behind:
             return
+        actors = {f.name: f.open() for f in behind}
         start = min(f.position for f in behind)
         pending: dict[str, list[Message]] = {f.name: [] for f in behind}
-        n, last = 0, start
+        counts = dict.fromkeys(pending, 0)
+        n = 0
         for row_id, msg in self.store.journal_after(self.prefixes, start, upto):
             for f in behind:
                 if row_id > f.position:
                     pending[f.name].append(msg)
-            n, last = n + 1, row_id
+            n += 1
             if n % PAGE == 0:
-                self._apply(behind, pending, last)
+                self._apply(actors, pending, counts)
                 yield
-        self._apply(behind, pending, upto)
+        self._apply(actors, pending, counts)
+        for f in behind:
+            actor = actors.pop(f.name)
+            actor.recover(())  # derive what is derived (the contract allows it empty)
+            f.state = actor.snapshot()
+            f.summary = actor.recovered()
+            f.position = upto
+            f.replayed += counts[f.name]
 
     @staticmethod
-    def _apply(behind: list[Fold], pending: dict[str, list[Message]], row: int) -> None:
-        for f in behind:
-            msgs = pending[f.name]
+    def _apply(
+        actors: dict[str, Actor], pending: dict[str, list[Message]], counts: dict[str, int]
+    ) -> None:
+        for name, msgs in pending.items():
             if msgs:
-                f.actor.recover(msgs)
-                f.replayed += len(msgs)
-                pending[f.name] = []
-            f.position = max(f.position, row)
+                actors[name].recover(msgs)
+                counts[name] += len(msgs)
+                pending[name] = []
 
     def catch_up(self) -> int:
         """Fold the journal as it is now; returns the journal row folded to."""
@@ -149,7 +170,7 @@ class Checkpointer:
 
     def state(self, name: str) -> bytes | None:
         """The fold's state for a new life of the live actor (None: nothing to restore)."""
-        return self.folds[name].actor.snapshot()
+        return self.folds[name].state
 
     def save(self, names: Sequence[str] | None = None) -> int:
         """Save the folds' snapshots (those that moved since the last save); returns how
@@ -157,14 +178,10 @@ class Checkpointer:
         written = 0
         for name in self.folds if names is None else names:
             f = self.folds[name]
-            if f.position == f.saved_at:
-                continue
-            blob = f.actor.snapshot()
-            if blob is None:
+            if f.position == f.saved_at or f.state is None:
                 continue
             now = self.now_ns()
-            version = type(f.actor).snapshot_version
-            self.store.save_snapshot(Snapshot(name, version, f.position, now, blob))
+            self.store.save_snapshot(Snapshot(name, f.version, f.position, now, f.state))
             f.saved_at, f.saved_ns = f.position, now
             written += 1
         return written

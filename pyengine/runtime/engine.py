@@ -178,7 +178,7 @@ class Engine:
                     source=fold.source,
                     snapshot_row=fold.snapshot_at,
                     journal_rows=fold.replayed,
-                    state=sorted(fold.actor.recovered().items()),
+                    state=sorted(fold.summary.items()),
                 )
             )
         if self._whole_journal:

@@ -19,6 +19,7 @@ from pyengine.clock import ManualClock, SequentialIds
 from pyengine.messages import Message, OrderFilled
 from pyengine.messages.critical import recover_prefixes
 from pyengine.orders import OrderTable
+from pyengine.orders.spent import SpentIds, SpentState
 from pyengine.orders.table_state import restore_table, table_state
 from pyengine.runtime.checkpoint import Checkpointer
 from pyengine.runtime.embedded import default_risk_options
@@ -143,7 +144,7 @@ def test_a_start_replays_only_the_rows_after_the_snapshot(tmp_path: Path) -> Non
     assert fold2.replayed == len(new)
     whole = strategy()
     whole.recover(store.journal(recover_prefixes()))
-    assert state(fold2.actor, OrdersState) == state(whole, OrdersState)
+    assert state(fold2.open(), OrdersState) == state(whole, OrdersState)
     report = cp2.report(STRATEGY)
     assert report["snapshot_row"] == before and report["journal_rows"] == len(new)
     cp2.store.close()
@@ -166,12 +167,12 @@ def test_an_untrusted_snapshot_means_a_full_replay(tmp_path: Path, bad: str) -> 
     assert fold.replayed == sum(1 for _ in store.journal(recover_prefixes()))
     whole = strategy()
     whole.recover(store.journal(recover_prefixes()))
-    assert state(fold.actor, OrdersState) == state(whole, OrdersState)
+    assert state(fold.open(), OrdersState) == state(whole, OrdersState)
     cp.store.close()
     store.close()
 
 
-def test_a_fold_cancelled_mid_way_never_folds_a_row_twice(
+def test_a_fold_cancelled_mid_way_is_left_where_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("pyengine.runtime.checkpoint.PAGE", 50)
@@ -184,11 +185,11 @@ def test_a_fold_cancelled_mid_way_never_folds_a_row_twice(
     next(pages)
     next(pages)
     pages.close()  # what a cancelled task leaves
-    assert 0 < fold.position < store.last_journal_id()
+    assert fold.position == 0 and fold.state is None and fold.replayed == 0
     cp.catch_up()
     whole = strategy()
     whole.recover(store.journal(recover_prefixes()))
-    assert state(fold.actor, OrdersState) == state(whole, OrdersState)
+    assert state(fold.open(), OrdersState) == state(whole, OrdersState)
     cp.store.close()
     store.close()
 
@@ -237,3 +238,20 @@ def test_the_journal_is_read_a_page_at_a_time(
     assert [m for _, m in got] == msgs[3:]
     assert [i for i, _ in store.journal_after(after_id=3, upto=9)] == list(range(4, 10))
     store.close()
+
+
+def test_spent_ids_are_never_forgotten_in_bounded_memory() -> None:
+    spent = SpentIds(exact_cap=100, capacity=1000)
+    ids = [f"o-strategy-1-{i}" for i in range(5000)]
+    for i in ids:
+        spent.add(i)
+    assert len(spent) == 5000 and len(spent._exact) == 100 and len(spent._filters) == 5
+    assert all(i in spent for i in ids)  # no false negatives, ever
+    fresh = sum(f"o-other-2-{i}" in spent for i in range(20_000))
+    assert fresh <= 1  # false positives at about 1e-7 each
+    back = SpentIds.restore(
+        msgspec.msgpack.decode(msgspec.msgpack.encode(spent.state()), type=SpentState)
+    )
+    assert all(i in back for i in ids) and len(back) == 5000
+    back.add("o-x")
+    assert "o-x" in back and "o-x" not in spent

@@ -1,0 +1,115 @@
+"""The ids of forgotten orders, in bounded memory: an id, once used, is never used again.
+
+An `OrderTable` forgets ended orders beyond its cap but must still answer that their ids
+are spent, for as long as the engine runs (months: millions of ids, hundreds of MB as a
+set of strings). `SpentIds` keeps the newest `exact` of them in a set and folds older ones
+into Bloom filters of `capacity` ids each (Bloom, "Space/time trade-offs in hash coding
+with allowable errors", CACM 13(7), 1970): about 4 bytes per id at a false-positive rate
+of 1e-7 per filter. A Bloom filter has no false negatives, so a spent id is always
+answered spent; the error is only ever the other way, the safe one: a fresh id taken for
+a spent one is refused (`DuplicateOrderId`) and the sender makes another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import msgspec
+
+FALSE_POSITIVE = 1e-7
+"""Per filter, when full."""
+
+
+class BloomState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    capacity: int
+    count: int
+    bits: bytes
+
+
+class SpentState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    exact: list[str]
+    filters: list[BloomState]
+    exact_cap: int
+    capacity: int
+
+
+class _Bloom:
+    def __init__(self, capacity: int, bits: bytes | None = None, count: int = 0) -> None:
+        self.capacity = capacity
+        m = math.ceil(-capacity * math.log(FALSE_POSITIVE) / math.log(2) ** 2)
+        self.m = m
+        self.k = min(32, max(1, round(m / capacity * math.log(2))))
+        self.bits = bytearray(bits) if bits is not None else bytearray((m + 7) // 8)
+        if len(self.bits) != (m + 7) // 8:
+            raise ValueError(f"bloom filter of {len(self.bits)} bytes, expected {(m + 7) // 8}")
+        self.count = count
+
+    def _positions(self, key: str) -> list[int]:
+        # k independent 32-bit hashes (two 64-byte BLAKE2b digests); double hashing
+        # (a + i*b mod m) was measured 200x above the nominal rate at small m
+        raw = key.encode()
+        d = hashlib.blake2b(raw, digest_size=64).digest()
+        d += hashlib.blake2b(raw, digest_size=64, person=b"spent-ids-2").digest()
+        m = self.m
+        return [int.from_bytes(d[4 * i : 4 * i + 4], "little") % m for i in range(self.k)]
+
+    def add(self, key: str) -> None:
+        bits = self.bits
+        for p in self._positions(key):
+            bits[p >> 3] |= 1 << (p & 7)
+        self.count += 1
+
+    def has(self, positions: list[int]) -> bool:
+        bits = self.bits
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in positions)
+
+
+class SpentIds:
+    """A set of ids that only grows: `add`, `in`; bounded memory (module docstring)."""
+
+    def __init__(self, exact_cap: int = 50_000, capacity: int = 200_000) -> None:
+        self.exact_cap = exact_cap
+        self.capacity = capacity
+        self._exact: dict[str, None] = {}
+        """The newest ids, oldest first (a dict keeps insertion order)."""
+        self._filters: list[_Bloom] = []
+
+    def add(self, key: str) -> None:
+        if key in self._exact:
+            return
+        self._exact[key] = None
+        if len(self._exact) > self.exact_cap:
+            old = next(iter(self._exact))
+            del self._exact[old]
+            if not self._filters or self._filters[-1].count >= self.capacity:
+                self._filters.append(_Bloom(self.capacity))
+            self._filters[-1].add(old)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if key in self._exact:
+            return True
+        if not self._filters:
+            return False
+        ps = self._filters[0]._positions(key)  # every filter has the same size
+        return any(f.has(ps) for f in self._filters)
+
+    def __len__(self) -> int:
+        return len(self._exact) + sum(f.count for f in self._filters)
+
+    def state(self) -> SpentState:
+        return SpentState(
+            exact=list(self._exact),
+            filters=[BloomState(f.capacity, f.count, bytes(f.bits)) for f in self._filters],
+            exact_cap=self.exact_cap,
+            capacity=self.capacity,
+        )
+
+    @classmethod
+    def restore(cls, state: SpentState) -> SpentIds:
+        out = cls(state.exact_cap, state.capacity)
+        out._exact = dict.fromkeys(state.exact)
+        out._filters = [_Bloom(f.capacity, f.bits, f.count) for f in state.filters]
+        return out
