@@ -126,12 +126,11 @@ class Checkpointer:
         start = min(f.position for f in behind)
         pending: dict[str, list[Message]] = {f.name: [] for f in behind}
         counts = dict.fromkeys(pending, 0)
-        n = 0
-        for row_id, msg in self.store.journal_after(self.prefixes, start, upto):
+        rows = self.store.journal_after(self.prefixes, start, upto)
+        for n, (row_id, msg) in enumerate(rows, 1):
             for f in behind:
                 if row_id > f.position:
                     pending[f.name].append(msg)
-            n += 1
             if n % PAGE == 0:
                 self._apply(actors, pending, counts)
                 yield
