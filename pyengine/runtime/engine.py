@@ -107,6 +107,7 @@ class Engine:
         self.fault = ""
         self.checkpoints: Checkpointer | None = None
         self._checkpoint_lock = asyncio.Lock()
+        self._snapshot_failing = False
         self._whole_journal: list[str] = []
         """Actors that recover without snapshots: given the whole journal."""
         self.recovered: list[ActorRecovery] = []
@@ -207,7 +208,13 @@ class Engine:
         try:
             cp.save()
         except StoreError as exc:  # a snapshot only saves time: the journal has it all
-            log.warning("%s: snapshots not saved (%s)", self.group, exc)
+            if not self._snapshot_failing:
+                log.warning("%s: snapshots not saved (%s)", self.group, exc)
+            self._snapshot_failing = True
+            return
+        if self._snapshot_failing:
+            log.info("%s: snapshots saved again", self.group)
+        self._snapshot_failing = False
 
     async def _checkpoint_loop(self, cp: Checkpointer) -> None:
         """Periodic snapshots (`[store] snapshot_rows`, `snapshot_interval_s`)."""
