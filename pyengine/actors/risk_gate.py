@@ -57,6 +57,7 @@ from pyengine.messages import (
 )
 from pyengine.messages.validity import VALID, InstrumentValidity
 from pyengine.orders import OrderError, OrderTable
+from pyengine.orders.spent import SpentIds
 from pyengine.orders.table_state import restore_table, table_state
 from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_from_toml
 
@@ -129,7 +130,11 @@ class RiskGate(Actor):
             self._load(f, f"{key}.instruments[{i}]")
         self.stables = set(opts.stablecoins)
         self.orders = OrderTable()
-        self.seen_fills: set[tuple[str, str, str]] = set()
+        self.seen_fills = SpentIds(exact_cap=20_000)
+        """Fills already counted, by venue, client order id and fill id: a resent fill
+        counts once. Bounded (`pyengine.orders.spent`): the newest exactly, older ones in
+        Bloom filters, whose rare false positive (about 1e-7) would drop a fill, which the
+        venue's position report then reconciles (`mismatch`)."""
         self.touch: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
         self.has_mark: set[tuple[str, str]] = set()
         self.validity: dict[tuple[str, str], InstrumentValidity] = {}
@@ -176,7 +181,7 @@ class RiskGate(Actor):
             GateState(
                 orders=table_state(self.orders),
                 positions=positions,
-                seen_fills=sorted(self.seen_fills),
+                seen_fills=self.seen_fills.state(),
                 last_fill_ns=[(v, s, t) for (v, s), t in sorted(self.last_fill_ns.items())],
                 fills=self.counters["fills"],
             )
@@ -193,7 +198,7 @@ class RiskGate(Actor):
                 self.counters["bad_input"] += 1
                 continue
             self.engine.set_position(inst, qty, avg)
-        self.seen_fills = {tuple(f) for f in state.seen_fills}  # type: ignore[misc]
+        self.seen_fills = SpentIds.restore(state.seen_fills)
         self.last_fill_ns = {(v, s): t for v, s, t in state.last_fill_ns}
         self.counters["fills"] = state.fills
 
@@ -215,7 +220,7 @@ class RiskGate(Actor):
             log.warning("%s: dropped %s: %s", self.name, what, msg)
 
     def _fill(self, msg: OrderFilled) -> None:
-        key = (msg.venue, msg.client_order_id, msg.fill_id)
+        key = f"{msg.venue}\x1f{msg.client_order_id}\x1f{msg.fill_id}"
         if key in self.seen_fills:
             return
         inst = self.inst_ids.get((msg.venue, msg.symbol))

@@ -14,6 +14,7 @@ import msgspec
 
 from pyengine.messages import PlaceOrder
 from pyengine.orders import OrderTable
+from pyengine.orders.spent import SpentState
 from pyengine.orders.table_state import TableState, restore_table, table_state
 
 
@@ -32,11 +33,11 @@ class ExecutionState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class GateState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The risk gate's orders, positions (venue, symbol, qty, average entry) and the fills
-    already counted (venue, client order id, fill id)."""
+    already counted."""
 
     orders: TableState
     positions: list[tuple[str, str, Decimal, Decimal]]
-    seen_fills: list[tuple[str, str, str]]
+    seen_fills: SpentState
     last_fill_ns: list[tuple[str, str, int]]
     fills: int
 

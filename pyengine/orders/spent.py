@@ -2,7 +2,7 @@
 
 An `OrderTable` forgets ended orders beyond its cap but must still answer that their ids
 are spent, for as long as the engine runs (months: millions of ids, hundreds of MB as a
-set of strings). `SpentIds` keeps the newest `exact` of them in a set and folds older ones
+set of strings). `SpentIds` keeps the newest `exact_cap` of them in a set and folds older ones
 into Bloom filters of `capacity` ids each (Bloom, "Space/time trade-offs in hash coding
 with allowable errors", CACM 13(7), 1970): about 4 bytes per id at a false-positive rate
 of 1e-7 per filter. A Bloom filter has no false negatives, so a spent id is always
@@ -68,7 +68,7 @@ class _Bloom:
 class SpentIds:
     """A set of ids that only grows: `add`, `in`; bounded memory (module docstring)."""
 
-    def __init__(self, exact_cap: int = 50_000, capacity: int = 200_000) -> None:
+    def __init__(self, exact_cap: int = 10_000, capacity: int = 200_000) -> None:
         self.exact_cap = exact_cap
         self.capacity = capacity
         self._exact: dict[str, None] = {}
