@@ -8,8 +8,8 @@ the journal, so what was published while it was down shows up as a reported gap.
 
 Any failure of the store is raised as `StoreError`: the supervisor then pauses minting and
 trading at once; so is a failed background `quick_check` of a store too large to check in
-full at start (`pyengine.store.check`). After the first commit of a life the recorder publishes `Health(store, ok)`,
-which lets the risk gate trade again.
+full at start (`pyengine.store.check`). After the first commit of a life the recorder
+publishes `Health(store, ok)`, which lets the risk gate trade again.
 """
 
 from __future__ import annotations

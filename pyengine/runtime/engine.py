@@ -16,11 +16,11 @@ the event loop, between messages, so none interrupts a write:
 4. actors flush and close, then the shutdown hooks the process's parts registered run
    (`pyengine.shutdown`: the simulated world stops), and the sockets close.
 
-Recovery: before an actor's first life, and again before each restart, it is rebuilt from
-the journal's critical messages (`RECOVER_PREFIXES`): from its last snapshot and the journal
-after it when it takes snapshots (`pyengine.runtime.checkpoint`: constant time in the
-journal's history), else from the whole journal (`Actor.recover`). What each recovered is
-logged and shown by `pyengine status`.
+Recovery (`pyengine.runtime.recovery`): before an actor's first life, and again before each
+restart, it is rebuilt from the journal's critical messages (`RECOVER_PREFIXES`): from its
+last snapshot and the journal after it when it takes snapshots (`pyengine.runtime.checkpoint`:
+constant time in the journal's history), else from the whole journal (`Actor.recover`).
+What each recovered is logged and shown by `pyengine status`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from pyengine.actors.supervisor import RestartPolicy, Supervisor, SupervisorActo
 from pyengine.bus import Bus, Channel, CurveKeys, HighWaterMarks, load_keys
 from pyengine.clock import SystemClock
 from pyengine.messages import (
-    ActorRecovery,
     ActorStatus,
     Shutdown,
     StatusReport,
@@ -52,10 +51,9 @@ from pyengine.messages import (
     encode,
 )
 from pyengine.messages.critical import recover_prefixes
-from pyengine.runtime.checkpoint import Checkpointer, recovers, takes_snapshots
 from pyengine.runtime.plan import EnginePlan, supervisor_name
+from pyengine.runtime.recovery import Recovery
 from pyengine.shutdown import run_shutdown_hooks
-from pyengine.store import StoreError, open_store
 
 log = logging.getLogger("pyengine.engine")
 
@@ -105,13 +103,9 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
         self.fault = ""
-        self.checkpoints: Checkpointer | None = None
-        self._checkpoint_lock = asyncio.Lock()
-        self._snapshot_failing = False
-        self._whole_journal: list[str] = []
-        """Actors that recover without snapshots: given the whole journal."""
-        self.recovered: list[ActorRecovery] = []
-        self.recovery_ms = 0
+        self.recovery = Recovery(
+            plan.store_url, plan.config.store, group, RECOVER_PREFIXES, self.clock.now_ns
+        )
         cfg = self.cfg
         self.settings = RunnerSettings(
             heartbeat_s=cfg.bus.heartbeat_s,
@@ -141,107 +135,6 @@ class Engine:
             )
             self.fault = self.fault or (reason if fault else "")
             self.stop_event.set()
-
-    def _open_checkpoints(self) -> Checkpointer | None:
-        try:
-            store = open_store(self.plan.store_url, self.cfg.store.synchronous)
-        except Exception as exc:
-            log.warning("no journal to recover from (%s)", exc)
-            return None
-        return Checkpointer(
-            store,
-            RECOVER_PREFIXES,
-            every_rows=self.cfg.store.snapshot_rows,
-            every_s=self.cfg.store.snapshot_interval_s,
-            now_ns=self.clock.now_ns,
-        )
-
-    def _recover(self, sup_name: str) -> None:
-        """Rebuild every local actor that recovers, before any runs."""
-        t0 = time.monotonic()
-        cp = self.checkpoints = self._open_checkpoints()
-        if cp is None:
-            return
-        for name, runner in self.runners.items():
-            if name == sup_name:
-                continue
-            probe = runner.spare()
-            if takes_snapshots(probe):
-                cp.add(name, runner.spare)
-            elif recovers(probe):
-                self._whole_journal.append(name)
-        cp.catch_up()
-        for name, fold in cp.folds.items():
-            self.runners[name].set_recovery([], cp.state(name))
-            self.recovered.append(
-                ActorRecovery(
-                    name=name,
-                    source=fold.source,
-                    snapshot_row=fold.snapshot_at,
-                    journal_rows=fold.replayed,
-                    state=sorted(fold.summary.items()),
-                )
-            )
-        if self._whole_journal:
-            journal = list(cp.store.journal(RECOVER_PREFIXES))
-            for name in self._whole_journal:
-                self.runners[name].set_recovery(journal)
-                self.recovered.append(
-                    ActorRecovery(name=name, source="journal", journal_rows=len(journal))
-                )
-        self.recovery_ms = int((time.monotonic() - t0) * 1000)
-        for r in self.recovered:
-            log.info(
-                "%s: recovered from %s + %d journal messages: %s",
-                r.name,
-                r.source,
-                r.journal_rows,
-                ", ".join(f"{k} {v}" for k, v in r.state) or "-",
-            )
-        log.info("%s: recovery took %d ms", self.group, self.recovery_ms)
-        self._save_snapshots()
-
-    def _save_snapshots(self) -> None:
-        cp = self.checkpoints
-        if cp is None:
-            return
-        try:
-            cp.save()
-        except StoreError as exc:  # a snapshot only saves time: the journal has it all
-            if not self._snapshot_failing:
-                log.warning("%s: snapshots not saved (%s)", self.group, exc)
-            self._snapshot_failing = True
-            return
-        if self._snapshot_failing:
-            log.info("%s: snapshots saved again", self.group)
-        self._snapshot_failing = False
-
-    async def _checkpoint_loop(self, cp: Checkpointer) -> None:
-        """Periodic snapshots (`[store] snapshot_rows`, `snapshot_interval_s`)."""
-        while True:
-            await asyncio.sleep(min(5.0, cp.every_s))
-            try:
-                if not cp.due(cp.store.last_journal_id(), self.clock.now_ns()):
-                    continue
-                async with self._checkpoint_lock:
-                    await cp.catch_up_async()
-            except StoreError as exc:
-                log.warning("%s: snapshots not taken (%s)", self.group, exc)
-                continue
-            self._save_snapshots()
-
-    async def _refresh(self, runner: ActorRunner) -> None:
-        """A restart is rebuilt from the journal as it is now (every acknowledged critical
-        message of this session is in it), not as it was at start."""
-        cp = self.checkpoints
-        if cp is None:
-            return
-        if runner.name in cp.folds:
-            async with self._checkpoint_lock:
-                await cp.catch_up_async()
-            runner.set_recovery([], cp.state(runner.name))
-        elif runner.name in self._whole_journal:
-            runner.set_recovery(list(cp.store.journal(RECOVER_PREFIXES)))
 
     async def run(self, duration: float | None = None) -> int:
         """Run until stopped; returns the process exit code."""
@@ -286,7 +179,7 @@ class Engine:
                 )
                 runner.open()
                 self.runners[name] = runner
-            self._recover(sup_name)
+            self.recovery.start(self.runners, sup_name)
             sup_runner = self.runners[sup_name]
             self.supervisor = Supervisor(self.policy, self.clock, sup_runner.emit)
             for name, runner in self.runners.items():
@@ -294,10 +187,8 @@ class Engine:
                 self._tasks.append(
                     loop.create_task(self.supervisor.supervise(name, life), name=f"sup.{name}")
                 )
-            if self.checkpoints is not None and self.checkpoints.folds:
-                self._tasks.append(
-                    loop.create_task(self._checkpoint_loop(self.checkpoints), name="checkpoints")
-                )
+            if self.recovery.periodic:
+                self._tasks.append(loop.create_task(self.recovery.loop(), name="checkpoints"))
             if self.group == "main":
                 assert control is not None
                 self._tasks.append(loop.create_task(self._control_loop(control), name="control"))
@@ -340,13 +231,12 @@ class Engine:
                 await runner.close()
             await run_shutdown_hooks()
             bus.close()
-            if self.checkpoints is not None:
-                self.checkpoints.store.close()
+            self.recovery.close()
 
     async def _life(self, runner: ActorRunner) -> None:
-        """One life of an actor (a restart is rebuilt first: `_refresh`)."""
+        """One life of an actor (a restart is rebuilt first: `Recovery.refresh`)."""
         if runner.epoch:
-            await self._refresh(runner)
+            await self.recovery.refresh(runner)
         await runner.run()
 
     async def _shutdown(self) -> int:
@@ -407,23 +297,12 @@ class Engine:
         return 0
 
     async def _final_snapshots(self) -> None:
-        """At clean shutdown: the journal is complete, every fold catches up and is saved,
-        so the next start replays nothing."""
-        cp = self.checkpoints
-        if cp is None or not cp.folds:
-            return
         task = next((t for t in self._tasks if t.get_name() == "checkpoints"), None)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        try:
-            async with self._checkpoint_lock:
-                await cp.catch_up_async()
-        except StoreError as exc:
-            log.warning("%s: final snapshots not taken (%s)", self.group, exc)
-            return
-        self._save_snapshots()
+        await self.recovery.final()
 
     async def _orphan_watch(self) -> None:
         parent = os.getppid()
@@ -491,8 +370,8 @@ class Engine:
                 sup and sup.minting_paused(self.supervisor.paused_ns if self.supervisor else 0)
             ),
             actors=actors,
-            recovered=self.recovered,
-            recovery_ms=self.recovery_ms,
+            recovered=self.recovery.recovered,
+            recovery_ms=self.recovery.took_ms,
         )
 
     async def _control_loop(self, chan: Channel) -> None:
