@@ -255,3 +255,33 @@ def test_spent_ids_are_never_forgotten_in_bounded_memory() -> None:
     assert all(i in back for i in ids) and len(back) == 5000
     back.add("o-x")
     assert "o-x" in back and "o-x" not in spent
+
+
+def test_status_says_what_a_start_recovered() -> None:
+    from pyengine.commands import _table
+    from pyengine.messages import ActorRecovery, StatusReport, decode, encode
+
+    rec = ActorRecovery(
+        name="exec_usdm",
+        source="snapshot at journal row 997209",
+        snapshot_row=997209,
+        journal_rows=12,
+        state=[("orders_in_flight", 2), ("orders_open", 3)],
+    )
+    report = StatusReport(
+        ts_event=1,
+        ts_recv=1,
+        engine="e",
+        pid=1,
+        started_ns=1,
+        minting_paused=False,
+        actors=[],
+        recovered=[rec],
+        recovery_ms=42,
+    )
+    back = decode(encode(report))
+    assert isinstance(back, StatusReport) and back.recovered == [rec]
+    text = _table(back)
+    assert "recovered at start in 42 ms" in text
+    assert "snapshot at journal row 997209 + 12 journal messages" in text
+    assert "orders_in_flight 2, orders_open 3" in text
