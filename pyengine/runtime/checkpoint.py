@@ -101,6 +101,13 @@ class Checkpointer:
                 snap.version,
                 version,
             )
+        elif snap is not None and snap.journal_id > self.store.last_journal_id():
+            log.warning(
+                "%s: snapshot at journal row %d, past the journal's end (%d): replaying it",
+                name,
+                snap.journal_id,
+                self.store.last_journal_id(),
+            )
         elif snap is not None:
             try:
                 probe.restore(snap.state)

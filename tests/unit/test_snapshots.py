@@ -151,15 +151,18 @@ def test_a_start_replays_only_the_rows_after_the_snapshot(tmp_path: Path) -> Non
     store.close()
 
 
-@pytest.mark.parametrize("bad", ["version", "blob"])
+@pytest.mark.parametrize("bad", ["version", "blob", "position"])
 def test_an_untrusted_snapshot_means_a_full_replay(tmp_path: Path, bad: str) -> None:
     db = tmp_path / "db.sqlite"
     store = open_store(f"sqlite:///{db}")
     store.write(orders(30))
     last = store.last_journal_id()
+    good = strategy()
+    good.recover(store.journal(recover_prefixes()))
     version = 99 if bad == "version" else StrategyHost.snapshot_version
-    blob = msgspec.msgpack.encode({"no": "such layout"}) if bad == "blob" else b"\x90"
-    store.save_snapshot(Snapshot(STRATEGY, version, last, 1, blob))
+    blob = msgspec.msgpack.encode({"no": "such layout"}) if bad == "blob" else good.snapshot()
+    at = last + 5 if bad == "position" else last  # a journal restored from an older backup
+    store.save_snapshot(Snapshot(STRATEGY, version, at, 1, blob or b""))
     cp = checkpointer(db)
     fold = cp.add(STRATEGY, strategy)
     assert fold.source == "journal" and fold.position == 0
