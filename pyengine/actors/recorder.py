@@ -14,7 +14,6 @@ publishes `Health(store, ok)`, which lets the risk gate trade again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import partial
 
@@ -26,7 +25,7 @@ from pyengine.messages import Health, Message, topics
 from pyengine.messages.critical import journal_prefixes
 from pyengine.messages.effects import Failed, Replied
 from pyengine.store import SQLiteStore, Store, StoreError, open_store
-from pyengine.store.check import FULL_CHECK_BYTES, store_verdict
+from pyengine.store.check import FULL_CHECK_BYTES, verify
 
 log = logging.getLogger("pyengine.recorder")
 
@@ -70,8 +69,7 @@ class Recorder(Actor):
             raise StoreError(f"cannot open the store: {exc}") from exc
         store = self.store
         if isinstance(store, SQLiteStore) and store.path.stat().st_size > FULL_CHECK_BYTES:
-            check = partial(asyncio.to_thread, store_verdict, store.path)
-            return [Call(check, "store-check")]
+            return [Call(partial(verify, store.path), "store-check")]
         return []
 
     def resume_positions(self) -> list[tuple[str, str, int, int]]:

@@ -4,8 +4,8 @@ An `OrderTable` forgets ended orders beyond its cap but must still answer that t
 are spent, for as long as the engine runs (months: millions of ids, hundreds of MB as a
 set of strings). `SpentIds` keeps the newest `exact_cap` of them in a set and folds older ones
 into Bloom filters of `capacity` ids each (Bloom, "Space/time trade-offs in hash coding
-with allowable errors", CACM 13(7), 1970): about 4 bytes per id at a false-positive rate
-of 1e-7 per filter. A Bloom filter has no false negatives, so a spent id is always
+with allowable errors", CACM 13(7), 1970): about 5.4 bytes per id at a false-positive
+rate of 1e-9 per filter. A Bloom filter has no false negatives, so a spent id is always
 answered spent; the error is only ever the other way, the safe one: a fresh id taken for
 a spent one is refused (`DuplicateOrderId`) and the sender makes another.
 """
@@ -17,14 +17,19 @@ import math
 
 import msgspec
 
-FALSE_POSITIVE = 1e-7
-"""Per filter, when full."""
+FALSE_POSITIVE = 1e-9
+"""Per new filter, when full: a fresh order id refused about once in months of traffic."""
+_FIRST_RATE = 1e-7
+"""The rate of filters saved without their size (`BloomState.m == 0`)."""
 
 
 class BloomState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     capacity: int
     count: int
     bits: bytes
+    m: int = 0
+    """Bits in the filter, and hashes per id: a filter keeps the sizes it was made with."""
+    k: int = 0
 
 
 class SpentState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -34,12 +39,22 @@ class SpentState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     capacity: int
 
 
+def _sizes(capacity: int, rate: float) -> tuple[int, int]:
+    m = math.ceil(-capacity * math.log(rate) / math.log(2) ** 2)
+    return m, min(32, max(1, round(m / capacity * math.log(2))))
+
+
 class _Bloom:
-    def __init__(self, capacity: int, bits: bytes | None = None, count: int = 0) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        bits: bytes | None = None,
+        count: int = 0,
+        sizes: tuple[int, int] | None = None,
+    ) -> None:
         self.capacity = capacity
-        m = math.ceil(-capacity * math.log(FALSE_POSITIVE) / math.log(2) ** 2)
+        m, self.k = sizes or _sizes(capacity, FALSE_POSITIVE)
         self.m = m
-        self.k = min(32, max(1, round(m / capacity * math.log(2))))
         self.bits = bytearray(bits) if bits is not None else bytearray((m + 7) // 8)
         if len(self.bits) != (m + 7) // 8:
             raise ValueError(f"bloom filter of {len(self.bits)} bytes, expected {(m + 7) // 8}")
@@ -93,8 +108,14 @@ class SpentIds:
             return True
         if not self._filters:
             return False
-        ps = self._filters[0]._positions(key)  # every filter has the same size
-        return any(f.has(ps) for f in self._filters)
+        cache: dict[tuple[int, int], list[int]] = {}
+        for f in self._filters:  # filters of one size share the positions
+            ps = cache.get((f.m, f.k))
+            if ps is None:
+                ps = cache[(f.m, f.k)] = f._positions(key)
+            if f.has(ps):
+                return True
+        return False
 
     def __len__(self) -> int:
         return len(self._exact) + sum(f.count for f in self._filters)
@@ -102,7 +123,9 @@ class SpentIds:
     def state(self) -> SpentState:
         return SpentState(
             exact=list(self._exact),
-            filters=[BloomState(f.capacity, f.count, bytes(f.bits)) for f in self._filters],
+            filters=[
+                BloomState(f.capacity, f.count, bytes(f.bits), f.m, f.k) for f in self._filters
+            ],
             exact_cap=self.exact_cap,
             capacity=self.capacity,
         )
@@ -111,5 +134,13 @@ class SpentIds:
     def restore(cls, state: SpentState) -> SpentIds:
         out = cls(state.exact_cap, state.capacity)
         out._exact = dict.fromkeys(state.exact)
-        out._filters = [_Bloom(f.capacity, f.bits, f.count) for f in state.filters]
+        out._filters = [
+            _Bloom(
+                f.capacity,
+                f.bits,
+                f.count,
+                (f.m, f.k) if f.m else _sizes(f.capacity, _FIRST_RATE),
+            )
+            for f in state.filters
+        ]
         return out

@@ -14,6 +14,7 @@ minting and trading like any store fault: a start never grows with the journal's
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -50,6 +51,11 @@ def store_verdict(path: Path) -> str:
     finally:
         conn.close()
     return "; ".join(str(r[0]) for r in rows[:5])
+
+
+async def verify(path: Path) -> str:
+    """`store_verdict` in a thread (SQLite releases the GIL while it reads)."""
+    return await asyncio.to_thread(store_verdict, path)
 
 
 def _bounded_verdict(conn: sqlite3.Connection) -> str:

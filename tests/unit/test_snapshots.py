@@ -19,7 +19,8 @@ from pyengine.clock import ManualClock, SequentialIds
 from pyengine.messages import Message, OrderFilled
 from pyengine.messages.critical import recover_prefixes
 from pyengine.orders import OrderTable
-from pyengine.orders.spent import SpentIds, SpentState
+from pyengine.orders.spent import BloomState, SpentIds, SpentState, _Bloom
+from pyengine.orders.spent import _sizes as spent_sizes
 from pyengine.orders.table_state import restore_table, table_state
 from pyengine.runtime.checkpoint import Checkpointer
 from pyengine.runtime.embedded import default_risk_options
@@ -288,3 +289,23 @@ def test_status_says_what_a_start_recovered() -> None:
     assert "recovered at start in 42 ms" in text
     assert "snapshot at journal row 997209 + 12 journal messages" in text
     assert "orders_in_flight 2, orders_open 3" in text
+
+
+def test_a_filter_keeps_the_sizes_it_was_made_with() -> None:
+    spent = SpentIds(exact_cap=1, capacity=100)
+    for i in range(50):
+        spent.add(f"id-{i}")
+    legacy = spent.state()
+    (f,) = legacy.filters
+    assert f.m and f.k
+    # a filter saved without its sizes was made at the first rate, 1e-7
+    old = SpentIds(exact_cap=1, capacity=100)
+    m, k = spent_sizes(100, 1e-7)
+    bloom = _Bloom(100, sizes=(m, k))
+    for i in range(49):
+        bloom.add(f"id-{i}")
+    state = SpentState(
+        exact=["id-49"], filters=[BloomState(100, 49, bytes(bloom.bits))], exact_cap=1, capacity=100
+    )
+    back = SpentIds.restore(state)
+    assert all(f"id-{i}" in back for i in range(50)) and len(old) == 0
