@@ -149,7 +149,8 @@ def _table(report: StatusReport) -> str:
     now = time.time_ns()
     lines = [
         f"engine {report.engine} pid {report.pid} up {(now - report.started_ns) / 1e9:.0f}s"
-        f" minting {'PAUSED' if report.minting_paused else 'on'}",
+        f" minting {'PAUSED' if report.minting_paused else 'on'}"
+        + (" RECOVERING (replaying the journal; no actor runs yet)" if report.recovering else ""),
         f"{'actor':<18}{'process':<10}{'state':<10}{'hb age':>8}{'handled':>10}{'msg/s':>9}"
         f"{'gaps':>6}{'dropped':>8}{'rejected':>9}{'outbox':>7}{'restarts':>9}",
     ]

@@ -182,6 +182,8 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     recovered: list[ActorRecovery] = []
     recovery_ms: int = 0
     """How long the start's recovery took (opening the store, snapshots, journal tail)."""
+    recovering: bool = False
+    """The start's recovery is still running: no actor runs yet."""
     TOPIC: ClassVar[str] = topics.CTL_STATUS_REPORT
 
     def topic(self) -> str:

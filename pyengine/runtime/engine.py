@@ -179,7 +179,9 @@ class Engine:
                 )
                 runner.open()
                 self.runners[name] = runner
-            self.recovery.start(self.runners, sup_name)
+            if control is not None:  # reachable while it recovers (a long replay says so)
+                self._tasks.append(loop.create_task(self._control_loop(control), name="control"))
+            await self.recovery.start(self.runners, sup_name)
             sup_runner = self.runners[sup_name]
             self.supervisor = Supervisor(self.policy, self.clock, sup_runner.emit)
             for name, runner in self.runners.items():
@@ -190,8 +192,6 @@ class Engine:
             if self.recovery.periodic:
                 self._tasks.append(loop.create_task(self.recovery.loop(), name="checkpoints"))
             if self.group == "main":
-                assert control is not None
-                self._tasks.append(loop.create_task(self._control_loop(control), name="control"))
                 for group in self.cfg.processes()[1:]:
                     self._tasks.append(
                         loop.create_task(
@@ -372,6 +372,7 @@ class Engine:
             actors=actors,
             recovered=self.recovery.recovered,
             recovery_ms=self.recovery.took_ms,
+            recovering=self.recovery.active,
         )
 
     async def _control_loop(self, chan: Channel) -> None:

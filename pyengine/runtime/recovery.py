@@ -40,6 +40,8 @@ class Recovery:
         """Actors that recover without snapshots: given the whole journal."""
         self.recovered: list[ActorRecovery] = []
         self.took_ms = 0
+        self.active = False
+        """The start's recovery is running."""
 
     @property
     def periodic(self) -> bool:
@@ -60,8 +62,16 @@ class Recovery:
             now_ns=self.now_ns,
         )
 
-    def start(self, runners: Mapping[str, ActorRunner], skip: str) -> None:
-        """Rebuild every runner's actor that recovers (but `skip`), before any runs."""
+    async def start(self, runners: Mapping[str, ActorRunner], skip: str) -> None:
+        """Rebuild every runner's actor that recovers (but `skip`), before any runs; the
+        journal is folded a page at a time, so the control socket answers meanwhile."""
+        self.active = True
+        try:
+            await self._start(runners, skip)
+        finally:
+            self.active = False
+
+    async def _start(self, runners: Mapping[str, ActorRunner], skip: str) -> None:
         t0 = time.monotonic()
         cp = self.checkpoints = self._open()
         if cp is None:
@@ -74,7 +84,8 @@ class Recovery:
                 cp.add(name, runner.spare)
             elif recovers(probe):
                 self.whole_journal.append(name)
-        cp.catch_up()
+        async with self.lock:
+            await cp.catch_up_async()
         for name, fold in cp.folds.items():
             runners[name].set_recovery([], cp.state(name))
             self.recovered.append(

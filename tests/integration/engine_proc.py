@@ -36,7 +36,7 @@ def peak_rss_mb(pid: int) -> float:
 class Started:
     proc: subprocess.Popen[bytes]
     seconds: float
-    """From the process's start until `status` answered."""
+    """From the process's start until `status` answered with the recovery done."""
     rss_mb: float
     """Peak RSS at that moment."""
     report: StatusReport
@@ -65,6 +65,9 @@ def start(cwd: Path, timeout_s: float = 600.0, log: Path | None = None) -> Start
             report = status(ep, timeout_s=0.2)
         except ControlError:
             time.sleep(0.02)
+            continue
+        if report.recovering:
+            time.sleep(0.05)
             continue
         return Started(proc, time.perf_counter() - t0, peak_rss_mb(proc.pid), report)
 
