@@ -4,7 +4,7 @@ only the rows after a snapshot, and refuses a snapshot it cannot trust."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from pyengine.orders.spent import _sizes as spent_sizes
 from pyengine.orders.table_state import restore_table, table_state
 from pyengine.runtime.checkpoint import Checkpointer
 from pyengine.runtime.embedded import default_risk_options
-from pyengine.store import Snapshot, SQLiteStore, open_store
+from pyengine.store import Snapshot, SQLiteStore, Store, open_store
 from pyengine.store.migrations import statements
 from pyengine.store.records import JOURNAL_COLUMNS, journal_row
 from pyengine.strategy import StrategyHost
@@ -309,3 +309,31 @@ def test_a_filter_keeps_the_sizes_it_was_made_with() -> None:
     )
     back = SpentIds.restore(state)
     assert all(f"id-{i}" in back for i in range(50)) and len(old) == 0
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def either(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    s = open_store(url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_snapshots_and_positions_in_either_store(either: Store) -> None:
+    store = either
+    msgs = list(orders(12))
+    store.write(msgs)
+    last = store.last_journal_id()
+    assert [m for _, m in store.journal_after(after_id=0)][-3:] == msgs[-3:]
+    assert sum(1 for _ in store.journal_after(after_id=last - 4)) == 4
+    newest = {(s, t): q for s, t, _, q in store.positions()}
+    assert newest[("gen", msgs[-1].topic())] == msgs[-1].seq
+    assert store.load_snapshot("a") is None
+    store.save_snapshot(Snapshot("a", 1, last, 5, b"one"))
+    store.save_snapshot(Snapshot("a", 2, last, 6, b"two"))  # replaced whole
+    assert store.load_snapshot("a") == Snapshot("a", 2, last, 6, b"two")
