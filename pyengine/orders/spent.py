@@ -4,8 +4,8 @@ An `OrderTable` forgets ended orders beyond its cap but must still answer that t
 are spent, for as long as the engine runs (months: millions of ids, hundreds of MB as a
 set of strings). `SpentIds` keeps the newest `exact_cap` of them in a set and folds older ones
 into Bloom filters of `capacity` ids each (Bloom, "Space/time trade-offs in hash coding
-with allowable errors", CACM 13(7), 1970): about 5.4 bytes per id at a false-positive
-rate of 1e-9 per filter. A Bloom filter has no false negatives, so a spent id is always
+with allowable errors", CACM 13(7), 1970): about 4.8 bytes per id at a false-positive
+rate of 1e-8 per filter. A Bloom filter has no false negatives, so a spent id is always
 answered spent; the error is only ever the other way, the safe one: a fresh id taken for
 a spent one is refused (`DuplicateOrderId`) and the sender makes another.
 """
@@ -17,8 +17,8 @@ import math
 
 import msgspec
 
-FALSE_POSITIVE = 1e-9
-"""Per new filter, when full: a fresh order id refused about once in months of traffic."""
+FALSE_POSITIVE = 1e-8
+"""Per new filter, when full: a fresh order id refused about once in weeks of traffic."""
 _FIRST_RATE = 1e-7
 """The rate of filters saved without their size (`BloomState.m == 0`)."""
 

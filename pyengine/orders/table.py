@@ -114,11 +114,11 @@ class DuplicateOrderId(OrderError):
 class OrderTable:
     """Orders by client order id, and the open ones by venue, symbol and parent."""
 
-    def __init__(self, keep_closed: int = 5_000) -> None:
+    def __init__(self, keep_closed: int = 2_000) -> None:
         """`keep_closed`: how many ended orders to keep whole; older ones are forgotten
         but their ids stay known, so an id is still never used twice. An ended order is
         kept for the late reports about it (a fill after a cancel, a venue's status
-        answer), which come within seconds: 5,000 is minutes of the example strategy's
+        answer), which come within seconds: 2,000 is minutes of the example strategy's
         traffic, and bounds what every table holds, and a restart restores, to a few MB."""
         self.orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}

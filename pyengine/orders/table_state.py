@@ -36,14 +36,21 @@ def table_state(table: OrderTable) -> TableState:
 
 
 def restore_table(state: TableState, into: OrderTable | None = None) -> OrderTable:
-    """The table `state` describes (filled into `into`, which must be empty, if given)."""
+    """The table `state` describes (filled into `into`, which must be empty, if given).
+
+    `into` keeps its own `keep_closed`: ended orders beyond it are forgotten (oldest
+    first, their ids spent), as a replay of the journal under that cap would have."""
     table = OrderTable(state.keep_closed) if into is None else into
     if len(table):
         raise ValueError("restore into a table that already holds orders")
-    table.keep_closed = state.keep_closed
     table.orders = {o.client_order_id: o for o in state.orders}
     table._open = {c: o for c, o in table.orders.items() if o.is_open}
     table._closed = deque(state.closed)
     table._forgotten = SpentIds.restore(state.forgotten)
     table.counters.update(state.counters)
+    while len(table._closed) > table.keep_closed:
+        old = table._closed.popleft()
+        del table.orders[old]
+        table._forgotten.add(old)
+        table.counters["forgotten"] += 1
     return table

@@ -337,3 +337,14 @@ def test_snapshots_and_positions_in_either_store(either: Store) -> None:
     store.save_snapshot(Snapshot("a", 1, last, 5, b"one"))
     store.save_snapshot(Snapshot("a", 2, last, 6, b"two"))  # replaced whole
     assert store.load_snapshot("a") == Snapshot("a", 2, last, 6, b"two")
+
+
+def test_a_restored_table_keeps_its_own_cap() -> None:
+    big = OrderTable(keep_closed=10)
+    big.replay(orders(30))
+    small = restore_table(table_state(big), OrderTable(keep_closed=4))
+    replayed = OrderTable(keep_closed=4)
+    replayed.replay(orders(30))
+    assert list(small.orders) == list(replayed.orders)
+    assert all(f"o-strategy-1-{i}" in small for i in range(30))
+    assert small.counters == replayed.counters
