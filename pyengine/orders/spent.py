@@ -55,7 +55,9 @@ class _Bloom:
         self.capacity = capacity
         m, self.k = sizes or _sizes(capacity, FALSE_POSITIVE)
         self.m = m
-        self.bits = bytearray(bits) if bits is not None else bytearray((m + 7) // 8)
+        # a restored filter shares the decoded bytes (no copy: restores stay small); it is
+        # copied into a bytearray only if ids are added to it (only the newest filter)
+        self.bits: bytes | bytearray = bits if bits is not None else bytearray((m + 7) // 8)
         if len(self.bits) != (m + 7) // 8:
             raise ValueError(f"bloom filter of {len(self.bits)} bytes, expected {(m + 7) // 8}")
         self.count = count
@@ -70,6 +72,8 @@ class _Bloom:
         return [int.from_bytes(d[4 * i : 4 * i + 4], "little") % m for i in range(self.k)]
 
     def add(self, key: str) -> None:
+        if not isinstance(self.bits, bytearray):
+            self.bits = bytearray(self.bits)
         bits = self.bits
         for p in self._positions(key):
             bits[p >> 3] |= 1 << (p & 7)
