@@ -1,5 +1,6 @@
 """Type stubs of the native module `pyengine._core` (checked by mypy.stubtest in CI)."""
 
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Final, Literal, final
@@ -9,11 +10,17 @@ VENUES: Final[list[str]]
 
 # Errors: every exception raised by the native module derives from EngineError.
 
-class EngineError(ValueError): ...
-class InvalidDecimal(EngineError): ...
-class VenueMessageError(EngineError): ...
-class UnknownVenue(EngineError): ...
-class UnknownInstrument(EngineError): ...
+class EngineError(Exception):
+    """Base class of every engine_core error; each subclass also derives from its closest
+    builtin (engine_core/src/python/errors.rs)."""
+
+class InvalidArgument(EngineError, ValueError):
+    """An argument outside its closed set of names or shapes (side, payoff, order tuple)."""
+
+class InvalidDecimal(EngineError, ValueError): ...
+class VenueMessageError(EngineError, ValueError): ...
+class UnknownVenue(EngineError, ValueError): ...
+class UnknownInstrument(EngineError, LookupError): ...
 
 # Market data: venue normalisers and books.
 
@@ -171,6 +178,16 @@ class Feed:
         ts_recv: int | Sequence[int] | None = None,
         events: bool = True,
     ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
+    def on_messages_tops(
+        self, raws: Iterable[bytes], ts_recv: int | Sequence[int], depth: int
+    ) -> tuple[
+        list[BookUpdate | Trade | Bbo | MarkFunding | BookFault],
+        list[tuple[str, bool, int, int, list[tuple[str, str]], list[tuple[str, str]]]],
+        int,
+    ]:
+        """`on_messages`, then in the same crossing the top `depth` levels of every book
+        the batch changed, once each: (events without `BookUpdate`s, tops as `(symbol,
+        valid, seq, ts_event, bids, asks)`, rejections so far)."""
     def on_rest_snapshot(
         self, raw: bytes, symbol: str | None = None, ts_recv: int = 0
     ) -> list[BookUpdate | Trade | Bbo | MarkFunding | BookFault]: ...
@@ -181,19 +198,22 @@ class Feed:
     def unsynced(self) -> list[str]: ...
     def book(self, symbol: str, depth: int = 10) -> BookView: ...
     def mid(self, symbol: str) -> str | None: ...
-    def sweep(self, symbol: str, side: str, qty: str) -> SweepResult: ...
-    def depth_within_bps(self, symbol: str, side: str, bps: int) -> tuple[str, str]: ...
+    def sweep(self, symbol: str, side: Literal["bid", "ask"], qty: str) -> SweepResult:
+        """Sweep `side` ("bid" when selling, "ask" when buying) for `qty`."""
+    def depth_within_bps(
+        self, symbol: str, side: Literal["bid", "ask"], bps: int
+    ) -> tuple[str, str]: ...
 
 # Contract math and pre-trade risk (engine_core::contracts, engine_core::risk).
 # Amounts are Decimal in and out; int and str are accepted, float is refused (InvalidDecimal).
 
-class ContractMathError(EngineError):
+class ContractMathError(EngineError, ValueError):
     """Contract math refused its input (non-positive price, overflow, bad route)."""
 
-class InstrumentSpecError(EngineError):
+class InstrumentSpecError(EngineError, ValueError):
     """An instrument message that cannot become a spec; the message names the field."""
 
-class RiskConfigError(EngineError):
+class RiskConfigError(EngineError, ValueError):
     """A limits table or risk-state update that cannot be used."""
 
 _Num = Decimal | int | str
@@ -481,3 +501,89 @@ class Gatekeeper:
         usde_amount: _Num,
         spot: _Num | None = None,
     ) -> GateDecision: ...
+
+# Split planner (engine_core::planner): one plan for pricing and hedging.
+
+_Side = Literal["sell", "buy"]
+_VenueIn = tuple[str, _Num, _Num, _Num | None, bool]
+_SizesIn = tuple[_Num, _Num, _Num, _Num | None, _Num]
+_CarryIn = tuple[Literal["funding", "basis"], _Num, int] | None
+_DepthIn = tuple[int, int, Sequence[tuple[int, int]] | array[int]]
+_CandidateIn = tuple[str, str, _Payoff, _SizesIn, tuple[_Num, _Num], _CarryIn, _Num, bool, _DepthIn]
+
+@final
+class HedgeLeg:
+    """One order of a plan: qty in the instrument's unit, amounts in USD at the reference."""
+
+    @property
+    def venue(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> _Side: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def coins(self) -> Decimal: ...
+    @property
+    def vwap(self) -> Decimal: ...
+    @property
+    def worst_px(self) -> Decimal: ...
+    @property
+    def levels(self) -> int: ...
+    @property
+    def gross(self) -> Decimal: ...
+    @property
+    def fee(self) -> Decimal: ...
+    @property
+    def maker_fee(self) -> Decimal: ...
+    @property
+    def carry(self) -> Decimal: ...
+    @property
+    def ref_notional(self) -> Decimal: ...
+    @property
+    def cost(self) -> Decimal: ...
+
+@final
+class HedgePlan:
+    """A planned hedge: legs in (venue, symbol) order, totals, and why a residual is left."""
+
+    @property
+    def asset(self) -> str: ...
+    @property
+    def side(self) -> _Side: ...
+    @property
+    def target_coins(self) -> Decimal: ...
+    @property
+    def legs(self) -> list[HedgeLeg]: ...
+    @property
+    def filled_coins(self) -> Decimal: ...
+    @property
+    def residual_coins(self) -> Decimal: ...
+    @property
+    def shortfall(
+        self,
+    ) -> Literal["no_candidates", "depth", "limits", "lot", "min_size"] | None: ...
+    @property
+    def gross(self) -> Decimal: ...
+    @property
+    def fee(self) -> Decimal: ...
+    @property
+    def carry(self) -> Decimal: ...
+    @property
+    def cost(self) -> Decimal: ...
+    @property
+    def vwap(self) -> Decimal | None: ...
+    @property
+    def stops(self) -> list[tuple[str, str, str]]: ...
+
+def plan_hedge(
+    asset: str,
+    side: _Side,
+    target_coins: _Num,
+    ref_price: _Num,
+    horizon_min: int,
+    venues: Sequence[_VenueIn],
+    candidates: Sequence[_CandidateIn],
+) -> HedgePlan:
+    """Plan a hedge; raises ContractMathError for input the planner refuses."""

@@ -21,6 +21,7 @@ from pyengine.bus import BindError, CurveKeyError, check_endpoint
 from pyengine.config import EngineConfig, load_config
 from pyengine.errors import ConfigError
 from pyengine.messages import StatusReport
+from pyengine.messages.portfolio import PortfolioView
 from pyengine.runtime.control import ControlError, status
 from pyengine.runtime.embedded import embedded_config
 from pyengine.runtime.engine import Engine, default_child_argv
@@ -165,7 +166,33 @@ def _table(report: StatusReport) -> str:
     for r in report.recovered:
         state = ", ".join(f"{k} {v}" for k, v in r.state) or "-"
         lines.append(f"  {r.name:<16}{r.source} + {r.journal_rows} journal messages: {state}")
+    if report.portfolio is not None:
+        lines += _portfolio_lines(report.portfolio)
     return "\n".join(lines)
+
+
+def _portfolio_lines(view: PortfolioView) -> list[str]:
+    """Per asset custody, hedge, net delta and tolerance; per position qty, entry, PnL."""
+    lines = [
+        f"{'asset':<8}{'custody':>14}{'hedge':>14}{'delta':>14}{'delta usd':>14}"
+        f"{'tolerance':>12}{'pending':>12}"
+    ]
+    for asset, a in sorted(view.assets.items()):
+        lines.append(
+            f"{asset:<8}{a.custody:>14.4f}{a.hedge:>14.4f}{a.delta:>14.4f}{a.delta_usd:>14.0f}"
+            f"{a.tolerance_usd:>12.0f}{a.pending:>12.4f}"
+        )
+    if view.positions:
+        lines.append(f"{'venue':<16}{'symbol':<22}{'qty':>14}{'entry':>14}{'upl':>14}{'share':>8}")
+    for p in view.positions:
+        flag = f"  venue says {p.venue_qty}" if p.venue_qty is not None else ""
+        lines.append(
+            f"{p.venue:<16}{p.symbol:<22}{p.qty:>14}{p.entry:>14.2f}{p.upl:>14.6f}"
+            f"{p.share:>8.1%}{flag}"
+        )
+    if view.venues_down:
+        lines.append(f"venues down: {', '.join(view.venues_down)}")
+    return lines
 
 
 def _status_failed(args: argparse.Namespace, endpoint: str, error: str, code: int) -> int:

@@ -17,7 +17,8 @@ Conventions (SPEC section 2):
 
 Errors are typed: `ContractMathError` (zero price, overflow, bad route),
 `InstrumentSpecError` (an instrument message missing a field, named in the message),
-`InvalidDecimal`, `UnknownVenue`; all derive from `EngineError`.
+`InvalidDecimal`, `UnknownVenue`, `InvalidArgument` (a payoff or tier basis that is not
+one of its names); all derive from `EngineError`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pyengine._core import (
     HaircutTiers,
     InstrumentSpec,
     InstrumentSpecError,
+    InvalidArgument,
     InvalidDecimal,
     LiquidationModel,
     Portfolio,
@@ -59,6 +61,7 @@ __all__ = [
     "HaircutTiers",
     "InstrumentSpec",
     "InstrumentSpecError",
+    "InvalidArgument",
     "InvalidDecimal",
     "LiquidationModel",
     "Portfolio",

@@ -5,7 +5,11 @@ so a caller catches one name for a Rust failure (bad decimal, unknown venue, con
 and a Python one (bad config, undecodable message, store, venue client, oracle, control
 socket) alike. Every exception class of the package derives from it and also from the
 closest builtin, so `except OSError` or `except ConnectionError` still reads naturally.
-The native root is itself a `ValueError`, hence so is every engine error.
+The root itself is a plain `Exception`: a `StoreError` is an `OSError`, not a `ValueError`.
+The native classes follow the same rule (engine_core/src/python/errors.rs): bad input
+(`InvalidDecimal`, `InvalidArgument`, `VenueMessageError`, `UnknownVenue`,
+`ContractMathError`, `InstrumentSpecError`, `RiskConfigError`) is a `ValueError`, and
+`UnknownInstrument` (no book or no limits for that name) a `LookupError`.
 
 Errors shared across layers are defined here; a package's own errors stay in that package
 (`messages.codec.DecodeError`, `store.StoreError`, `oracles.errors`, `venues.private.errors`,

@@ -26,7 +26,9 @@ strings or numbers; numbers are read as `Decimal`, never as binary floats::
     max_position = "25"
     state = "reduce-only"
 
-An unknown key is a `RiskConfigError`, so a typo never silently disables a limit.
+An unknown key is a `RiskConfigError`, so a typo never silently disables a limit. A side
+other than "buy"/"sell", or an order that is not an `(instrument, side, qty, price,
+ts_ms)` tuple, is `InvalidArgument`.
 `Gatekeeper` is the SPEC section 8 mint/redeem circuit breaker.
 """
 
@@ -44,6 +46,7 @@ from pyengine._core import (
     EngineError,
     GateDecision,
     Gatekeeper,
+    InvalidArgument,
     RiskConfigError,
     RiskEngine,
     UnknownInstrument,
@@ -55,6 +58,7 @@ __all__ = [
     "EngineError",
     "GateDecision",
     "Gatekeeper",
+    "InvalidArgument",
     "Order",
     "RiskConfigError",
     "RiskEngine",

@@ -9,7 +9,9 @@
 pub mod book;
 pub mod contracts;
 pub mod decimal;
+pub mod planner;
 pub mod risk;
+pub mod venue;
 pub mod venues;
 
 #[cfg(feature = "python")]

@@ -15,7 +15,12 @@ its declared source (`sources`), read by the actor runner, and resyncs are effec
   while it stays unsynced (rate limit); a book left unsynced for `unsynced_grace_s`
   (snapshot lost, venue silent) is resynced the same way;
 - a "reconnected" frame resets the normaliser (`Feed.on_reconnect`): every book is
-  published invalid, and health goes down until data flows again.
+  published invalid, and health goes down until data flows again;
+- with `book_depth` on, each book is also published as `BookDepth` (`depth_levels` per
+  side, the exact level strings of `Feed.book`) for pricing and routing: at most once per
+  `depth_interval_s` per book and only when it changed (a change inside the interval is
+  published when the interval ends, by the next batch or the timer), and at once when its
+  validity flips, so a consumer never prices on a book the feed already knows is broken.
 
 Keys: `venue` in messages is the normaliser's venue name; Bybit books are keyed
 `<category>:<symbol>` (`md.book.bybit.linear:BTCUSDT`), as `pyengine replay` prints them,
@@ -39,6 +44,7 @@ from pyengine._core import Bbo, BookUpdate, EngineError, Feed, MarkFunding, Trad
 from pyengine._core import BookFault as CoreFault
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.effects import Call, Output, Source
+from pyengine.actors.feed_depth import DepthThrottle
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     BestBidOffer,
@@ -75,6 +81,12 @@ class FeedOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     trades: bool = True
     bbo: bool = True
     funding: bool = True
+    book_depth: bool = False
+    """Publish `BookDepth` too (pricing needs depth, not the top levels)."""
+    depth_levels: int = 50
+    """Levels per side in `BookDepth`."""
+    depth_interval_s: float = 0.1
+    """Least time between two `BookDepth` of one book (a validity flip goes at once)."""
 
 
 def _source_of(opts: FeedOptions) -> tuple[str, str | None]:
@@ -100,8 +112,16 @@ class FeedActor(Actor):
             self.feed = Feed(venue, category=category) if category else Feed(venue)
         except EngineError as exc:
             raise ConfigError(f"actors.{self.name}.options: {exc}") from None
-        if self.opts.depth < 1 or self.opts.max_batch < 1 or self.opts.resync_interval_s <= 0:
-            raise ConfigError(f"actors.{self.name}.options: depth, max_batch, intervals > 0")
+        if (
+            self.opts.depth < 1
+            or self.opts.max_batch < 1
+            or self.opts.resync_interval_s <= 0
+            or self.opts.depth_levels < 1
+            or self.opts.depth_interval_s < 0
+        ):
+            raise ConfigError(
+                f"actors.{self.name}.options: depth, depth_levels, max_batch, intervals > 0"
+            )
         self.venue = venue
         self.prefix = f"{category}:" if venue == "bybit" and category else ""
         self.component = f"feed.{venue}" + (f".{category}" if self.prefix else "")
@@ -119,6 +139,10 @@ class FeedActor(Actor):
         self._health_every = int(self.opts.health_interval_s * 1e9)
         self._rejected_seen = 0
         self._log_budget = 20
+        self._depth_on = self.opts.book_depth
+        self._depths = DepthThrottle(
+            self.feed, venue, self.prefix, self.opts.depth_levels, self.opts.depth_interval_s
+        )
         self.counters: dict[str, int] = dict.fromkeys(
             (
                 "frames",
@@ -130,6 +154,7 @@ class FeedActor(Actor):
                 "resync_requests",
                 "resync_errors",
                 "book_tops",
+                "book_depths",
                 "ignored",
             ),
             0,
@@ -170,17 +195,33 @@ class FeedActor(Actor):
                 self._events(events, out, changed)
             else:
                 self._reconnected(ts_recv, out, changed)
+        rejected = -1
+        topped: set[str] = set()  # books whose top came back with the fused call
         if raws:
             if not self._connected:
                 self._connected = self._health_dirty = True
-            self._events(feed.on_messages(raws, stamps), out, changed)
+            # The last run of stream frames ends the batch: its books' tops come back in
+            # the same crossing (issue 11 §1); books changed before it are queried below.
+            events, tops, rejected = feed.on_messages_tops(raws, stamps, self.opts.depth)
+            self._events(events, out, changed)
+            for t in tops:
+                topped.add(t[0])
+                changed[t[0]] = None  # BookDepth still wants to know it changed
+                top = self._make_top(t[0], ts_recv, t[1:])
+                if top is not None:
+                    out.append(top)
         self.counters["frames"] += len(frames)
         self.counters["batches"] += 1
         for sym in changed:
+            if sym in topped:
+                continue
             top = self._top(sym, ts_recv)
             if top is not None:
                 out.append(top)
-        rejected = feed.stats()["rejected"]
+        if self._depth_on:
+            self.counters["book_depths"] += self._depths.publish(changed, self._valid, ts_recv, out)
+        if rejected < 0:
+            rejected = feed.stats()["rejected"]
         if rejected != self._rejected_seen:
             self._reject(f"{rejected - self._rejected_seen} frame(s): {feed.last_error()}")
             self.counters["rejected"] += rejected - self._rejected_seen - 1
@@ -257,7 +298,18 @@ class FeedActor(Actor):
 
     def _top(self, sym: str, ts_recv: int) -> BookTop | None:
         view = self.feed.book(sym, self.opts.depth)
-        valid = view.valid
+        return self._make_top(
+            sym, ts_recv, (view.valid, view.seq, view.ts_event, view.bids, view.asks)
+        )
+
+    def _make_top(
+        self,
+        sym: str,
+        ts_recv: int,
+        state: tuple[bool, int, int, list[tuple[str, str]], list[tuple[str, str]]],
+    ) -> BookTop | None:
+        """The BookTop of `sym` from its (valid, seq, ts_event, bids, asks)."""
+        valid, seq, ts_event, bids, asks = state
         if not valid and self._valid.get(sym) is False:
             return None  # already published as invalid
         if self._valid.get(sym) is not valid:
@@ -267,14 +319,14 @@ class FeedActor(Actor):
         if valid:
             self._unsynced_since.pop(sym, None)
             return BookTop(
-                ts_event=view.ts_event,
+                ts_event=ts_event,
                 ts_recv=ts_recv,
                 venue=self.venue,
                 symbol=self.prefix + sym,
-                bids=view.bids,
-                asks=view.asks,
+                bids=bids,
+                asks=asks,
                 valid=True,
-                book_seq=view.seq,
+                book_seq=seq,
             )
         self._unsynced_since.setdefault(sym, ts_recv)
         return BookTop(
@@ -285,7 +337,7 @@ class FeedActor(Actor):
             bids=[],
             asks=[],
             valid=False,
-            book_seq=view.seq,
+            book_seq=seq,
         )
 
     def _reconnected(self, ts_recv: int, out: list[Message], changed: dict[str, None]) -> None:
@@ -405,6 +457,8 @@ class FeedActor(Actor):
         if self._faulted or self._unsynced_since:
             out.extend(self._resyncs(now_ns))
         health: list[Message] = []
+        if self._depths.pending:
+            self.counters["book_depths"] += self._depths.publish({}, self._valid, now_ns, health)
         self._health(now_ns, health)
         out.extend(health)
         return out

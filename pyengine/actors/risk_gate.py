@@ -64,6 +64,17 @@ from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_fr
 log = logging.getLogger("pyengine.actors.risk")
 
 
+def md_name(spec: InstrumentSpec) -> str:
+    """The name the feed actor publishes `spec`'s market data under: Bybit books are
+    `<category>:<symbol>` (linear and spot share symbol names; `actors/feed.py`), the
+    category being `spot`, or the payoff (`linear`, `inverse`) of a derivative; every
+    other venue's is the symbol itself. Orders and positions keep the plain symbol."""
+    if spec.venue != "bybit":
+        return spec.symbol
+    category = "spot" if spec.kind == "spot" else spec.payoff
+    return f"{category}:{spec.symbol}"
+
+
 class InstrumentFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A saved instrument response of one venue, and which of its symbols to trade."""
 
@@ -126,6 +137,8 @@ class RiskGate(Actor):
             raise ConfigError(f"{key}.limits: {exc}") from None
         self.specs: dict[tuple[str, str], InstrumentSpec] = {}
         self.inst_ids: dict[tuple[str, str], int] = {}
+        self.md_names: dict[tuple[str, str], tuple[str, str]] = {}
+        """Market-data name -> instrument key where they differ (Bybit, see `md_name`)."""
         for i, f in enumerate(opts.instruments):
             self._load(f, f"{key}.instruments[{i}]")
         self.stables = set(opts.stablecoins)
@@ -162,6 +175,13 @@ class RiskGate(Actor):
             pair = (spec.venue, spec.symbol)
             self.specs[pair] = spec
             self.inst_ids[pair] = self.engine.add_instrument(spec)
+            name = md_name(spec)
+            if name != spec.symbol:
+                self.md_names[(spec.venue, name)] = pair
+
+    def _md_pair(self, venue: str, symbol: str) -> tuple[str, str]:
+        """The instrument key of market data (books, marks, validity) named `symbol`."""
+        return self.md_names.get((venue, symbol), (venue, symbol))
 
     def recover(self, journal: Iterable[Message]) -> None:
         for msg in journal:
@@ -308,7 +328,7 @@ class RiskGate(Actor):
         elif isinstance(msg, MarkFunding):
             self._mark(msg)
         elif isinstance(msg, InstrumentValidity):
-            self.validity[(msg.venue, msg.symbol)] = msg
+            self.validity[self._md_pair(msg.venue, msg.symbol)] = msg
         elif isinstance(msg, PositionReport):
             self._position(msg)
         elif isinstance(msg, BalanceReport):
@@ -318,7 +338,7 @@ class RiskGate(Actor):
         return []
 
     def _book(self, msg: BookTop) -> None:
-        pair = (msg.venue, msg.symbol)
+        pair = self._md_pair(msg.venue, msg.symbol)
         if pair not in self.inst_ids:
             return
         if not msg.valid or not msg.bids or not msg.asks:
@@ -334,7 +354,7 @@ class RiskGate(Actor):
             self.engine.set_mark(self.inst_ids[pair], (bid + ask) / 2)
 
     def _mark(self, msg: MarkFunding) -> None:
-        pair = (msg.venue, msg.symbol)
+        pair = self._md_pair(msg.venue, msg.symbol)
         inst = self.inst_ids.get(pair)
         if inst is None:
             return

@@ -33,6 +33,7 @@ from pyengine.messages import (
     ResumeMinting,
     topics,
 )
+from pyengine.messages.portfolio import PortfolioSnapshot, PortfolioView
 from pyengine.store.base import StoreError
 
 log = logging.getLogger("pyengine.supervisor")
@@ -154,7 +155,13 @@ class Supervisor:
 class SupervisorActor(Actor):
     """The engine's own actor: publishes for the supervisor, collects heartbeats for status."""
 
-    subscribe = (topics.HEARTBEAT, topics.SUP, topics.HEALTH_GAP, topics.CTL_MINT)
+    subscribe = (
+        topics.HEARTBEAT,
+        topics.SUP,
+        topics.HEALTH_GAP,
+        topics.CTL_MINT,
+        topics.STATUS_PORTFOLIO,
+    )
 
     def __init__(self, ctx: ActorContext) -> None:
         super().__init__(ctx)
@@ -163,6 +170,7 @@ class SupervisorActor(Actor):
         self.gap_missing: dict[str, int] = {}
         self.paused_ns = 0
         self.resumed_ns = 0
+        self.portfolio: PortfolioView | None = None
 
     def handle(self, msg: Message) -> list[Message]:
         if isinstance(msg, Heartbeat):
@@ -177,6 +185,8 @@ class SupervisorActor(Actor):
             self.paused_ns = max(self.paused_ns, msg.ts_event)
         elif isinstance(msg, ResumeMinting):
             self.resumed_ns = max(self.resumed_ns, msg.ts_event)
+        elif isinstance(msg, PortfolioSnapshot):
+            self.portfolio = msg.view
         return []
 
     def minting_paused(self, own_pause_ns: int = 0) -> bool:

@@ -89,6 +89,7 @@ from pyengine.messages.pricing import (
     QuoteRequest,
     QuoteUnavailable,
 )
+from pyengine.messages.pricing_plan import QuotePlan
 from pyengine.messages.validity import InstrumentValidity, RfqLookback  # noqa: F401
 
 __all__ = [
@@ -131,6 +132,7 @@ __all__ = [
     "PortfolioDelta",
     "PositionReport",
     "QuoteIssued",
+    "QuotePlan",
     "QuotePriced",
     "QuoteRequest",
     "QuoteUnavailable",

@@ -9,6 +9,7 @@ import msgspec
 from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
+from pyengine.messages.portfolio import PortfolioView
 
 
 @register_message
@@ -179,6 +180,8 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     started_ns: int
     minting_paused: bool
     actors: list[ActorStatus]
+    portfolio: PortfolioView | None = None
+    """The portfolio actor's latest snapshot (None: no portfolio runs, or none heard yet)."""
     recovered: list[ActorRecovery] = []
     recovery_ms: int = 0
     """How long the start's recovery took (opening the store, snapshots, journal tail)."""

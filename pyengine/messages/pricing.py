@@ -1,9 +1,10 @@
 """Prices and quotes: the pricing actor's ladders and its firm-quote request/reply.
 
 Amounts follow the minting API: collateral in the token's base units and USDe in 1e18 base
-units, as Python ints (msgpack carries integers of any size exactly); prices and sizes in
-whole units as `Decimal`. Pairs are named as Ethena names them: `<COLLATERAL>/USDe`
-(docs/mint-redeem.md#rfq-api).
+units, integers carried as integral `Decimal`s (exponent 0, a msgpack string): msgpack
+integers stop at 2**64, which is 18.4 USDe, so an `int` field could not carry a real quote;
+prices and sizes in whole units as `Decimal`. Pairs are named as Ethena names them:
+`<COLLATERAL>/USDe` (docs/mint-redeem.md#rfq-api).
 """
 
 from __future__ import annotations
@@ -76,16 +77,17 @@ class QuoteRequest(Message, frozen=True, kw_only=True, tag="cmd.quote.request"):
 class QuotePriced(Message, frozen=True, kw_only=True, tag="quote.priced"):
     """The price of a `QuoteRequest`, from the hedge the router would trade for it.
 
-    `collateral_amount` and `usde_amount` are base-unit integers (the signed order's amounts);
-    `plan_id` names the recorded split plan the price came from (`pyengine explain`)."""
+    `collateral_amount` and `usde_amount` are base-unit integers (the signed order's amounts)
+    as integral `Decimal`s (`int(x)` for the order; see the module docstring); `plan_id`
+    names the recorded split plan the price came from (`QuotePlan`, `pyengine explain`)."""
 
     request_id: str
     pair: str
     side: MintSide
     size: Decimal
     collateral_asset: str
-    collateral_amount: int
-    usde_amount: int
+    collateral_amount: Decimal
+    usde_amount: Decimal
     gas_usd: Decimal = Decimal(0)
     hedge_vwap: Decimal | None = None
     oracle_px: Decimal | None = None

@@ -10,6 +10,8 @@ replays a real capture to a live client exactly as the venue would.
 - Binance: the first depth request of a symbol returns the recorded snapshot; later ones a
   snapshot of the server's own book at the current position (lastUpdateId = the last diff
   sent), and a new connection resends the last diff so the client can bridge to it.
+- OKX: the REST book endpoint answers 404 (a capture holds no REST snapshot); the client
+  syncs on the recorded websocket snapshots.
 - Faults on demand: drop the connection after N frames, skip frames (gap), replace frames
   (bad checksum), inject junk or an oversize frame before a given frame.
 """
@@ -151,10 +153,11 @@ class ReplayServer:
         self._ws = await serve(self._handler, host, port, max_size=None, compression=None)
         port = next(iter(self._ws.sockets)).getsockname()[1]
         self.ws_url = f"ws://{host}:{port}"
-        if self.binance:
+        if self.binance or self.venue == "okx":
             app = web.Application()
             app.router.add_get("/fapi/v1/depth", self._depth)
             app.router.add_get("/dapi/v1/depth", self._depth)
+            app.router.add_get("/api/v5/market/books", self._no_snapshot)
             self._http = web.AppRunner(app, access_log=None)
             await self._http.setup()
             site = web.TCPSite(self._http, host, rest_port)
@@ -170,6 +173,10 @@ class ReplayServer:
                 await asyncio.wait_for(self._ws.wait_closed(), 2)
         if self._http is not None:
             await self._http.cleanup()
+
+    async def _no_snapshot(self, request: web.Request) -> web.Response:
+        self.counts["rest"] += 1
+        return web.Response(status=404, text="no REST snapshot in this capture")
 
     async def _depth(self, request: web.Request) -> web.Response:
         self.counts["rest"] += 1

@@ -3,7 +3,7 @@
 Every actor in one process, trading on the simulated world: Binance USD-M and COIN-M,
 Bybit (linear), OKX and Deribit, each speaking its own wire format, and a custodian
 (`sim_world`), a feed and an execution actor per venue, simulated oracles,
-the validator, pre-trade risk, the recorder and the monitor. The venues' instrument files
+the validator, pricing, pre-trade risk, the recorder and the monitor. The venues' instrument files
 ship in the package (`pyengine.data`), so an installed wheel runs from any directory. The
 wiring names actor kinds only: the runtime itself never imports the simulator.
 """
@@ -42,6 +42,19 @@ CATEGORIES = {"bybit": "linear"}
 MAX_POSITION_USD = Decimal(300_000)
 """Per-instrument position limit of the embedded risk gate, about this notional."""
 _PRICES = {"BTC": Decimal(60_000), "ETH": Decimal(3_000)}
+SIM_CUSTODIAN = "copper-sim"
+SIM_CUSTODY = {"USDT": "4000000", "BTC": "40", "ETH": "400"}
+"""What the simulated custodian holds at start: given to the world and, as the custody it
+starts from, to the portfolio (later changes reach it as messages)."""
+SIM_TAKER_FEES: dict[str, str] = {
+    "binance-usdm": "0.0005",
+    "binance-coinm": "0.0005",
+    "bybit": "0.00055",
+    "okx": "0.0005",
+    "deribit": "0.0005",
+}
+"""The simulated venues' taker fees (VIP 0, `pyengine.sim.profiles`, which the runtime does
+not import: a test keeps the two equal), for pricing's hedge cost."""
 
 
 def sim_instruments(now_ms: int | None = None) -> list[tuple[str, str, list[str]]]:
@@ -58,6 +71,16 @@ def _max_position(venue: str, path: str, symbol: str) -> str:
     else:
         qty = MAX_POSITION_USD / (_PRICES.get(spec.base, Decimal(100)) * spec.multiplier)
     return str(max(spec.lot, (qty // spec.lot) * spec.lot))
+
+
+def default_pricing_options(now_ms: int | None = None) -> dict[str, Any]:
+    """Pricing options of the embedded engine: the risk gate's instruments (every linear
+    and inverse perpetual and future of the simulated venues) and their taker fees; the
+    rest is `PricingConfig`'s defaults (gas $10, spread 1 bp, oracle band 50 bp)."""
+    return {
+        "instruments": default_risk_options(now_ms)["instruments"],
+        "taker_fees": dict(SIM_TAKER_FEES),
+    }
 
 
 def default_risk_options(now_ms: int | None = None) -> dict[str, Any]:
@@ -87,6 +110,20 @@ def default_risk_options(now_ms: int | None = None) -> dict[str, Any]:
     }
 
 
+def default_portfolio_options(now_ms: int | None = None) -> dict[str, Any]:
+    """Portfolio and delta keeper of the embedded engine: the instruments the world lists,
+    the custodian's starting custody, and no positions from an earlier run's journal (its
+    simulated venues start afresh in every process, as the risk gate's)."""
+    return {
+        "instruments": [
+            {"venue": venue, "path": path, "symbols": symbols}
+            for venue, path, symbols in sim_instruments(now_ms)
+        ],
+        "custody": {SIM_CUSTODIAN: dict(SIM_CUSTODY)},
+        "recover_positions": False,
+    }
+
+
 def validator_assets() -> dict[str, str]:
     """Oracle assets of the symbols the validator cannot infer: a Bybit feed publishes its
     books as `<category>:<symbol>` (`linear:BTCUSDT`)."""
@@ -100,8 +137,8 @@ def validator_assets() -> dict[str, str]:
 
 def default_actors() -> list[ActorConfig]:
     """The embedded engine's actors: the simulated world (five venues and a custodian), a
-    feed and an execution actor per venue, simulated oracles, the validator, pre-trade
-    risk, the recorder and the monitor, all in the main process. Seeded: the same seed
+    feed and an execution actor per venue, simulated oracles, the validator, pricing,
+    pre-trade risk, the recorder and the monitor, all in the main process. Seeded: the same seed
     gives the same market; time is the wall clock."""
     world = SIM_WORLD
     short = SHORT
@@ -113,14 +150,17 @@ def default_actors() -> list[ActorConfig]:
             options={"record_topics": ["health.gap.", "sup.", "md.validity.", "acct."]},
         ),
         ActorConfig(name="monitor", kind="monitor"),
-        ActorConfig(name=world, kind="sim_world", options={"seed": 7}),
+        ActorConfig(
+            name=world, kind="sim_world", options={"seed": 7, "custody": dict(SIM_CUSTODY)}
+        ),
     ]
     for venue in SIM_VENUES:
         out.append(
             ActorConfig(
                 name=f"feed_{short[venue]}",
                 kind="sim_feed",
-                options={"world": world, "venue": venue},
+                # BookDepth for pricing (docs/pricing.md#formula): 50 levels, <= 10 Hz a book.
+                options={"world": world, "venue": venue, "book_depth": True},
             )
         )
     for venue in SIM_VENUES:
@@ -140,6 +180,8 @@ def default_actors() -> list[ActorConfig]:
             options={"defaults": {"resume_hold_ms": 3000}, "assets": validator_assets()},
         ),
         ActorConfig(name="risk", kind="risk", options=default_risk_options()),
+        ActorConfig(name="portfolio", kind="portfolio", options=default_portfolio_options()),
+        ActorConfig(name="pricing", kind="pricing", options=default_pricing_options()),
     ]
     return out
 
@@ -155,9 +197,12 @@ def embedded_config(base: EngineConfig | None = None) -> EngineConfig:
 __all__ = [
     "CATEGORIES",
     "SHORT",
+    "SIM_TAKER_FEES",
     "SIM_VENUES",
     "SIM_WORLD",
     "default_actors",
+    "default_portfolio_options",
+    "default_pricing_options",
     "default_risk_options",
     "embedded_config",
     "sim_instruments",

@@ -370,6 +370,7 @@ class Engine:
                 sup and sup.minting_paused(self.supervisor.paused_ns if self.supervisor else 0)
             ),
             actors=actors,
+            portfolio=sup.portfolio if sup else None,
             recovered=self.recovery.recovered,
             recovery_ms=self.recovery.took_ms,
             recovering=self.recovery.active,

@@ -32,7 +32,9 @@ KINDS: dict[str, str] = {
     "pyth": "pyengine.actors.oracle:PythOracle",
     "redstone": "pyengine.actors.oracle:RedstoneOracle",
     "validator": "pyengine.actors.validator:Validator",
+    "pricing": "pyengine.actors.pricing:PricingActor",
     "strategy": "pyengine.strategy:StrategyHost",
+    "portfolio": "pyengine.actors.portfolio:PortfolioActor",
 }
 
 

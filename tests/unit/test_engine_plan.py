@@ -19,14 +19,14 @@ def test_default_plan_one_process_inproc() -> None:
     venues = ("usdm", "coinm", "bybit", "okx", "deribit")
     assert set(names) == {
         "supervisor", "recorder", "monitor", "sim", "oracles", "validator", "risk", "strategy",
-        *(f"feed_{v}" for v in venues), *(f"exec_{v}" for v in venues),
+        "pricing", "portfolio", *(f"feed_{v}" for v in venues), *(f"exec_{v}" for v in venues),
     }  # fmt: skip
     kinds = {a.kind for a in embedded_config().actors}
     assert {"sim_world", "sim_feed", "execution", "sim_oracle", "validator", "risk"} <= kinds
     assert {a.process for a in plan.actors} == {"main"}
     assert all(p.pub.startswith("inproc://") for p in plan.directory.peers.values())
     rec = [p.name for p in plan.directory.reliable_for("exec.fill.binance-usdm")]
-    assert {"recorder", "risk", "strategy"} <= set(rec)
+    assert {"recorder", "risk", "strategy", "portfolio"} <= set(rec)
     assert [p.name for p in plan.directory.reliable_for("cmd.order.submit")] == ["recorder", "risk"]
     place = [p.name for p in plan.directory.reliable_for("cmd.venue.binance-coinm.place")]
     assert place == ["recorder", "exec_coinm"]

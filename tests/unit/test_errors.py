@@ -49,6 +49,9 @@ def test_every_exception_of_the_package_derives_from_the_root() -> None:
 
 def test_the_native_root_is_the_python_root() -> None:
     assert EngineError is _core.EngineError
+    # The root is no builtin's subclass but Exception's: only each class picks one.
+    assert EngineError.__bases__ == (Exception,)
+    assert not issubclass(StoreError, ValueError) and not issubclass(ControlError, ValueError)
     with pytest.raises(EngineError):
         _core.Feed("no-such-venue")
 

@@ -43,6 +43,9 @@ def _value(tp: Any) -> Any:
         return [_value(inner)]
     if origin is tuple:
         return tuple(_value(a) for a in typing.get_args(tp))
+    if origin is dict:
+        key, val = typing.get_args(tp)
+        return {_value(key): _value(val)}
     if origin in (typing.Union, __import__("types").UnionType):
         return _value(next(a for a in typing.get_args(tp) if a is not type(None)))
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):

@@ -4,13 +4,16 @@ marks, positions from fills (each once), journal recovery and venue reconciliati
 from __future__ import annotations
 
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from pyengine.actors.base import ActorContext
-from pyengine.actors.risk_gate import RiskGate
+from pyengine.actors.risk_gate import RiskGate, md_name
 from pyengine.clock import ManualClock, SequentialIds
+from pyengine.contracts import load_instruments_file
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     BalanceReport,
@@ -328,3 +331,42 @@ def test_no_order_is_approved_while_the_store_is_down() -> None:
     g.handle(Health(ts_event=2, ts_recv=2, component="store", status="ok"))
     (placed,) = g.handle(order("s2"))
     assert isinstance(placed, PlaceOrder)
+
+
+def test_bybit_market_data_under_its_category_name_reaches_the_instrument() -> None:
+    """The Bybit feed names books `linear:BTCUSDT` (the Rust normaliser keys by category);
+    orders and limits say (bybit, BTCUSDT): the gate maps the one to the other, so a valid
+    Bybit book lets a Bybit order through (found by the simulated world)."""
+    bybit = msgspec.structs.replace(order("by-1"), venue="bybit")
+    # Another category's book of the same symbol is not this instrument's.
+    spot = ready(gate(), "bybit", "spot:BTCUSDT")
+    assert "market_data" in refused(spot.handle(bybit)).reason
+    g = ready(gate(), "bybit", "linear:BTCUSDT")
+    placed = g.handle(bybit)[0]
+    assert isinstance(placed, PlaceOrder), placed
+    g.handle(
+        BookTop(
+            ts_event=2,
+            ts_recv=2,
+            venue="bybit",
+            symbol="linear:BTCUSDT",
+            bids=[("59990", "1")],
+            asks=[("60010", "1")],
+        )
+    )
+    assert g.touch[("bybit", "BTCUSDT")] == (D("59990"), D("60010"))
+    # Another venue's plain name is untouched, and a spot category stays apart.
+    assert g._md_pair("binance-usdm", "BTCUSDT") == ("binance-usdm", "BTCUSDT")
+    assert g._md_pair("bybit", "spot:BTCUSDT") == ("bybit", "spot:BTCUSDT")
+
+
+def test_md_name_follows_the_bybit_category() -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "instruments" / "bybit"
+    linear = load_instruments_file(
+        "bybit", data / "rest_instruments_info_linear_20260809_trimmed.json"
+    )
+    spot = load_instruments_file("bybit", data / "rest_instruments_info_spot_20260809_trimmed.json")
+    assert {md_name(s) for s in linear if s.symbol == "BTCUSDT"} == {"linear:BTCUSDT"}
+    assert {md_name(s) for s in spot if s.symbol == "BTCUSDT"} == {"spot:BTCUSDT"}
+    usdm = gate().specs[(VENUE, SYMBOL)]
+    assert md_name(usdm) == SYMBOL

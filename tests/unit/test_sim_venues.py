@@ -272,6 +272,27 @@ def test_okx_can_send_the_zero_checksum_of_the_deprecation() -> None:
         WorldOptions(okx_checksum="md5").check()
 
 
+@pytest.mark.parametrize("checksum", ["crc32", "zero"])
+def test_okx_feed_stays_valid_with_either_checksum(checksum: str) -> None:
+    """The Rust OKX feed reading the simulated venue: with "zero" (OKX from 23 June 2026)
+    no checksum is checked and the books stay synced on seqId alone; with "crc32" each
+    one is checked."""
+    sched = VirtualScheduler()
+    w = build_world(sched, seed=5, overrides={"okx": {"okx_checksum": checksum}})
+    okx = w.exchanges["okx"]
+    w.start()
+    feed = feed_for(okx)
+    for _ in range(5):
+        sched.step_until(sched.now_ns() + SEC)
+        pump(okx, feed)
+    assert feed.symbols() and not feed.unsynced()
+    assert_equal_books(okx, feed)
+    st = feed.stats()
+    assert st["rejected"] == st["checksum_failed"] == st["gaps"] == 0
+    checked, skipped = (st["checksum_ok"], st["checksum_skipped"])
+    assert (checked > 0, skipped > 0) == (checksum == "crc32", checksum == "zero")
+
+
 def test_same_seed_same_bytes_on_every_venue() -> None:
     def digests(seed: int) -> dict[str, str]:
         sched, w = started(seed)

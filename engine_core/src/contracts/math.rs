@@ -147,7 +147,7 @@ pub fn inverse_pnl(contracts: Money, cv: Money, entry: Money, exit: Money) -> CR
 mod tests {
     use super::{coin_delta, inverse_rehedge, notional};
     use crate::contracts::{money, InstrumentSpec, Kind, Money, Payoff};
-    use crate::venues::Venue;
+    use crate::venue::Venue;
 
     fn d(s: &str) -> Money {
         money(s).expect(s)

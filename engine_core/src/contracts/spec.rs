@@ -9,7 +9,7 @@
 use std::fmt;
 
 use super::{ContractError, Money};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 /// How a contract pays (SPEC §2 table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

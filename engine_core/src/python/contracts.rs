@@ -12,26 +12,10 @@ mod portfolio;
 
 pub(crate) use num::{dec_in, Dec, Out};
 
-use super::errors::{contract_err, spec_err, InvalidDecimal, UnknownVenue};
+use super::args;
 use crate::contracts::liquidation::lst_hedge_liq_price;
-use crate::contracts::margin::{binance_example_tiers, bybit_btc_tiers, HaircutTiers, TierBasis};
-use crate::contracts::{funding, loaders, math, route, InstrumentSpec, Money, Payoff};
-use crate::venues::Venue;
-
-pub(crate) fn parse_venue(v: &str) -> PyResult<Venue> {
-    v.parse()
-        .map_err(|e: crate::venues::VenueError| UnknownVenue::new_err(e.to_string()))
-}
-
-pub(crate) fn parse_payoff(p: &str) -> PyResult<Payoff> {
-    match p {
-        "linear" => Ok(Payoff::Linear),
-        "inverse" => Ok(Payoff::Inverse),
-        _ => Err(InvalidDecimal::new_err(format!(
-            "payoff must be 'linear' or 'inverse', got {p:?}"
-        ))),
-    }
-}
+use crate::contracts::margin::{binance_example_tiers, bybit_btc_tiers, HaircutTiers};
+use crate::contracts::{funding, loaders, math, route, InstrumentSpec, Money};
 
 /// One instrument as its venue defines it (read-only).
 #[pyclass(frozen, module = "pyengine._core", name = "InstrumentSpec")]
@@ -144,7 +128,7 @@ type LoadedPy = (Vec<PySpec>, Vec<(String, String)>);
 
 #[pyfunction]
 fn load_instruments(venue: &str, text: &str) -> PyResult<LoadedPy> {
-    let l = loaders::load_instruments(parse_venue(venue)?, text).map_err(spec_err)?;
+    let l = loaders::load_instruments(args::venue(venue)?, text)?;
     Ok((
         l.specs.into_iter().map(|inner| PySpec { inner }).collect(),
         l.skipped,
@@ -153,30 +137,44 @@ fn load_instruments(venue: &str, text: &str) -> PyResult<LoadedPy> {
 
 #[pyfunction]
 fn notional(payoff: &str, multiplier: Dec, qty: Dec, price: Dec) -> PyResult<Out> {
-    math::notional(parse_payoff(payoff)?, multiplier.0, qty.0, price.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(math::notional(
+        args::payoff(payoff)?,
+        multiplier.0,
+        qty.0,
+        price.0,
+    )?))
 }
 
 #[pyfunction]
 fn coin_delta(payoff: &str, multiplier: Dec, qty: Dec, price: Dec) -> PyResult<Out> {
-    math::coin_delta(parse_payoff(payoff)?, multiplier.0, qty.0, price.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(math::coin_delta(
+        args::payoff(payoff)?,
+        multiplier.0,
+        qty.0,
+        price.0,
+    )?))
 }
 
 #[pyfunction]
 fn pnl(payoff: &str, multiplier: Dec, qty: Dec, entry: Dec, exit: Dec) -> PyResult<Out> {
-    math::pnl(parse_payoff(payoff)?, multiplier.0, qty.0, entry.0, exit.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(math::pnl(
+        args::payoff(payoff)?,
+        multiplier.0,
+        qty.0,
+        entry.0,
+        exit.0,
+    )?))
 }
 
 #[pyfunction]
 fn pnl_usd(payoff: &str, multiplier: Dec, qty: Dec, entry: Dec, exit: Dec) -> PyResult<Out> {
-    math::pnl_usd(parse_payoff(payoff)?, multiplier.0, qty.0, entry.0, exit.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(math::pnl_usd(
+        args::payoff(payoff)?,
+        multiplier.0,
+        qty.0,
+        entry.0,
+        exit.0,
+    )?))
 }
 
 #[pyfunction]
@@ -186,16 +184,17 @@ fn inverse_rehedge(
     price: Dec,
     target_coins: Dec,
 ) -> PyResult<(Out, Out)> {
-    let (a, b) = math::inverse_rehedge(&spec.inner, current_qty.0, price.0, target_coins.0)
-        .map_err(contract_err)?;
+    let (a, b) = math::inverse_rehedge(&spec.inner, current_qty.0, price.0, target_coins.0)?;
     Ok((Out(a), Out(b)))
 }
 
 #[pyfunction]
 fn premium_index(impact_bid: Dec, impact_ask: Dec, index: Dec) -> PyResult<Out> {
-    funding::premium_index(impact_bid.0, impact_ask.0, index.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(funding::premium_index(
+        impact_bid.0,
+        impact_ask.0,
+        index.0,
+    )?))
 }
 
 #[pyfunction]
@@ -203,55 +202,49 @@ fn premium_index(impact_bid: Dec, impact_ask: Dec, index: Dec) -> PyResult<Out> 
 fn funding_rate(premium_avg: Dec, interest: Option<Dec>, clamp: Option<Dec>) -> PyResult<Out> {
     let i = interest.map_or(funding::BINANCE_INTEREST_8H, |d| d.0);
     let c = clamp.map_or(funding::FUNDING_CLAMP, |d| d.0);
-    funding::funding_rate(premium_avg.0, i, c)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(funding::funding_rate(premium_avg.0, i, c)?))
 }
 
 #[pyfunction]
 fn weighted_premium(samples: Vec<Dec>) -> PyResult<Out> {
     let v: Vec<Money> = samples.into_iter().map(|d| d.0).collect();
-    funding::weighted_premium(&v).map(Out).map_err(contract_err)
+    Ok(Out(funding::weighted_premium(&v)?))
 }
 
 #[pyfunction]
 fn funding_payment(payoff: &str, multiplier: Dec, qty: Dec, mark: Dec, rate: Dec) -> PyResult<Out> {
-    funding::funding_payment(parse_payoff(payoff)?, multiplier.0, qty.0, mark.0, rate.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(funding::funding_payment(
+        args::payoff(payoff)?,
+        multiplier.0,
+        qty.0,
+        mark.0,
+        rate.0,
+    )?))
 }
 
 #[pyfunction]
 fn funding_apr(rate: Dec, interval_min: u32) -> PyResult<Out> {
-    funding::funding_apr(rate.0, interval_min)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(funding::funding_apr(rate.0, interval_min)?))
 }
 
 #[pyfunction]
 fn basis(future: Dec, spot: Dec) -> PyResult<Out> {
-    funding::basis(future.0, spot.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(funding::basis(future.0, spot.0)?))
 }
 
 #[pyfunction]
 fn basis_apr(future: Dec, spot: Dec, days_to_expiry: Dec) -> PyResult<Out> {
-    funding::basis_apr(future.0, spot.0, days_to_expiry.0)
-        .map(Out)
-        .map_err(contract_err)
+    Ok(Out(funding::basis_apr(future.0, spot.0, days_to_expiry.0)?))
 }
 
 #[pyfunction]
 fn lst_liquidation_price(p0: Dec, s: Dec, h: Dec, m: Dec) -> PyResult<Option<Out>> {
-    lst_hedge_liq_price(p0.0, s.0, h.0, m.0)
-        .map(|o| o.map(Out))
-        .map_err(contract_err)
+    Ok(lst_hedge_liq_price(p0.0, s.0, h.0, m.0)?.map(Out))
 }
 
 #[pyfunction]
 fn split_route(amount: u128, ratios_bps: Vec<u32>) -> PyResult<Vec<u128>> {
-    route::split_route(amount, &ratios_bps).map_err(contract_err)
+    Ok(route::split_route(amount, &ratios_bps)?)
 }
 
 /// A haircut schedule (quantity- or value-tiered).
@@ -265,25 +258,17 @@ pub struct PyTiers {
 impl PyTiers {
     #[new]
     fn new(basis: &str, bands: Vec<(Dec, Dec)>, beyond: Dec) -> PyResult<Self> {
-        let basis = match basis {
-            "quantity" => TierBasis::Quantity,
-            "value" => TierBasis::Value,
-            _ => {
-                return Err(InvalidDecimal::new_err(format!(
-                    "basis must be 'quantity' or 'value', got {basis:?}"
-                )))
-            }
-        };
+        let basis = args::tier_basis(basis)?;
         let bands = bands.into_iter().map(|(a, b)| (a.0, b.0)).collect();
-        HaircutTiers::new(basis, bands, beyond.0)
-            .map(|inner| PyTiers { inner })
-            .map_err(contract_err)
+        Ok(PyTiers {
+            inner: HaircutTiers::new(basis, bands, beyond.0)?,
+        })
     }
     #[staticmethod]
     fn flat(ratio: Dec) -> PyResult<Self> {
-        HaircutTiers::flat(ratio.0)
-            .map(|inner| PyTiers { inner })
-            .map_err(contract_err)
+        Ok(PyTiers {
+            inner: HaircutTiers::flat(ratio.0)?,
+        })
     }
     #[staticmethod]
     fn bybit_btc() -> Self {
@@ -298,16 +283,10 @@ impl PyTiers {
         }
     }
     fn value(&self, qty: Dec, price: Dec) -> PyResult<Out> {
-        self.inner
-            .value(qty.0, price.0)
-            .map(Out)
-            .map_err(contract_err)
+        Ok(Out(self.inner.value(qty.0, price.0)?))
     }
     fn effective_ratio(&self, qty: Dec, price: Dec) -> PyResult<Out> {
-        self.inner
-            .effective_ratio(qty.0, price.0)
-            .map(Out)
-            .map_err(contract_err)
+        Ok(Out(self.inner.effective_ratio(qty.0, price.0)?))
     }
 }
 

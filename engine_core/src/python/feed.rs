@@ -11,10 +11,12 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-use super::errors::{decimal_err, venue_err, UnknownInstrument};
+use super::args;
+use super::errors::UnknownInstrument;
 use crate::book::{Book, Cross, Side};
 use crate::decimal::{format_fixed, Fixed};
-use crate::venues::{self, Event, Feed, FeedOptions, InstrumentBook, Venue};
+use crate::venue::Venue;
+use crate::venues::{self, Event, Feed, FeedOptions, InstrumentBook};
 
 /// A book changed; `updates` snapshots/deltas were folded into this event.
 #[pyclass(frozen, get_all, module = "pyengine._core")]
@@ -108,16 +110,6 @@ fn fixed_opt(f: Option<Fixed>) -> Option<String> {
     f.map(|v| v.to_string())
 }
 
-fn side_of(s: &str) -> PyResult<Side> {
-    match s {
-        "bid" | "bids" | "buy" => Ok(Side::Bid),
-        "ask" | "asks" | "sell" => Ok(Side::Ask),
-        _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "side must be 'bid' or 'ask', got {s:?}"
-        ))),
-    }
-}
-
 fn cross_name(c: Cross) -> &'static str {
     match c {
         Cross::Normal => "normal",
@@ -151,6 +143,32 @@ pub struct PyFeed {
 }
 
 impl PyFeed {
+    /// Hand a batch to the feed; `ts_recv` is one time for all or one per message.
+    fn feed_batch(
+        &mut self,
+        raws: &Bound<'_, PyAny>,
+        ts_recv: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let per_msg: Option<Vec<i64>> = match ts_recv {
+            Some(t) if t.is_instance_of::<pyo3::types::PyInt>() => None,
+            Some(t) => Some(t.extract()?),
+            None => None,
+        };
+        let common: i64 = match ts_recv {
+            Some(t) if per_msg.is_none() => t.extract()?,
+            _ => 0,
+        };
+        for (i, item) in raws.try_iter()?.enumerate() {
+            let item = item?;
+            let bytes = item.cast::<PyBytes>()?;
+            let ts = per_msg
+                .as_ref()
+                .map_or(common, |v| v.get(i).copied().unwrap_or(common));
+            let _ = self.inner.on_message(bytes.as_bytes(), ts);
+        }
+        Ok(())
+    }
+
     fn ib(&self, symbol: &str) -> PyResult<&InstrumentBook> {
         self.inner
             .book(symbol)
@@ -235,15 +253,13 @@ impl PyFeed {
     #[new]
     #[pyo3(signature = (venue, *, category=None, max_buffer=10_000))]
     fn new(venue: &str, category: Option<String>, max_buffer: usize) -> PyResult<Self> {
-        let v: Venue = venue
-            .parse()
-            .map_err(|e: venues::VenueError| super::errors::UnknownVenue::new_err(e.to_string()))?;
+        let v = args::venue(venue)?;
         let opts = FeedOptions {
             category,
             max_buffer: Some(max_buffer),
         };
         Ok(PyFeed {
-            inner: Feed::new(v, &opts).map_err(venue_err)?,
+            inner: Feed::new(v, &opts)?,
         })
     }
 
@@ -276,23 +292,7 @@ impl PyFeed {
         ts_recv: Option<&Bound<'py, PyAny>>,
         events: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let per_msg: Option<Vec<i64>> = match ts_recv {
-            Some(t) if t.is_instance_of::<pyo3::types::PyInt>() => None,
-            Some(t) => Some(t.extract()?),
-            None => None,
-        };
-        let common: i64 = match ts_recv {
-            Some(t) if per_msg.is_none() => t.extract()?,
-            _ => 0,
-        };
-        for (i, item) in raws.try_iter()?.enumerate() {
-            let item = item?;
-            let bytes = item.cast::<PyBytes>()?;
-            let ts = per_msg
-                .as_ref()
-                .map_or(common, |v| v.get(i).copied().unwrap_or(common));
-            let _ = self.inner.on_message(bytes.as_bytes(), ts);
-        }
+        self.feed_batch(raws, ts_recv)?;
         if events {
             self.take_events(py)
         } else {
@@ -301,7 +301,33 @@ impl PyFeed {
         }
     }
 
-    /// Handle a REST depth snapshot body (Binance); `symbol` if the body has none.
+    /// `on_messages`, then, in the same crossing, the top `depth` levels of every book
+    /// the batch changed (by an update or a fault), once each: `(events, tops,
+    /// rejected)` with `events` as `on_messages` gives them but without `BookUpdate`s,
+    /// `tops` as `(symbol, valid, seq, ts_event, bids, asks)` (levels as exact decimal
+    /// text, best first), and `rejected` the feed's rejection count so far.
+    #[pyo3(signature = (raws, ts_recv, depth))]
+    #[allow(clippy::type_complexity)]
+    fn on_messages_tops<'py>(
+        &mut self,
+        py: Python<'py>,
+        raws: &Bound<'py, PyAny>,
+        ts_recv: &Bound<'py, PyAny>,
+        depth: usize,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>, u64)> {
+        self.feed_batch(raws, Some(ts_recv))?;
+        let mut tops = Vec::new();
+        self.inner.take_tops(depth, &mut tops);
+        let out = PyList::empty(py);
+        for t in tops {
+            out.append((&*t.symbol, t.valid, t.seq, t.ts_event, t.bids, t.asks))?;
+        }
+        let events = self.take_events(py)?;
+        Ok((events, out, self.inner.stats().rejected))
+    }
+
+    /// Handle a REST depth snapshot body (Binance, OKX); `symbol` if the body has none
+    /// (OKX bodies never name it).
     #[pyo3(signature = (raw, symbol=None, ts_recv=0))]
     fn on_rest_snapshot<'py>(
         &mut self,
@@ -331,6 +357,7 @@ impl PyFeed {
             ("book_updates", s.book_updates),
             ("checksum_ok", s.checksum_ok),
             ("checksum_failed", s.checksum_failed),
+            ("checksum_skipped", s.checksum_skipped),
             ("gaps", s.gaps),
             ("resyncs", s.resyncs),
             ("crossed", s.crossed),
@@ -389,8 +416,8 @@ impl PyFeed {
     /// Sweep `side` ("bid" when selling, "ask" when buying) for `qty` (decimal string).
     fn sweep(&self, symbol: &str, side: &str, qty: &str) -> PyResult<SweepResult> {
         let ib = self.ib(symbol)?;
-        let q = Fixed::parse(qty).map_err(decimal_err)?;
-        let s = ib.book.sweep_qty(side_of(side)?, q);
+        let q = Fixed::parse(qty)?;
+        let s = ib.book.sweep_qty(args::book_side(side)?, q);
         let want = i128::from(q.mantissa)
             * i128::from(crate::decimal::pow10(s.sz_scale.saturating_sub(q.scale)));
         Ok(SweepResult {
@@ -405,7 +432,7 @@ impl PyFeed {
     /// (size, notional) on `side` within `bps` of mid, as decimal strings.
     fn depth_within_bps(&self, symbol: &str, side: &str, bps: u32) -> PyResult<(String, String)> {
         let ib = self.ib(symbol)?;
-        let (size, notional) = ib.book.depth_within_bps(side_of(side)?, bps);
+        let (size, notional) = ib.book.depth_within_bps(args::book_side(side)?, bps);
         let b = &ib.book;
         Ok((
             format_fixed(size, b.sz_scale()),

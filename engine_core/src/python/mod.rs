@@ -4,9 +4,11 @@
 
 use pyo3::prelude::*;
 
+mod args;
 mod contracts;
 mod errors;
 mod feed;
+mod planner;
 mod risk;
 
 /// The private native module behind `pyengine`.
@@ -17,5 +19,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     feed::register(m)?;
     contracts::register(m)?;
     risk::register(m)?;
+    planner::register(m)?;
     Ok(())
 }

@@ -16,8 +16,8 @@ mod gate;
 
 pub use batch::PyBatchVerdicts;
 
-use super::contracts::{dec_in, parse_venue, Dec, Out, PySpec, PyTiers};
-use super::errors::{contract_err, risk_err, RiskConfigError};
+use super::args;
+use super::contracts::{dec_in, Dec, Out, PySpec, PyTiers};
 use crate::contracts::position::Fill;
 use crate::contracts::Money;
 use crate::risk::{Limits, Order, RiskEngine, TradingState, Verdict};
@@ -67,23 +67,12 @@ pub struct PyRiskEngine {
     approved: Py<PyVerdict>,
 }
 
-fn side_qty(side: &str, qty: Money) -> PyResult<Money> {
-    match side {
-        "buy" => Ok(qty),
-        "sell" => Ok(-qty),
-        _ => Err(RiskConfigError::new_err(format!(
-            "side must be 'buy' or 'sell', got {side:?}"
-        ))),
-    }
-}
-
 /// One `(instrument, side, qty, price, ts_ms)` tuple.
 fn order_in(o: &Bound<'_, PyAny>) -> PyResult<Order> {
-    let t = o.cast::<PyTuple>()?;
+    const SHAPE: &str = "an order is (instrument, side, qty, price, ts_ms)";
+    let t = o.cast::<PyTuple>().map_err(|_| args::bad_shape(SHAPE))?;
     if t.len() != 5 {
-        return Err(RiskConfigError::new_err(
-            "an order is (instrument, side, qty, price, ts_ms)",
-        ));
+        return Err(args::bad_shape(SHAPE));
     }
     let py = o.py();
     let side = t.get_borrowed_item(1)?;
@@ -94,7 +83,10 @@ fn order_in(o: &Bound<'_, PyAny>) -> PyResult<Order> {
     } else if side.is(intern!(py, "sell")) {
         -qty
     } else {
-        side_qty(side.cast::<PyString>()?.to_str()?, qty)?
+        let text = side
+            .cast::<PyString>()
+            .map_err(|_| args::bad_shape("an order's side is the text 'buy' or 'sell'"))?;
+        args::signed_qty(text.to_str()?, qty)?
     };
     Ok(Order {
         instrument: t.get_borrowed_item(0)?.extract()?,
@@ -119,7 +111,7 @@ fn for_orders(orders: &Bound<'_, PyAny>, mut each: impl FnMut(Order)) -> PyResul
 }
 
 fn parse_limits(json: &str) -> PyResult<Limits> {
-    Limits::from_json(json).map_err(risk_err)
+    Ok(Limits::from_json(json)?)
 }
 
 impl PyRiskEngine {
@@ -160,27 +152,25 @@ impl PyRiskEngine {
         venue: Option<&str>,
         symbol: Option<&str>,
     ) -> PyResult<()> {
-        let st = TradingState::parse(state).map_err(risk_err)?;
-        let v = venue.map(parse_venue).transpose()?;
-        self.inner.set_state(v, symbol, st).map_err(risk_err)
+        let st = TradingState::parse(state)?;
+        let v = venue.map(args::venue).transpose()?;
+        Ok(self.inner.set_state(v, symbol, st)?)
     }
 
     fn add_instrument(&mut self, spec: &PySpec) -> PyResult<usize> {
-        self.inner
-            .add_instrument(spec.inner.clone())
-            .map_err(risk_err)
+        Ok(self.inner.add_instrument(spec.inner.clone())?)
     }
 
     fn instrument_id(&self, venue: &str, symbol: &str) -> PyResult<Option<usize>> {
-        Ok(self.inner.instrument_id(parse_venue(venue)?, symbol))
+        Ok(self.inner.instrument_id(args::venue(venue)?, symbol))
     }
 
     fn set_mark(&mut self, instrument: usize, price: Dec) -> PyResult<()> {
-        self.inner.set_mark(instrument, price.0).map_err(risk_err)
+        Ok(self.inner.set_mark(instrument, price.0)?)
     }
 
     fn set_index(&mut self, asset: &str, price: Dec) -> PyResult<()> {
-        self.inner.set_index(asset, price.0).map_err(risk_err)
+        Ok(self.inner.set_index(asset, price.0)?)
     }
 
     fn set_spot(&mut self, asset: &str, coins: Dec) {
@@ -196,16 +186,14 @@ impl PyRiskEngine {
         rate: Dec,
         tiers: &PyTiers,
     ) -> PyResult<()> {
-        self.inner
-            .set_collateral(
-                parse_venue(venue)?,
-                name,
-                asset,
-                coins.0,
-                rate.0,
-                tiers.inner.clone(),
-            )
-            .map_err(risk_err)
+        Ok(self.inner.set_collateral(
+            args::venue(venue)?,
+            name,
+            asset,
+            coins.0,
+            rate.0,
+            tiers.inner.clone(),
+        )?)
     }
 
     #[pyo3(signature = (instrument, side, qty, price, fee=None))]
@@ -218,27 +206,24 @@ impl PyRiskEngine {
         fee: Option<Dec>,
     ) -> PyResult<(Out, Out, Out)> {
         let fill = Fill {
-            qty: side_qty(side, qty.0)?,
+            qty: args::signed_qty(side, qty.0)?,
             price: price.0,
             fee: fee.map_or(Money::ZERO, |f| f.0),
         };
-        let e = self.inner.apply_fill(instrument, fill).map_err(risk_err)?;
+        let e = self.inner.apply_fill(instrument, fill)?;
         Ok((Out(e.closed), Out(e.opened), Out(e.realised)))
     }
 
     fn set_position(&mut self, instrument: usize, qty: Dec, avg_entry: Dec) -> PyResult<()> {
-        self.inner
-            .set_position(instrument, qty.0, avg_entry.0)
-            .map_err(risk_err)
+        Ok(self.inner.set_position(instrument, qty.0, avg_entry.0)?)
     }
 
     /// `(qty, avg_entry, realised_pnl, fees, funding)`.
     fn position(&self, instrument: usize) -> PyResult<(Out, Out, Out, Out, Out)> {
-        let p = self.inner.position(instrument).ok_or_else(|| {
-            risk_err(crate::risk::RiskError::UnknownInstrument(
-                instrument.to_string(),
-            ))
-        })?;
+        let p = self
+            .inner
+            .position(instrument)
+            .ok_or_else(|| crate::risk::RiskError::UnknownInstrument(instrument.to_string()))?;
         Ok((
             Out(p.qty),
             Out(p.avg_entry),
@@ -251,14 +236,11 @@ impl PyRiskEngine {
     /// `(net_delta_usd, total_gross_usd, {venue: (gross, equity, initial_margin)})`.
     fn exposure<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let a = self.inner.aggregates().clone();
-        if let Some(e) = &a.error {
-            return Err(contract_err(crate::contracts::ContractError::Invalid {
-                name: "aggregates",
-                reason: e.clone(),
-            }));
+        if let Some(e) = a.error {
+            return Err(e.into());
         }
         let venues = pyo3::types::PyDict::new(py);
-        for (i, v) in crate::venues::Venue::ALL.iter().enumerate() {
+        for (i, v) in crate::venue::Venue::ALL.iter().enumerate() {
             if !a.venue_gross[i].is_zero() || !a.venue_equity[i].is_zero() {
                 venues.set_item(
                     v.name(),
@@ -285,7 +267,7 @@ impl PyRiskEngine {
     ) -> PyResult<Py<PyVerdict>> {
         let order = Order {
             instrument,
-            qty: side_qty(side, qty.0)?,
+            qty: args::signed_qty(side, qty.0)?,
             price: price.0,
             ts_ms,
         };

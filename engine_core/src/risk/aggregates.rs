@@ -7,7 +7,8 @@
 //! Prices: an instrument is valued at its mark, else its asset's index, else its average
 //! entry (a position is never valued at nothing).
 
-use super::engine::{Order, RiskEngine};
+use super::order::Order;
+use super::state::State;
 use crate::contracts::liquidation::LinearAccount;
 use crate::contracts::math::{notional, pnl_usd};
 use crate::contracts::{Checked, ContractError, Money};
@@ -32,11 +33,11 @@ pub struct Aggregates {
     /// Straight-line model per venue and asset, for liquidation distance.
     pub(crate) lin: Vec<Vec<LinearAccount>>,
     /// Why the aggregates could not be computed (every check then refuses).
-    pub error: Option<String>,
+    pub error: Option<ContractError>,
 }
 
 /// Reference price of instrument `i`: mark, index, average entry.
-pub(crate) fn ref_price(e: &RiskEngine, i: usize) -> Option<Money> {
+pub(crate) fn ref_price(e: &State, i: usize) -> Option<Money> {
     let st = &e.insts[i];
     st.mark
         .or(e.index_px[st.asset])
@@ -44,22 +45,22 @@ pub(crate) fn ref_price(e: &RiskEngine, i: usize) -> Option<Money> {
 }
 
 /// USD price of an asset: index, else the mark of any instrument on it.
-pub(crate) fn asset_price(e: &RiskEngine, a: usize) -> Option<Money> {
+pub(crate) fn asset_price(e: &State, a: usize) -> Option<Money> {
     e.index_px[a].or_else(|| e.insts.iter().filter(|s| s.asset == a).find_map(|s| s.mark))
 }
 
 impl Aggregates {
-    pub(crate) fn build(e: &RiskEngine) -> Self {
+    pub(crate) fn build(e: &State) -> Self {
         match Self::try_build(e) {
             Ok(a) => a,
             Err(err) => Aggregates {
-                error: Some(err.to_string()),
+                error: Some(err),
                 ..Aggregates::default()
             },
         }
     }
 
-    fn try_build(e: &RiskEngine) -> Result<Self, ContractError> {
+    fn try_build(e: &State) -> Result<Self, ContractError> {
         let nv = e.venues.len();
         let na = e.assets.len();
         let mut a = Aggregates {
@@ -148,15 +149,15 @@ impl Aggregates {
     }
 
     /// Count an approved order as if filled at its price (cumulative batch checks).
-    pub(crate) fn apply_order(&mut self, e: &RiskEngine, o: &Order) {
+    pub(crate) fn apply_order(&mut self, e: &State, o: &Order) {
         if self.error.is_none() {
             if let Err(err) = self.try_apply(e, o) {
-                self.error = Some(err.to_string());
+                self.error = Some(err);
             }
         }
     }
 
-    fn try_apply(&mut self, e: &RiskEngine, o: &Order) -> Result<(), ContractError> {
+    fn try_apply(&mut self, e: &State, o: &Order) -> Result<(), ContractError> {
         let st = &e.insts[o.instrument];
         let px = ref_price(e, o.instrument).unwrap_or(o.price);
         let (p, m) = (st.spec.payoff, st.spec.multiplier);

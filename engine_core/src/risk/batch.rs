@@ -7,8 +7,9 @@
 //! `Money` copy and carries on with that.
 
 use super::aggregates::Aggregates;
-use super::engine::{Order, RiskEngine};
+use super::engine::RiskEngine;
 use super::fast::Fast;
+use super::order::Order;
 use super::{checks, fast_check, Verdict};
 
 /// Where a cumulative batch keeps its running state.
@@ -22,8 +23,8 @@ impl RiskEngine {
     pub fn check(&mut self, order: &Order) -> Verdict {
         self.refresh();
         let count = self.rate_count(order.ts_ms);
-        let v = fast_check::evaluate(self, &self.fast, order, count)
-            .unwrap_or_else(|| checks::evaluate(self, &self.aggs, order, count));
+        let v = fast_check::evaluate(&self.state, &self.fast, order, count)
+            .unwrap_or_else(|| checks::evaluate(&self.state, &self.aggs, order, count));
         if v.approved() {
             self.rate.push_back(order.ts_ms);
         }
@@ -34,7 +35,7 @@ impl RiskEngine {
     pub fn check_reference(&mut self, order: &Order) -> Verdict {
         self.refresh();
         let count = self.rate_count(order.ts_ms);
-        let v = checks::evaluate(self, &self.aggs, order, count);
+        let v = checks::evaluate(&self.state, &self.aggs, order, count);
         if v.approved() {
             self.rate.push_back(order.ts_ms);
         }
@@ -58,7 +59,7 @@ impl RiskEngine {
         for o in orders {
             let count = self.rate_count(o.ts_ms);
             let v = match &mut scratch {
-                Scratch::Grid(f) => match fast_check::evaluate(self, f, o, count) {
+                Scratch::Grid(f) => match fast_check::evaluate(&self.state, f, o, count) {
                     Some(v) => {
                         if v.approved() && !self.apply_grid(f, o) {
                             approved.push(*o);
@@ -68,18 +69,18 @@ impl RiskEngine {
                     }
                     None => {
                         let mut s = self.replay(&approved);
-                        let v = checks::evaluate(self, &s, o, count);
+                        let v = checks::evaluate(&self.state, &s, o, count);
                         if v.approved() {
-                            s.apply_order(self, o);
+                            s.apply_order(&self.state, o);
                         }
                         scratch = Scratch::Money(s);
                         v
                     }
                 },
                 Scratch::Money(s) => {
-                    let v = checks::evaluate(self, s, o, count);
+                    let v = checks::evaluate(&self.state, s, o, count);
                     if v.approved() {
-                        s.apply_order(self, o);
+                        s.apply_order(&self.state, o);
                     }
                     v
                 }
@@ -110,14 +111,14 @@ impl RiskEngine {
     fn replay(&self, orders: &[Order]) -> Aggregates {
         let mut s = self.aggs.clone();
         for o in orders {
-            s.apply_order(self, o);
+            s.apply_order(&self.state, o);
         }
         s
     }
 
     /// Approved orders inside the window ending at `ts_ms` (drops older ones).
     pub(crate) fn rate_count(&mut self, ts_ms: i64) -> u32 {
-        let start = ts_ms.saturating_sub(self.limits.rate_window_ms);
+        let start = ts_ms.saturating_sub(self.state.limits.rate_window_ms);
         while self.rate.front().is_some_and(|t| *t <= start) {
             self.rate.pop_front();
         }

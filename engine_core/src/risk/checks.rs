@@ -8,8 +8,9 @@
 //! go — that is how a breach gets repaired.
 
 use super::aggregates::{ref_price, Aggregates};
-use super::engine::{InstState, Order, RiskEngine};
 use super::limits::TradingState;
+use super::order::Order;
+use super::state::{InstState, State};
 use super::verdict::{Refusal, Scope, Verdict};
 use crate::contracts::math::notional;
 use crate::contracts::{Checked, ContractError, Money, Payoff};
@@ -17,14 +18,14 @@ use crate::contracts::{Checked, ContractError, Money, Payoff};
 type R<T> = Result<T, ContractError>;
 
 /// Run every check for `o` against `aggs`; `rate_count` = approved orders in the window.
-pub(crate) fn evaluate(e: &RiskEngine, aggs: &Aggregates, o: &Order, rate_count: u32) -> Verdict {
+pub(crate) fn evaluate(e: &State, aggs: &Aggregates, o: &Order, rate_count: u32) -> Verdict {
     let mut out = Vec::new();
     let Some(st) = e.insts.get(o.instrument) else {
         out.push(Refusal::UnknownInstrument);
         return Verdict { reasons: out };
     };
     if let Some(err) = &aggs.error {
-        out.push(Refusal::Arithmetic(err.clone()));
+        out.push(Refusal::Arithmetic(err.to_string()));
     }
     if o.qty.is_zero() {
         out.push(Refusal::BadQuantity);
@@ -51,12 +52,7 @@ pub(crate) fn evaluate(e: &RiskEngine, aggs: &Aggregates, o: &Order, rate_count:
     Verdict { reasons: out }
 }
 
-pub(crate) fn trading_state(
-    e: &RiskEngine,
-    st: &InstState,
-    reducing: bool,
-    out: &mut Vec<Refusal>,
-) {
+pub(crate) fn trading_state(e: &State, st: &InstState, reducing: bool, out: &mut Vec<Refusal>) {
     let scopes = [
         (e.limits.state, Scope::Global),
         (e.venues[st.venue].lim.state, Scope::Venue),
@@ -103,7 +99,7 @@ fn precision(st: &InstState, o: &Order, out: &mut Vec<Refusal>) {
     }
 }
 
-pub(crate) fn rate(e: &RiskEngine, count: u32, out: &mut Vec<Refusal>) {
+pub(crate) fn rate(e: &State, count: u32, out: &mut Vec<Refusal>) {
     if let Some(max) = e.limits.max_orders_per_window {
         if count >= max {
             out.push(Refusal::OrderRate { count, max });
@@ -112,7 +108,7 @@ pub(crate) fn rate(e: &RiskEngine, count: u32, out: &mut Vec<Refusal>) {
 }
 
 fn exposure(
-    e: &RiskEngine,
+    e: &State,
     aggs: &Aggregates,
     st: &InstState,
     o: &Order,

@@ -1,97 +1,34 @@
-//! The risk engine's state: instruments with their positions and marks, venue accounts
-//! with their collateral, custody holdings, index prices, the limits table and the
-//! order-rate window. Mutations mark the cached [`Aggregates`] stale; the next check
-//! rebuilds them once, so a burst of checks between updates costs one rebuild.
+//! The risk engine: its [`State`] (instruments with their positions and marks, venue
+//! accounts with their collateral, custody holdings, index prices, the limits table), the
+//! order-rate window and the caches derived from the state. Every mutation goes through
+//! here and marks the cached [`Aggregates`] stale; the next check rebuilds them once, so
+//! a burst of checks between updates costs one rebuild.
 
 use std::collections::{HashMap, VecDeque};
 
 use super::aggregates::Aggregates;
 use super::fast::Fast;
 use super::limits::{Limits, TradingState};
+use super::state::{Collateral, InstLimits, InstState, State, VenLimits, VenueState};
 use super::RiskError;
 use crate::contracts::margin::HaircutTiers;
 use crate::contracts::position::{Fill, FillEffect, Position};
 use crate::contracts::{InstrumentSpec, Money};
-use crate::venues::Venue;
-
-/// An order to check: signed quantity (buy > 0) in the instrument's unit, limit price
-/// and the caller's clock (ms) for the rate limit (the crate has no clock).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Order {
-    /// Instrument id from [`RiskEngine::add_instrument`].
-    pub instrument: usize,
-    /// Signed quantity: buy > 0, sell < 0.
-    pub qty: Money,
-    /// Limit price (for a market order, the expected fill price).
-    pub price: Money,
-    /// Caller's time in ms.
-    pub ts_ms: i64,
-}
-
-/// Limits of one instrument after applying global defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct InstLimits {
-    pub state: TradingState,
-    pub max_position: Option<Money>,
-    pub max_order_qty: Option<Money>,
-    pub max_order_notional: Option<Money>,
-    pub price_band: Option<Money>,
-    pub im_rate: Money,
-    pub mm_rate: Money,
-}
-
-/// Limits of one venue after applying global defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct VenLimits {
-    pub state: TradingState,
-    pub max_gross: Option<Money>,
-    pub max_share: Option<Money>,
-    pub min_headroom: Option<Money>,
-    pub min_liq_distance: Option<Money>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct InstState {
-    pub spec: InstrumentSpec,
-    pub key: String,
-    pub venue: usize,
-    pub asset: usize,
-    pub pos: Position,
-    pub mark: Option<Money>,
-    pub lim: InstLimits,
-}
-
-/// Collateral posted on a venue: `coins` of something worth `rate` units of `asset`
-/// (stETH: rate = stETH/ETH), valued with the venue's haircut tiers. `asset` None = USD.
-#[derive(Debug, Clone)]
-pub(crate) struct Collateral {
-    pub name: String,
-    pub asset: Option<usize>,
-    pub coins: Money,
-    pub rate: Money,
-    pub tiers: HaircutTiers,
-}
-
-#[derive(Debug, Clone, Default)]
-pub(crate) struct VenueState {
-    pub collateral: Vec<Collateral>,
-    pub lim: VenLimits,
-}
+use crate::venue::Venue;
 
 /// Pre-trade risk state and checks. See the module docs.
 #[derive(Debug, Clone)]
 pub struct RiskEngine {
-    pub(crate) insts: Vec<InstState>,
+    /// What the checks and the caches read; only this file changes it.
+    pub(crate) state: State,
     by_key: HashMap<String, usize>,
-    pub(crate) venues: Vec<VenueState>,
-    pub(crate) assets: Vec<String>,
     asset_ix: HashMap<String, usize>,
-    pub(crate) index_px: Vec<Option<Money>>,
-    pub(crate) spot: Vec<Money>,
-    pub(crate) limits: Limits,
+    /// Derived from `state`, rebuilt by `refresh` when `dirty`.
     pub(crate) aggs: Aggregates,
+    /// The integer grid over `aggs` (see `fast`); `None` inside when it cannot be built.
     pub(crate) fast: Fast,
     dirty: bool,
+    /// Times (ms) of the approved orders inside the rate window.
     pub(crate) rate: VecDeque<i64>,
 }
 
@@ -114,14 +51,16 @@ impl RiskEngine {
     #[must_use]
     pub fn new(limits: Limits) -> Self {
         let mut e = RiskEngine {
-            insts: Vec::new(),
+            state: State {
+                insts: Vec::new(),
+                venues: vec![VenueState::default(); Venue::ALL.len()],
+                assets: Vec::new(),
+                index_px: Vec::new(),
+                spot: Vec::new(),
+                limits: Limits::default(),
+            },
             by_key: HashMap::new(),
-            venues: vec![VenueState::default(); Venue::ALL.len()],
-            assets: Vec::new(),
             asset_ix: HashMap::new(),
-            index_px: Vec::new(),
-            spot: Vec::new(),
-            limits: Limits::default(),
             aggs: Aggregates::default(),
             fast: Fast::default(),
             dirty: true,
@@ -133,26 +72,29 @@ impl RiskEngine {
 
     /// Replace the limits table (takes effect for the next check).
     pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
-        for i in 0..self.insts.len() {
-            self.insts[i].lim =
-                self.resolve_inst(&self.insts[i].key, self.insts[i].spec.maint_margin_rate);
+        self.state.limits = limits;
+        for i in 0..self.state.insts.len() {
+            self.state.insts[i].lim = self.resolve_inst(
+                &self.state.insts[i].key,
+                self.state.insts[i].spec.maint_margin_rate,
+            );
         }
         for (i, v) in Venue::ALL.iter().enumerate() {
             let l = self
+                .state
                 .limits
                 .venues
                 .get(v.name())
                 .cloned()
                 .unwrap_or_default();
-            self.venues[i].lim = VenLimits {
+            self.state.venues[i].lim = VenLimits {
                 state: l.state,
                 max_gross: l.max_gross_notional_usd,
-                max_share: l.max_share.or(self.limits.max_venue_share),
+                max_share: l.max_share.or(self.state.limits.max_venue_share),
                 min_headroom: l
                     .min_margin_headroom_usd
-                    .or(self.limits.min_margin_headroom_usd),
-                min_liq_distance: l.min_liq_distance.or(self.limits.min_liq_distance),
+                    .or(self.state.limits.min_margin_headroom_usd),
+                min_liq_distance: l.min_liq_distance.or(self.state.limits.min_liq_distance),
             };
         }
         self.dirty = true;
@@ -161,11 +103,11 @@ impl RiskEngine {
     /// The current limits table.
     #[must_use]
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        &self.state.limits
     }
 
     fn resolve_inst(&self, key: &str, spec_mm: Option<Money>) -> InstLimits {
-        let g = &self.limits;
+        let g = &self.state.limits;
         let l = g.instruments.get(key).cloned().unwrap_or_default();
         InstLimits {
             state: l.state,
@@ -184,11 +126,11 @@ impl RiskEngine {
         if let Some(i) = self.asset_ix.get(&name) {
             return *i;
         }
-        self.assets.push(name.clone());
-        self.index_px.push(None);
-        self.spot.push(Money::ZERO);
-        self.asset_ix.insert(name, self.assets.len() - 1);
-        self.assets.len() - 1
+        self.state.assets.push(name.clone());
+        self.state.index_px.push(None);
+        self.state.spot.push(Money::ZERO);
+        self.asset_ix.insert(name, self.state.assets.len() - 1);
+        self.state.assets.len() - 1
     }
 
     /// Register an instrument; returns its id for orders and updates.
@@ -203,7 +145,7 @@ impl RiskEngine {
         }
         let asset = self.asset(&spec.base);
         let lim = self.resolve_inst(&key, spec.maint_margin_rate);
-        self.insts.push(InstState {
+        self.state.insts.push(InstState {
             pos: Position::new(spec.payoff, spec.multiplier),
             venue: venue_ix(spec.venue),
             asset,
@@ -212,9 +154,9 @@ impl RiskEngine {
             key: key.clone(),
             spec,
         });
-        self.by_key.insert(key, self.insts.len() - 1);
+        self.by_key.insert(key, self.state.insts.len() - 1);
         self.dirty = true;
-        Ok(self.insts.len() - 1)
+        Ok(self.state.insts.len() - 1)
     }
 
     /// The id of `venue:symbol`, if registered.
@@ -226,24 +168,25 @@ impl RiskEngine {
     /// Spec of an instrument id.
     #[must_use]
     pub fn spec(&self, id: usize) -> Option<&InstrumentSpec> {
-        self.insts.get(id).map(|i| &i.spec)
+        self.state.insts.get(id).map(|i| &i.spec)
     }
 
     /// Number of registered instruments.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.insts.len()
+        self.state.insts.len()
     }
 
     /// True if no instrument is registered.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.insts.is_empty()
+        self.state.insts.is_empty()
     }
 
     fn inst_mut(&mut self, id: usize) -> Result<&mut InstState, RiskError> {
         self.dirty = true;
-        self.insts
+        self.state
+            .insts
             .get_mut(id)
             .ok_or_else(|| RiskError::UnknownInstrument(id.to_string()))
     }
@@ -265,7 +208,7 @@ impl RiskEngine {
     pub fn set_index(&mut self, asset: &str, price: Money) -> Result<(), RiskError> {
         let price = crate::contracts::positive(price, "index price")?;
         let a = self.asset(asset);
-        self.index_px[a] = Some(price);
+        self.state.index_px[a] = Some(price);
         self.dirty = true;
         Ok(())
     }
@@ -273,7 +216,7 @@ impl RiskEngine {
     /// Set custody (off-venue) holdings of an asset, in coins (LSTs converted by the caller).
     pub fn set_spot(&mut self, asset: &str, coins: Money) {
         let a = self.asset(asset);
-        self.spot[a] = coins;
+        self.state.spot[a] = coins;
         self.dirty = true;
     }
 
@@ -298,7 +241,7 @@ impl RiskEngine {
             });
         }
         let asset = (!matches!(asset, "USD" | "usd")).then(|| self.asset(asset));
-        let list = &mut self.venues[venue_ix(venue)].collateral;
+        let list = &mut self.state.venues[venue_ix(venue)].collateral;
         let c = Collateral {
             name: name.to_owned(),
             asset,
@@ -348,7 +291,7 @@ impl RiskEngine {
     /// Position of an instrument.
     #[must_use]
     pub fn position(&self, id: usize) -> Option<&Position> {
-        self.insts.get(id).map(|i| &i.pos)
+        self.state.insts.get(id).map(|i| &i.pos)
     }
 
     /// Set the trading state globally (`venue` and `symbol` None), for a venue, or for
@@ -363,22 +306,23 @@ impl RiskEngine {
         state: TradingState,
     ) -> Result<(), RiskError> {
         match (venue, symbol) {
-            (None, None) => self.limits.state = state,
+            (None, None) => self.state.limits.state = state,
             (Some(v), None) => {
-                self.limits
+                self.state
+                    .limits
                     .venues
                     .entry(v.name().to_owned())
                     .or_default()
                     .state = state;
-                self.venues[venue_ix(v)].lim.state = state;
+                self.state.venues[venue_ix(v)].lim.state = state;
             }
             (Some(v), Some(s)) => {
                 let id = self
                     .instrument_id(v, s)
                     .ok_or_else(|| RiskError::UnknownInstrument(format!("{v}:{s}")))?;
-                let key = self.insts[id].key.clone();
-                self.limits.instruments.entry(key).or_default().state = state;
-                self.insts[id].lim.state = state;
+                let key = self.state.insts[id].key.clone();
+                self.state.limits.instruments.entry(key).or_default().state = state;
+                self.state.insts[id].lim.state = state;
             }
             (None, Some(s)) => return Err(RiskError::UnknownInstrument(format!("{s} (no venue)"))),
         }
@@ -388,8 +332,8 @@ impl RiskEngine {
     /// Rebuild the cached aggregates if state changed since the last check.
     pub(crate) fn refresh(&mut self) {
         if self.dirty {
-            self.aggs = Aggregates::build(self);
-            self.fast = Fast::build(self, &self.aggs);
+            self.aggs = Aggregates::build(&self.state);
+            self.fast = Fast::build(&self.state, &self.aggs);
             self.dirty = false;
         }
     }

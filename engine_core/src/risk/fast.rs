@@ -9,10 +9,12 @@
 //! instrument, or the whole engine, on the `Money` path: correct, only slower.
 
 use super::aggregates::{ref_price, Aggregates};
-use super::engine::RiskEngine;
 use super::fixed::{at, ceil_at, floor_at, min_scale, mul, p10, Divisor, MAX_SCALE};
+use super::state::State;
 use crate::contracts::liquidation::LinearAccount;
 use crate::contracts::{Checked, Money, Payoff};
+
+mod bounds;
 
 /// A limit on the grid (`lim`) and as configured (`raw`, for the refusal).
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +99,7 @@ pub(crate) struct FastInst {
     pub min_liq: Option<Rate>,
     pub venue: usize,
     pub asset: usize,
-    /// Orders with `|q| <= q_max` and `p <= p_max` cannot overflow ([`super::bounds`]).
+    /// Orders with `|q| <= q_max` and `p <= p_max` cannot overflow ([`bounds`]).
     pub q_max: i128,
     pub p_max: i128,
 }
@@ -153,7 +155,7 @@ fn rate(raw: Option<Money>) -> Option<Option<Rate>> {
 }
 
 /// Price and quantity scales of instrument `i` (before the shared scales are known).
-fn inst_scales(e: &RiskEngine, i: usize) -> (u32, u32, u32) {
+fn inst_scales(e: &State, i: usize) -> (u32, u32, u32) {
     let st = &e.insts[i];
     let prices = [st.mark, e.index_px[st.asset], Some(st.pos.avg_entry)];
     let sp = prices
@@ -167,14 +169,14 @@ fn inst_scales(e: &RiskEngine, i: usize) -> (u32, u32, u32) {
 
 impl Fast {
     /// The image of `aggs`; `valid` false if the engine must use the `Money` path.
-    pub(crate) fn build(e: &RiskEngine, aggs: &Aggregates) -> Self {
+    pub(crate) fn build(e: &State, aggs: &Aggregates) -> Self {
         if aggs.error.is_some() {
             return Fast::default();
         }
         Self::try_build(e, aggs).unwrap_or_default()
     }
 
-    fn try_build(e: &RiskEngine, aggs: &Aggregates) -> Option<Self> {
+    fn try_build(e: &State, aggs: &Aggregates) -> Option<Self> {
         let scales: Vec<_> = (0..e.insts.len()).map(|i| inst_scales(e, i)).collect();
         // Lines carrying a rounded inverse term (28 decimals) stay off the grid: only
         // their liquidation check then goes the Money way.
@@ -250,7 +252,7 @@ impl Fast {
         let bounds: Vec<_> = f
             .insts
             .iter()
-            .map(|fi| fi.as_ref().map(|fi| super::bounds::bounds(&f, fi)))
+            .map(|fi| fi.as_ref().map(|fi| bounds::bounds(&f, fi)))
             .collect();
         for (fi, b) in f.insts.iter_mut().zip(bounds) {
             if let (Some(fi), Some((q, p))) = (fi, b) {
@@ -314,7 +316,7 @@ impl Fast {
 }
 
 fn inst(
-    e: &RiskEngine,
+    e: &State,
     aggs: &Aggregates,
     f: &Fast,
     i: usize,

@@ -13,9 +13,10 @@
 //! the `Money` way, so the verdict is the one that path would give.
 
 use super::checks::{rate, trading_state};
-use super::engine::{Order, RiskEngine};
 use super::fast::{lines_money, Band, Fast, FastInst, Lines};
 use super::fixed::{at, fits, money, mul, p10, MAX_SCALE};
+use super::order::Order;
+use super::state::State;
 use super::verdict::{Refusal, Verdict};
 
 /// An order on its instrument's grid: signed quantity at `sq`, price at `sp`.
@@ -26,7 +27,7 @@ pub(crate) fn grid(fi: &FastInst, o: &Order) -> Option<(i128, i128)> {
 }
 
 /// The verdict for `o`, or `None` if it must be checked with `Money`.
-pub(crate) fn evaluate(e: &RiskEngine, f: &Fast, o: &Order, rate_count: u32) -> Option<Verdict> {
+pub(crate) fn evaluate(e: &State, f: &Fast, o: &Order, rate_count: u32) -> Option<Verdict> {
     if !f.valid {
         return None;
     }
@@ -42,7 +43,7 @@ pub(crate) fn evaluate(e: &RiskEngine, f: &Fast, o: &Order, rate_count: u32) -> 
 /// The checks for an order on the grid; `B`: within the instrument's bounds, so no
 /// product or sum can leave the range `fits` guards (see [`super::bounds`]).
 fn run<const B: bool>(
-    e: &RiskEngine,
+    e: &State,
     f: &Fast,
     fi: &FastInst,
     i: usize,

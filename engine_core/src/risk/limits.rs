@@ -241,7 +241,7 @@ impl Limits {
         let mut venues = HashMap::new();
         for (name, v) in r.venues {
             let p = |f: &str| format!("venues.{name}.{f}");
-            name.parse::<crate::venues::Venue>()
+            name.parse::<crate::venue::Venue>()
                 .map_err(|e| RiskError::BadLimit {
                     field: format!("venues.{name}"),
                     problem: e.to_string(),

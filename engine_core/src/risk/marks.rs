@@ -4,10 +4,10 @@
 //! the exact quotient rounded half-even to 28 significant digits (what `Decimal`'s
 //! default context gives). Quantities and entries are kept as integers at a per-
 //! instrument scale as positions are added (an instrument whose numbers do not fit
-//! there is marked from the amounts' mantissas, with the same rounding), so a mark costs a few
-//! integer operations per position and, for an inverse one, a quotient that
-//! [`super::quotient`] finds without dividing integers (or one long division, [`round28`],
-//! when the numbers are too large for that).
+//! there is marked from the amounts' mantissas, with the same rounding), so a mark costs a
+//! few integer operations per position and, for an inverse one, a quotient that
+//! [`super::quotient`] finds without dividing integers (or by its reference long division,
+//! `round28`, when the numbers are too large for that).
 //!
 //! On the grid, a mark is two passes: `q m (px - e)` for every position (the linear PnL,
 //! and the inverse numerator), then the inverse positions' quotients, [`BATCH`] at a
@@ -18,17 +18,8 @@
 //! position, never with the mark, so it is computed once (8 bytes a position).
 
 use super::fixed::{at, fits, min_scale, p10};
-use super::quotient::{div28, div28_batch, BATCH};
+use super::quotient::{div28, div28_batch, Exact, BATCH};
 use crate::contracts::{positive, Checked, ContractError, Money, Payoff};
-
-/// A decimal `mant x 10^-scale` (the scale may pass 28, or be negative).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Exact {
-    /// Integer mantissa.
-    pub mant: i128,
-    /// Decimal places.
-    pub scale: i32,
-}
 
 /// One instrument's grid: quantities at `sq`, entries at `se`, multiplier at `sm`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -384,61 +375,11 @@ fn by_money(
     })
 }
 
-const E27: u128 = 10_u128.pow(27);
-const E28: u128 = 10_u128.pow(28);
-
-/// `n / d x 10^-scale` (`d > 0`) rounded half-even to 28 significant digits; `None` if
-/// `d` has more than 36 digits.
-pub(crate) fn round28(n: i128, d: i128, scale: i32) -> Option<Exact> {
-    if n == 0 {
-        return Some(Exact::default());
-    }
-    let (na, d) = (n.unsigned_abs(), d.unsigned_abs());
-    if d == 0 {
-        return None;
-    }
-    let mut q = na / d;
-    let mut r = na - q * d;
-    if q >= E28 {
-        // More than 28 integer digits: drop the extra ones, half-even on what is dropped.
-        let t = q.ilog10() + 1 - 28;
-        let p = 10_u128.pow(t);
-        let (head, tail, half) = (q / p, q % p, p / 2);
-        let up = tail > half || (tail == half && (r != 0 || head % 2 == 1));
-        let mant = (head + u128::from(up)) as i128;
-        return Some(Exact {
-            mant: if n < 0 { -mant } else { mant },
-            scale: scale - t as i32,
-        });
-    }
-    // r < d < 10^(digits of d), so r x 10^room < 10^38 < 2^128.
-    let room = 37_i32.checked_sub(d.ilog10() as i32).filter(|j| *j > 0)?;
-    let mut k = 0_i32;
-    // Extend the quotient, up to `room` digits at a time, until it has 28.
-    while q < E27 {
-        let have = if q == 0 { 0 } else { q.ilog10() as i32 + 1 };
-        let j = (28 - have).min(room);
-        let p = 10_u128.pow(j as u32);
-        let x = r * p;
-        let digits = x / d;
-        q = q * p + digits;
-        r = x - digits * d;
-        k += j;
-    }
-    if r > d - r || (r == d - r && q % 2 == 1) {
-        q += 1;
-    }
-    let mant = q as i128;
-    Some(Exact {
-        mant: if n < 0 { -mant } else { mant },
-        scale: scale + k,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::risk::portfolio::Portfolio;
+    use crate::risk::quotient::round28;
     use proptest::prelude::*;
 
     /// `x` without trailing zeros, so equal values compare equal.
@@ -451,7 +392,7 @@ mod tests {
     }
 
     /// Each position's PnL straight from the amounts' mantissas, with the reference
-    /// rounding ([`round28`]), one position at a time.
+    /// rounding (`round28`), one position at a time.
     fn one_at_a_time(
         terms: &[(Payoff, Money)],
         rows: &[(usize, Money, Money)],
@@ -531,24 +472,5 @@ mod tests {
                 .collect();
             prop_assert_eq!(got, one_at_a_time(&terms, &kept, marks));
         }
-    }
-
-    #[test]
-    fn rounds_half_even_to_28_digits() {
-        let third = round28(1, 3, 0).expect("1/3");
-        assert_eq!(third.mant, 3_333_333_333_333_333_333_333_333_333);
-        assert_eq!(third.scale, 28);
-        let two_thirds = round28(-2, 3, 0).expect("-2/3");
-        assert_eq!(two_thirds.mant, -6_666_666_666_666_666_666_666_666_667);
-        assert_eq!(round28(1, 4, 0).expect("1/4").mant % 10_i128.pow(20), 0);
-        // A half at the 29th digit: ties go to even.
-        let tie = round28(10_i128.pow(27) * 2 + 1, 2, 0).expect("tie");
-        assert_eq!(tie.mant, 10_i128.pow(27));
-        let up = round28(10_i128.pow(27) * 2 + 3, 2, 0).expect("up");
-        assert_eq!(up.mant, 10_i128.pow(27) + 2);
-        let big = round28(10_i128.pow(29) + 15, 1, 0).expect("big");
-        assert_eq!((big.mant, big.scale), (10_i128.pow(27), -2));
-        let big = round28(10_i128.pow(29) + 150, 1, 0).expect("tie up");
-        assert_eq!((big.mant, big.scale), (10_i128.pow(27) + 2, -2));
     }
 }

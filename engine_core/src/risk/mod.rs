@@ -11,7 +11,6 @@
 
 mod aggregates;
 mod batch;
-mod bounds;
 mod checks;
 mod engine;
 mod fast;
@@ -20,8 +19,10 @@ mod fixed;
 pub mod gatekeeper;
 pub mod limits;
 mod marks;
+mod order;
 pub mod portfolio;
 mod quotient;
+mod state;
 pub mod verdict;
 
 #[cfg(test)]
@@ -29,8 +30,9 @@ mod tests;
 #[cfg(test)]
 mod tests_fast;
 
-pub use engine::{Order, RiskEngine};
+pub use engine::RiskEngine;
 pub use limits::{InstrumentLimits, Limits, TradingState, VenueLimits};
+pub use order::Order;
 pub use verdict::{Refusal, Scope, Verdict};
 
 use crate::contracts::ContractError;

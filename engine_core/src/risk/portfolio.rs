@@ -13,8 +13,8 @@
 //! integers kept per position ([`super::marks`]); [`Portfolio::unrealised`] in its settle
 //! currency.
 
-pub use super::marks::Exact;
 use super::marks::Grid;
+pub use super::quotient::Exact;
 use crate::contracts::math::notional;
 use crate::contracts::{positive, Checked, ContractError, Money, Payoff};
 

@@ -6,7 +6,7 @@ use super::{Limits, Order, Refusal, RiskEngine, RiskError, Scope, TradingState};
 use crate::contracts::margin::{bybit_btc_tiers, HaircutTiers};
 use crate::contracts::position::Fill;
 use crate::contracts::{money, InstrumentSpec, Kind, Money, Payoff};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 fn d(s: &str) -> Money {
     money(s).expect(s)

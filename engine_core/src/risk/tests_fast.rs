@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::{checks, Limits, Order, RiskEngine, Verdict};
 use crate::contracts::margin::HaircutTiers;
 use crate::contracts::{InstrumentSpec, Kind, Money, Payoff};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 fn m(v: i64, scale: u32) -> Money {
     Money::new(v, scale)
@@ -160,9 +160,9 @@ fn reference_batch(e: &mut RiskEngine, orders: &[Order]) -> Vec<Verdict> {
     orders
         .iter()
         .map(|o| {
-            let v = checks::evaluate(e, &s, o, 0);
+            let v = checks::evaluate(&e.state, &s, o, 0);
             if v.approved() {
-                s.apply_order(e, o);
+                s.apply_order(&e.state, o);
             }
             v
         })
@@ -212,7 +212,7 @@ fn most_orders_take_the_grid() {
     let os = orders(&c, &e);
     for o in &os {
         assert!(
-            super::fast_check::evaluate(&e, &e.fast, o, 0).is_some(),
+            super::fast_check::evaluate(&e.state, &e.fast, o, 0).is_some(),
             "{o:?}"
         );
     }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::scan::Scanner;
+use super::sequence::{BinanceSequencer, Step};
 use super::wire::{leading_str_field, ms_to_ns};
 use super::{Bbo, Event, Fault, FeedCtx, Handled, MarkFunding, Normaliser, Trade, VenueError};
 use crate::book::Side;
@@ -181,8 +182,8 @@ struct Buffered {
 struct SymbolSync {
     /// Diffs received while the book awaits a snapshot.
     pending: VecDeque<Buffered>,
-    /// After a snapshot with nothing buffered: the next diff must bridge it.
-    awaiting_bridge: bool,
+    /// The sync rule since the last snapshot (meaningful while the book is synced).
+    seq: BinanceSequencer,
 }
 
 /// Binance futures normaliser (USD-M and COIN-M share the wire format).
@@ -326,30 +327,20 @@ impl Binance {
             Some(s) => s,
             None => self.sync.entry(m.symbol.to_owned()).or_default(),
         };
-        let ib = ctx.book_mut(m.symbol);
-        if ib.synced {
-            let in_order = if sync.awaiting_bridge {
-                if m.last < ib.seq {
+        if ctx.book_mut(m.symbol).synced {
+            match sync.seq.check(m.first, m.last, m.prev) {
+                Step::Apply => {
+                    ctx.apply_delta(m.symbol, &self.scratch, m.last, ts_event, ts_recv)?;
+                    return Ok(Handled::Applied);
+                }
+                Step::Skip => {
                     ctx.stats.skipped += 1;
                     return Ok(Handled::Applied);
                 }
-                m.first <= ib.seq
-            } else {
-                m.prev == ib.seq
-            };
-            if in_order {
-                sync.awaiting_bridge = false;
-                apply(ctx, m.symbol, &self.scratch, m.last, ts_event, ts_recv)?;
-                return Ok(Handled::Applied);
+                Step::Gap { expected, got } => {
+                    ctx.fault(m.symbol, ts_recv, Fault::Gap { expected, got });
+                }
             }
-            let expected = ib.seq;
-            let got = if sync.awaiting_bridge {
-                m.first
-            } else {
-                m.prev
-            };
-            ctx.fault(m.symbol, ts_recv, Fault::Gap { expected, got });
-            sync.awaiting_bridge = false;
         }
         // Unsynced: keep the diff for the next snapshot.
         if sync.pending.len() >= self.max_buffer {
@@ -394,39 +385,26 @@ impl Binance {
                 .collect()
         };
         let (bids, asks) = (parse(&snap.bids)?, parse(&snap.asks)?);
-        let ib = ctx.book_mut(&symbol);
-        ib.book.clear();
-        ib.book.load_side(Side::Bid, bids)?;
-        ib.book.load_side(Side::Ask, asks)?;
-        ib.seq = big_l;
-        ib.synced = true;
+        ctx.load_book(&symbol, bids, asks, big_l, ts_recv)?;
         ctx.book_applied(&symbol, ms_to_ns(snap.event_ms), ts_recv, true);
 
         // Replay the buffer under the sync rule.
         let sync = self.sync.entry(symbol.clone()).or_default();
-        let mut bridged = false;
+        sync.seq = BinanceSequencer::new(big_l);
         while let Some(d) = sync.pending.pop_front() {
-            if d.last < big_l {
-                ctx.stats.skipped += 1;
-                continue;
+            match sync.seq.check_buffered(d.first, d.last, d.prev) {
+                Step::Apply => {
+                    ctx.apply_delta(&symbol, &d.levels, d.last, d.ts_event, d.ts_recv)?;
+                }
+                Step::Skip => ctx.stats.skipped += 1,
+                Step::Gap { expected, got } => {
+                    ctx.fault(&symbol, d.ts_recv, Fault::Gap { expected, got });
+                    // Keep the rest for the next snapshot.
+                    sync.pending.push_front(d);
+                    return Ok(Handled::Applied);
+                }
             }
-            let seq = ctx.book(&symbol).map_or(0, |b| b.seq);
-            let ok = if bridged {
-                d.prev == seq
-            } else {
-                d.first <= big_l && big_l <= d.last
-            };
-            if !ok {
-                let got = if bridged { d.prev } else { d.first };
-                ctx.fault(&symbol, d.ts_recv, Fault::Gap { expected: seq, got });
-                // Keep the rest for the next snapshot.
-                sync.pending.push_front(d);
-                return Ok(Handled::Applied);
-            }
-            bridged = true;
-            apply(ctx, &symbol, &d.levels, d.last, d.ts_event, d.ts_recv)?;
         }
-        sync.awaiting_bridge = !bridged;
         Ok(Handled::Applied)
     }
 
@@ -476,28 +454,6 @@ fn collect(
     for (p, s) in levels {
         out.push((side, Fixed::parse(p)?, Fixed::parse(s)?));
     }
-    Ok(())
-}
-
-/// Apply validated levels and advance the sequence. A level the book refuses (e.g. a
-/// negative size) invalidates the book rather than leaving it half-applied.
-fn apply(
-    ctx: &mut FeedCtx,
-    symbol: &str,
-    levels: &[(Side, Fixed, Fixed)],
-    u: i64,
-    ts_event: i64,
-    ts_recv: i64,
-) -> Result<(), VenueError> {
-    let ib = ctx.book_mut(symbol);
-    for &(side, px, sz) in levels {
-        if let Err(e) = ib.book.apply(side, px, sz) {
-            ctx.fault(symbol, ts_recv, Fault::BadMessage(e.to_string()));
-            return Err(e.into());
-        }
-    }
-    ib.seq = u;
-    ctx.book_applied(symbol, ts_event, ts_recv, false);
     Ok(())
 }
 

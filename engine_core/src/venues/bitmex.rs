@@ -262,19 +262,11 @@ impl Bitmex {
                 .filter(move |r| r.side == s)
                 .map(|r| (r.price.unwrap_or_default(), r.size.unwrap_or_default()))
         };
-        let ib = ctx.book_mut(sym);
-        ib.book.clear();
-        let loaded = ib
-            .book
-            .load_side(Side::Bid, side_of(Side::Bid))
-            .and_then(|()| ib.book.load_side(Side::Ask, side_of(Side::Ask)));
-        if let Err(e) = loaded {
+        // BitMEX has no sequence numbers: the book's seq stays 0.
+        if let Err(e) = ctx.load_book(sym, side_of(Side::Bid), side_of(Side::Ask), 0, ts_recv) {
             ids.clear();
-            ctx.fault(sym, ts_recv, Fault::BadMessage(e.to_string()));
-            return Err(e.into());
+            return Err(e);
         }
-        ib.synced = true;
-        ib.seq = 0;
         ctx.book_applied(sym, ts_event, ts_recv, true);
         check_crossed(ctx, sym, ts_recv);
         Ok(())
@@ -329,8 +321,7 @@ impl Bitmex {
             };
             if let Err(e) = ib.book.apply(r.side, px, size) {
                 ids.clear();
-                ctx.fault(sym, ts_recv, Fault::BadMessage(e.to_string()));
-                return Err(e.into());
+                return Err(ctx.refuse(sym, ts_recv, e));
             }
         }
         ctx.book_applied(sym, ts_event, ts_recv, false);

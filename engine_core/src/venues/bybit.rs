@@ -33,6 +33,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use super::owners::{self, DepthOwners, Role};
+use super::sequence::{BybitSequencer, Step};
 use super::wire::{collect_px_sz, leading_str_field, ms_to_ns, opt_fixed, Num, PxSz};
 use super::{Bbo, Event, Fault, FeedCtx, Handled, MarkFunding, Normaliser, Trade, VenueError};
 use crate::book::Side;
@@ -166,20 +168,12 @@ struct TickerState {
     ask_sz: Option<Fixed>,
 }
 
-/// What a book message of some depth does, given which depth feeds the symbol's book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Book,
-    Bbo,
-    Skip,
-}
-
 /// Bybit v5 normaliser for one public connection.
 #[derive(Debug)]
 pub struct Bybit {
     category: &'static str,
-    /// Symbol -> depth of the stream that feeds its book.
-    owners: HashMap<String, u32>,
+    /// Which depth of each symbol feeds its book.
+    owners: DepthOwners,
     tickers: HashMap<String, TickerState>,
     scratch: Vec<(Side, Fixed, Fixed)>,
 }
@@ -201,7 +195,7 @@ impl Bybit {
             })?;
         Ok(Bybit {
             category,
-            owners: HashMap::new(),
+            owners: DepthOwners::default(),
             tickers: HashMap::new(),
             scratch: Vec::with_capacity(256),
         })
@@ -213,28 +207,6 @@ impl Bybit {
         self.category
     }
 
-    fn role(&mut self, symbol: &str, depth: u32, snapshot: bool) -> Role {
-        match self.owners.get_mut(symbol) {
-            None => {
-                if snapshot {
-                    self.owners.insert(symbol.to_owned(), depth);
-                }
-                Role::Book
-            }
-            Some(d) if *d == depth => Role::Book,
-            Some(d) if depth > *d => {
-                if snapshot {
-                    *d = depth;
-                    Role::Book
-                } else {
-                    Role::Skip
-                }
-            }
-            Some(_) if depth == 1 => Role::Bbo,
-            Some(_) => Role::Skip,
-        }
-    }
-
     fn orderbook(
         &mut self,
         ctx: &mut FeedCtx,
@@ -243,13 +215,16 @@ impl Bybit {
         ts_recv: i64,
     ) -> Result<Handled, VenueError> {
         let (depth, symbol) = parse_book_topic(topic)?;
+        let unreadable = |ctx: &mut FeedCtx, owners: &DepthOwners, e: VenueError| {
+            owners::unreadable(ctx, symbol, owners.get(symbol), depth, ts_recv, e)
+        };
         let m: BookMsg<'_> = match serde_json::from_slice(raw) {
             Ok(m) => m,
-            Err(e) => return Err(self.bad_book(ctx, symbol, depth, ts_recv, e.into())),
+            Err(e) => return Err(unreadable(ctx, &self.owners, e.into())),
         };
         if m.data.s != symbol {
             let e = VenueError::Malformed(format!("topic {topic} carries symbol {}", m.data.s));
-            return Err(self.bad_book(ctx, symbol, depth, ts_recv, e));
+            return Err(unreadable(ctx, &self.owners, e));
         }
         let snapshot = match m.kind {
             "snapshot" => true,
@@ -261,10 +236,10 @@ impl Bybit {
         let parsed = collect_px_sz(Side::Bid, &m.data.b, &mut self.scratch)
             .and_then(|()| collect_px_sz(Side::Ask, &m.data.a, &mut self.scratch));
         if let Err(e) = parsed {
-            return Err(self.bad_book(ctx, symbol, depth, ts_recv, e));
+            return Err(unreadable(ctx, &self.owners, e));
         }
         let ts_event = ms_to_ns(m.cts.or(m.ts).unwrap_or(0));
-        match self.role(symbol, depth, snapshot) {
+        match self.owners.role(symbol, depth, snapshot, depth == 1) {
             Role::Book => {}
             Role::Bbo => {
                 let emitted = ctx.emit_top_of_book(symbol, &self.scratch, ts_event, ts_recv);
@@ -278,22 +253,11 @@ impl Bybit {
         }
         let u = m.data.u;
         if snapshot {
-            // Any snapshot replaces the book, whatever its u (u = 1 after a restart,
-            // the same u again on a level-1 refresh).
-            let ib = ctx.book_mut(symbol);
-            ib.book.clear();
+            // Step 2 of the rule: any snapshot replaces the book, whatever its u.
             let bids = self.scratch.iter().filter(|l| l.0 == Side::Bid);
             let asks = self.scratch.iter().filter(|l| l.0 == Side::Ask);
-            let loaded = ib
-                .book
-                .load_side(Side::Bid, bids.map(|&(_, p, s)| (p, s)))
-                .and_then(|()| ib.book.load_side(Side::Ask, asks.map(|&(_, p, s)| (p, s))));
-            if let Err(e) = loaded {
-                ctx.fault(symbol, ts_recv, Fault::BadMessage(e.to_string()));
-                return Err(e.into());
-            }
-            ib.seq = u;
-            ib.synced = true;
+            let (bids, asks) = (bids.map(|&(_, p, s)| (p, s)), asks.map(|&(_, p, s)| (p, s)));
+            ctx.load_book(symbol, bids, asks, u, ts_recv)?;
             ctx.book_applied(symbol, ts_event, ts_recv, true);
             return Ok(Handled::Applied);
         }
@@ -303,38 +267,14 @@ impl Bybit {
             ctx.stats.skipped += 1;
             return Ok(Handled::Ignored);
         }
-        // "u": each delta follows the previous one by exactly 1 on this topic.
-        let expected = ib.seq.saturating_add(1);
-        if u != expected {
-            ctx.fault(symbol, ts_recv, Fault::Gap { expected, got: u });
-            return Ok(Handled::Applied);
-        }
-        for &(side, px, sz) in &self.scratch {
-            if let Err(e) = ib.book.apply(side, px, sz) {
-                ctx.fault(symbol, ts_recv, Fault::BadMessage(e.to_string()));
-                return Err(e.into());
+        match BybitSequencer::resume(ib.seq).check(u) {
+            Step::Apply => ctx.apply_delta(symbol, &self.scratch, u, ts_event, ts_recv)?,
+            Step::Skip => {}
+            Step::Gap { expected, got } => {
+                ctx.fault(symbol, ts_recv, Fault::Gap { expected, got });
             }
         }
-        ib.seq = u;
-        ctx.book_applied(symbol, ts_event, ts_recv, false);
         Ok(Handled::Applied)
-    }
-
-    /// A book message we could not read: its book has lost an update, so a synced book
-    /// fed by this depth is invalidated. Returns the error to report.
-    fn bad_book(
-        &self,
-        ctx: &mut FeedCtx,
-        symbol: &str,
-        depth: u32,
-        ts_recv: i64,
-        e: VenueError,
-    ) -> VenueError {
-        let feeds_book = !matches!(self.owners.get(symbol), Some(d) if *d != depth);
-        if feeds_book && ctx.book(symbol).is_some_and(|b| b.synced) {
-            ctx.fault(symbol, ts_recv, Fault::BadMessage(e.to_string()));
-        }
-        e
     }
 
     fn trades(

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::sequence::DeribitSequencer;
 use super::wire::{ms_to_ns, Num, Present};
 use super::{Fault, FeedCtx, Handled, Normaliser, VenueError};
 use crate::book::Side;
@@ -190,7 +191,7 @@ impl Deribit {
         if let Err(e) = parsed {
             // The instrument is known, so its book cannot be trusted past a lost message.
             if synced && m.kind == Some("change") {
-                ctx.fault(name, ts_recv, Fault::BadMessage(e.to_string()));
+                return Err(ctx.refuse(name, ts_recv, e));
             }
             return Err(e);
         }
@@ -213,19 +214,10 @@ impl Deribit {
                     ctx.stats.skipped += 1;
                     return Ok(Handled::Ignored);
                 }
-                let ib = ctx.book_mut(name);
-                // "prev_change_id ... equal to change_id of the previous notification";
-                // anything else (drop, duplicate, reorder) means resubscribe.
-                if prev != ib.seq {
-                    let expected = ib.seq;
-                    ctx.fault(
-                        name,
-                        ts_recv,
-                        Fault::Gap {
-                            expected,
-                            got: prev,
-                        },
-                    );
+                // Steps 2 and 3 of the rule (see `DeribitSequencer`).
+                let mut seq = DeribitSequencer::resume(ctx.book_mut(name).seq);
+                if let Some(fault) = seq.check(prev, change_id).fault() {
+                    ctx.fault(name, ts_recv, fault);
                     return Ok(Handled::Applied);
                 }
                 self.apply_change(ctx, name, change_id, ts_event, ts_recv)
@@ -275,18 +267,13 @@ impl Deribit {
                 .filter(move |l| l.side == s && l.action != Action::Delete)
                 .map(|l| (l.px, l.amount))
         };
-        let ib = ctx.book_mut(name);
-        ib.book.clear();
-        let loaded = ib
-            .book
-            .load_side(Side::Bid, side_of(Side::Bid))
-            .and_then(|()| ib.book.load_side(Side::Ask, side_of(Side::Ask)));
-        if let Err(e) = loaded {
-            ctx.fault(name, ts_recv, Fault::BadMessage(e.to_string()));
-            return Err(e.into());
-        }
-        ib.seq = change_id;
-        ib.synced = true;
+        ctx.load_book(
+            name,
+            side_of(Side::Bid),
+            side_of(Side::Ask),
+            change_id,
+            ts_recv,
+        )?;
         ctx.book_applied(name, ts_event, ts_recv, true);
         Ok(Handled::Applied)
     }
@@ -317,8 +304,7 @@ impl Deribit {
                 l.amount
             };
             if let Err(e) = ib.book.apply(l.side, l.px, amount) {
-                ctx.fault(name, ts_recv, Fault::BadMessage(e.to_string()));
-                return Err(e.into());
+                return Err(ctx.refuse(name, ts_recv, e));
             }
         }
         ib.seq = change_id;

@@ -17,6 +17,16 @@
 //! prevSeqId). Messages without seqId (before 2023) are checked by checksum only.
 //! `books5` and `bbo-tbt` are full snapshots on every push, with no checksum.
 //!
+//! OKX's current rules (docs/venue-feeds.md#okx): from 23 June 2026 the `checksum` of
+//! these channels is always 0 and must not be used, so a checksum of 0 is not checked
+//! (counted as `checksum_skipped`; a real CRC32 of 0 is a 1 in 2^32 chance) while a
+//! non-zero one still is (older captures keep their checks). The initial websocket
+//! snapshot is being delisted too: updates that reach a book awaiting a snapshot are
+//! buffered, and a REST snapshot (`GET /api/v5/market/books?source=0`, with `seqId`)
+//! bridges them under [`OkxSequencer`]'s REST rules (see [`rest`]). A websocket
+//! snapshot, while OKX still sends one, is used as before: the next update must link to
+//! its `seqId`, so a snapshot that does not fit the stream is a gap, not a silent error.
+//!
 //! One book per instrument: if a connection carries several book channels of one
 //! instrument, the deepest channel whose snapshot arrived feeds the book; `books5` and
 //! `bbo-tbt` of an instrument fed by a deeper channel become [`Bbo`] events, other
@@ -27,19 +37,26 @@
 //! time it settles (`fundingTime`) as `next_funding_ns`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::owners::{self, DepthOwner, Role};
+use super::sequence::OkxSequencer;
 use super::wire::{collect_px_sz, ms_to_ns, opt_fixed, Num, PxSz};
 use super::{Bbo, Event, Fault, FeedCtx, Handled, MarkFunding, Normaliser, Trade, VenueError};
 use crate::book::Side;
 use crate::decimal::Fixed;
 
 mod checksum;
+mod rest;
 
 use checksum::checksum;
+use rest::Buffered;
+
+/// Updates buffered per book while it waits for a snapshot (oldest dropped beyond).
+const MAX_BUFFER: usize = 10_000;
 
 /// Channels we recognise and deliberately do not normalise.
 const IGNORED_CHANNELS: &[&str] = &[
@@ -175,28 +192,22 @@ struct Item {
 }
 
 /// Per-instrument book state beyond [`super::InstrumentBook`].
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct InstState {
-    /// Depth of the channel that feeds the book.
-    owner: Option<u32>,
-    /// The last message carried a seqId (so the next prevSeqId can be checked).
-    seq_known: bool,
-}
-
-/// What a book message does, given which channel feeds the instrument's book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Book,
-    Bbo,
-    Skip,
+    /// Which channel feeds the book.
+    owner: DepthOwner,
+    /// The seqId rule since the last snapshot.
+    seq: OkxSequencer,
+    /// Updates received while the book awaits a snapshot.
+    pending: VecDeque<Buffered>,
 }
 
 /// What became of one book update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Applied,
-    /// The book waits for a snapshot.
-    Skipped,
+    /// The book waits for a snapshot: the update was buffered.
+    Buffered,
     /// A gap invalidated the book.
     Faulted,
 }
@@ -248,31 +259,7 @@ impl Okx {
             .unwrap_or_else(|| unreachable!("inserted above"))
     }
 
-    fn role(&mut self, inst_id: &str, depth: u32, snapshot: bool) -> Role {
-        let st = self.inst(inst_id);
-        match st.owner {
-            None => {
-                if snapshot {
-                    st.owner = Some(depth);
-                }
-                Role::Book
-            }
-            Some(d) if d == depth => Role::Book,
-            Some(d) if depth > d => {
-                if snapshot {
-                    st.owner = Some(depth);
-                    Role::Book
-                } else {
-                    Role::Skip
-                }
-            }
-            Some(_) if depth <= 5 => Role::Bbo,
-            Some(_) => Role::Skip,
-        }
-    }
-
-    /// A book message we could not read: the book lost an update, so a synced book fed
-    /// by this channel is invalidated. Returns the error to report.
+    /// A book message we could not read (see [`owners::unreadable`]).
     fn bad_book(
         &self,
         ctx: &mut FeedCtx,
@@ -281,12 +268,8 @@ impl Okx {
         ts_recv: i64,
         e: VenueError,
     ) -> VenueError {
-        let owner = self.insts.get(inst_id).and_then(|s| s.owner);
-        let feeds_book = !matches!(owner, Some(d) if d != depth);
-        if feeds_book && ctx.book(inst_id).is_some_and(|b| b.synced) {
-            ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
-        }
-        e
+        let owner = self.insts.get(inst_id).map(|s| s.owner).unwrap_or_default();
+        owners::unreadable(ctx, inst_id, owner, depth, ts_recv, e)
     }
 
     /// Parse and validate every item and level of a book message into the scratch buffers.
@@ -336,7 +319,7 @@ impl Okx {
         if let Err(e) = self.collect(data) {
             return Err(self.bad_book(ctx, inst_id, depth, ts_recv, e));
         }
-        match self.role(inst_id, depth, snapshot) {
+        match self.inst(inst_id).owner.role(depth, snapshot, depth <= 5) {
             Role::Book => {}
             Role::Skip => return Ok(Handled::Ignored),
             Role::Bbo => {
@@ -354,16 +337,22 @@ impl Okx {
         for k in 0..self.items.len() {
             let it = self.items[k];
             if snapshot {
-                self.load_snapshot(ctx, inst_id, it, ts_recv)?;
+                let seq = OkxSequencer::snapshot(it.seq_id);
+                self.load_snapshot(ctx, inst_id, it, seq, ts_recv)?;
+                // The stream's own snapshot supersedes what was buffered before it.
+                self.inst(inst_id).pending.clear();
             } else {
-                match self.apply_update(ctx, inst_id, it, ts_recv)? {
+                match self.apply_update(ctx, inst_id, it, depth, ts_recv)? {
                     Outcome::Applied => {}
-                    // The book waits for a snapshot; so does the rest of the message.
-                    Outcome::Skipped => return Ok(handled),
+                    // Kept for the next snapshot, with the rest of the message.
+                    Outcome::Buffered => {
+                        handled = Handled::Applied;
+                        continue;
+                    }
                     Outcome::Faulted => return Ok(Handled::Applied),
                 }
             }
-            if incremental && !self.verify(ctx, inst_id, it, ts_recv) {
+            if incremental && !self.verify(ctx, inst_id, it.checksum, ts_recv) {
                 return Ok(Handled::Applied);
             }
             ctx.book_applied(inst_id, it.ts_event, ts_recv, snapshot);
@@ -372,34 +361,31 @@ impl Okx {
         Ok(handled)
     }
 
-    /// Replace the book (whatever its state: a snapshot always resyncs).
+    /// Replace the book with the scratch levels of `it` (whatever its state: a snapshot
+    /// always resyncs), under `seq`.
     fn load_snapshot(
         &mut self,
         ctx: &mut FeedCtx,
         inst_id: &str,
         it: Item,
+        seq: OkxSequencer,
         ts_recv: i64,
     ) -> Result<(), VenueError> {
         let levels = &self.scratch[it.start..it.end];
-        let ib = ctx.book_mut(inst_id);
-        ib.book.clear();
         let side = |s: Side| {
             levels
                 .iter()
                 .filter(move |l| l.0 == s)
                 .map(|&(_, p, z)| (p, z))
         };
-        let loaded = ib
-            .book
-            .load_side(Side::Bid, side(Side::Bid))
-            .and_then(|()| ib.book.load_side(Side::Ask, side(Side::Ask)));
-        if let Err(e) = loaded {
-            ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
-            return Err(e.into());
-        }
-        ib.seq = it.seq_id.unwrap_or(0);
-        ib.synced = true;
-        self.inst(inst_id).seq_known = it.seq_id.is_some();
+        ctx.load_book(
+            inst_id,
+            side(Side::Bid),
+            side(Side::Ask),
+            seq.last(),
+            ts_recv,
+        )?;
+        self.inst(inst_id).seq = seq;
         Ok(())
     }
 
@@ -409,48 +395,48 @@ impl Okx {
         ctx: &mut FeedCtx,
         inst_id: &str,
         it: Item,
+        depth: u32,
         ts_recv: i64,
     ) -> Result<Outcome, VenueError> {
-        let seq_known = self.inst(inst_id).seq_known;
-        let ib = ctx.book_mut(inst_id);
-        if !ib.synced {
-            ctx.stats.skipped += 1;
-            return Ok(Outcome::Skipped);
-        }
-        // "The prevSeqId in the new message matches with seqId of the previous message."
-        if let (Some(prev), true) = (it.prev_seq_id, seq_known) {
-            if prev != ib.seq {
-                let expected = ib.seq;
-                ctx.fault(
-                    inst_id,
-                    ts_recv,
-                    Fault::Gap {
-                        expected,
-                        got: prev,
-                    },
-                );
-                return Ok(Outcome::Faulted);
+        if !ctx.book_mut(inst_id).synced {
+            let levels = self.scratch[it.start..it.end].to_vec();
+            let st = self.inst(inst_id);
+            if st.pending.len() >= MAX_BUFFER {
+                st.pending.pop_front();
+                ctx.stats.buffer_dropped += 1;
             }
+            st.pending
+                .push_back(Buffered::new(it, levels, depth, ts_recv));
+            return Ok(Outcome::Buffered);
         }
-        for &(side, px, sz) in &self.scratch[it.start..it.end] {
-            if let Err(e) = ib.book.apply(side, px, sz) {
-                ctx.fault(inst_id, ts_recv, Fault::BadMessage(e.to_string()));
-                return Err(e.into());
-            }
+        let mut seq = self.inst(inst_id).seq;
+        if let Some(fault) = seq.check(it.prev_seq_id, it.seq_id).fault() {
+            ctx.fault(inst_id, ts_recv, fault);
+            return Ok(Outcome::Faulted);
         }
-        if let Some(s) = it.seq_id {
-            ib.seq = s;
-        }
-        self.inst(inst_id).seq_known = it.seq_id.is_some();
+        ctx.apply_levels(inst_id, &self.scratch[it.start..it.end], ts_recv)?
+            .seq = seq.last();
+        self.inst(inst_id).seq = seq;
         Ok(Outcome::Applied)
     }
 
     /// Check the message's checksum against the local book; false if it failed (the book
-    /// is then invalidated). A message without a checksum passes unchecked.
-    fn verify(&mut self, ctx: &mut FeedCtx, inst_id: &str, it: Item, ts_recv: i64) -> bool {
-        let Some(expected) = it.checksum else {
+    /// is then invalidated). A message without a checksum passes unchecked; one of 0 is
+    /// OKX's "deprecated, do not use" value (from 23 June 2026) and is counted, unchecked.
+    fn verify(
+        &mut self,
+        ctx: &mut FeedCtx,
+        inst_id: &str,
+        checksum_field: Option<i64>,
+        ts_recv: i64,
+    ) -> bool {
+        let Some(expected) = checksum_field else {
             return true;
         };
+        if expected == 0 {
+            ctx.stats.checksum_skipped += 1;
+            return true;
+        }
         let Some(ib) = ctx.book(inst_id) else {
             return true;
         };
@@ -596,6 +582,16 @@ impl Normaliser for Okx {
             c if IGNORED_CHANNELS.contains(&c) || c.contains("candle") => Ok(Handled::Ignored),
             c => Err(VenueError::UnknownMessage(format!("channel {c}"))),
         }
+    }
+
+    fn on_rest_snapshot(
+        &mut self,
+        ctx: &mut FeedCtx,
+        symbol: Option<&str>,
+        raw: &[u8],
+        ts_recv: i64,
+    ) -> Result<Handled, VenueError> {
+        self.rest_snapshot(ctx, symbol, raw, ts_recv)
     }
 
     fn on_reconnect(&mut self, ctx: &mut FeedCtx) {

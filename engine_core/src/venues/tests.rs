@@ -9,10 +9,7 @@ fn venue_names_round_trip() {
     for v in Venue::ALL {
         assert_eq!(v.name().parse::<Venue>().ok(), Some(v));
     }
-    assert!(matches!(
-        "ftx".parse::<Venue>(),
-        Err(VenueError::UnknownVenue(_))
-    ));
+    assert_eq!("ftx".parse::<Venue>(), Err(UnknownVenue("ftx".into())));
     let bad = FeedOptions {
         category: Some("linear".into()),
         max_buffer: None,
@@ -172,6 +169,32 @@ fn binance_bad_level_is_rejected_without_touching_the_book() {
     f.on_message(&diff(104, 105, 103, ("99.6", "1")), 4)
         .expect("gap");
     assert_eq!(f.stats().gaps, 1);
+}
+
+#[test]
+fn binance_snapshot_the_book_refuses_faults_it() {
+    let mut f = binance();
+    f.on_rest_snapshot(Some("BTCUSDT"), SNAP, 1)
+        .expect("snapshot");
+    assert!(f.book("BTCUSDT").expect("book").synced);
+    // A negative size parses but cannot enter a book: the snapshot is refused and the
+    // book, already cleared for it, is faulted rather than left empty and "synced".
+    let bad = br#"{"lastUpdateId":200,"bids":[["99.0","-1"]],"asks":[["201.0","3"]]}"#;
+    assert!(f.on_rest_snapshot(Some("BTCUSDT"), bad, 2).is_err());
+    let ib = f.book("BTCUSDT").expect("book");
+    assert!(!ib.synced && ib.book.is_empty());
+    assert_eq!(f.stats().resyncs, 1);
+    let faults: Vec<Event> = f
+        .drain_events()
+        .filter(|e| matches!(e, Event::Fault(_)))
+        .collect();
+    assert!(matches!(
+        faults.as_slice(),
+        [Event::Fault(BookFault {
+            fault: Fault::BadMessage(_),
+            ..
+        })]
+    ));
 }
 
 #[test]

@@ -10,15 +10,7 @@ diffs meanwhile and applies the venue's U/u/pu rule. The server sends websocket 
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
-import aiohttp
-
-from pyengine.venues.base import Frame
 from pyengine.venues.live.connection import WsSource
-
-log = logging.getLogger("pyengine.venues.live")
 
 _DEPTH_PATH = {"binance-usdm": "/fapi/v1/depth", "binance-coinm": "/dapi/v1/depth"}
 
@@ -54,19 +46,5 @@ class BinanceSource(WsSource):
 
     async def _snapshot(self, symbol: str) -> None:
         path = _DEPTH_PATH.get(self.venue, "/fapi/v1/depth")
-        url = f"{self.rest_base}{path}"
         params = {"symbol": symbol, "limit": str(self.cfg.snapshot_limit)}
-        for attempt in range(max(1, self.cfg.rest_retries)):
-            try:
-                session = await self.http()
-                async with session.get(url, params=params) as resp:
-                    body = await resp.read()
-                    if resp.status == 200:
-                        self.counters["rest_ok"] += 1
-                        await self.put(Frame(body, self.clock(), "rest", symbol))
-                        return
-                    log.warning("%s: depth snapshot %s: HTTP %d", self.venue, symbol, resp.status)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("%s: depth snapshot %s failed: %s", self.venue, symbol, exc)
-            self.counters["rest_failed"] += 1
-            await asyncio.sleep(self.cfg.backoff_initial_s * 2**attempt)
+        await self.fetch_snapshot(symbol, path, params)

@@ -280,6 +280,26 @@ class WsSource:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(ping)
 
+    async def fetch_snapshot(self, symbol: str, path: str, params: dict[str, str]) -> None:
+        """GET a REST book snapshot and deliver it as a "rest" frame, with retries and
+        backoff; a snapshot that keeps failing leaves the book unsynced (the feed actor
+        asks again)."""
+        url = f"{self.rest_base}{path}"
+        for attempt in range(max(1, self.cfg.rest_retries)):
+            try:
+                session = await self.http()
+                async with session.get(url, params=params) as resp:
+                    body = await resp.read()
+                    if resp.status == 200:
+                        self.counters["rest_ok"] += 1
+                        await self.put(Frame(body, self.clock(), "rest", symbol))
+                        return
+                    log.warning("%s: snapshot %s: HTTP %d", self.venue, symbol, resp.status)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("%s: snapshot %s failed: %s", self.venue, symbol, exc)
+            self.counters["rest_failed"] += 1
+            await asyncio.sleep(self.cfg.backoff_initial_s * 2**attempt)
+
     async def http(self) -> aiohttp.ClientSession:
         """The source's REST session (created on first use)."""
         if self._http is None:

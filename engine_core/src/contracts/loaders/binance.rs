@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{is_list, malformed, Entry, Loaded, Raw, SpecError};
 use crate::contracts::{InstrumentSpec, Kind, Money, Payoff};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 #[derive(Deserialize)]
 struct Info<'a> {

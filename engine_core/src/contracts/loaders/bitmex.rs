@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{is_list, malformed, Entry, Loaded, Raw, SpecError};
 use crate::contracts::{InstrumentSpec, Kind, Payoff};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 const V: Venue = Venue::Bitmex;
 

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use super::{is_list, malformed, Entry, Loaded, Raw, SpecError};
 use crate::contracts::{InstrumentSpec, Kind, Money, Payoff};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 const V: Venue = Venue::Deribit;
 

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{parse_money, InstrumentSpec, Money};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 /// Why an instrument message could not become specs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

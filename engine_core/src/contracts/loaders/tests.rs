@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 
 use super::{load_instruments, Loaded, SpecError};
 use crate::contracts::{money, InstrumentSpec, Kind, Payoff};
-use crate::venues::Venue;
+use crate::venue::Venue;
 
 macro_rules! data {
     ($p:literal) => {

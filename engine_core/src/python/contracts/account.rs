@@ -3,11 +3,10 @@
 use pyo3::prelude::*;
 
 use super::num::{Dec, Out};
-use super::parse_payoff;
 use crate::contracts::liquidation::LinearAccount;
 use crate::contracts::position::{Fill, Position};
 use crate::contracts::Money;
-use crate::python::errors::contract_err;
+use crate::python::args;
 
 /// A position kept from fills.
 #[pyclass(module = "pyengine._core", name = "Position")]
@@ -22,8 +21,8 @@ impl PyPosition {
     fn new(payoff: &str, multiplier: Dec) -> PyResult<Self> {
         Ok(PyPosition {
             inner: Position::new(
-                parse_payoff(payoff)?,
-                crate::contracts::positive(multiplier.0, "multiplier").map_err(contract_err)?,
+                args::payoff(payoff)?,
+                crate::contracts::positive(multiplier.0, "multiplier")?,
             ),
         })
     }
@@ -34,17 +33,17 @@ impl PyPosition {
             price: price.0,
             fee: fee.map_or(Money::ZERO, |f| f.0),
         };
-        let e = self.inner.apply(fill).map_err(contract_err)?;
+        let e = self.inner.apply(fill)?;
         Ok((Out(e.closed), Out(e.opened), Out(e.realised)))
     }
     fn add_funding(&mut self, amount: Dec) -> PyResult<()> {
-        self.inner.add_funding(amount.0).map_err(contract_err)
+        Ok(self.inner.add_funding(amount.0)?)
     }
     fn unrealised(&self, mark: Dec) -> PyResult<Out> {
-        self.inner.unrealised(mark.0).map(Out).map_err(contract_err)
+        Ok(Out(self.inner.unrealised(mark.0)?))
     }
     fn net_realised(&self) -> PyResult<Out> {
-        self.inner.net_realised().map(Out).map_err(contract_err)
+        Ok(Out(self.inner.net_realised()?))
     }
     #[getter]
     fn qty(&self) -> Out {
@@ -82,12 +81,10 @@ impl PyLiq {
         PyLiq::default()
     }
     fn add_cash(&mut self, usd: Dec) -> PyResult<()> {
-        self.inner.add_cash(usd.0).map_err(contract_err)
+        Ok(self.inner.add_cash(usd.0)?)
     }
     fn add_coin(&mut self, coins: Dec, rate: Dec, ratio: Dec) -> PyResult<()> {
-        self.inner
-            .add_coin(coins.0, rate.0, ratio.0)
-            .map_err(contract_err)
+        Ok(self.inner.add_coin(coins.0, rate.0, ratio.0)?)
     }
     fn add_position(
         &mut self,
@@ -97,36 +94,25 @@ impl PyLiq {
         entry: Dec,
         maint_rate: Dec,
     ) -> PyResult<()> {
-        self.inner
-            .add_position(
-                parse_payoff(payoff)?,
-                multiplier.0,
-                qty.0,
-                entry.0,
-                maint_rate.0,
-            )
-            .map_err(contract_err)
+        Ok(self.inner.add_position(
+            args::payoff(payoff)?,
+            multiplier.0,
+            qty.0,
+            entry.0,
+            maint_rate.0,
+        )?)
     }
     fn equity(&self, price: Dec) -> PyResult<Out> {
-        self.inner.equity(price.0).map(Out).map_err(contract_err)
+        Ok(Out(self.inner.equity(price.0)?))
     }
     fn maintenance(&self, price: Dec) -> PyResult<Out> {
-        self.inner
-            .maintenance(price.0)
-            .map(Out)
-            .map_err(contract_err)
+        Ok(Out(self.inner.maintenance(price.0)?))
     }
     fn liq_price(&self) -> PyResult<Option<Out>> {
-        self.inner
-            .liq_price()
-            .map(|o| o.map(Out))
-            .map_err(contract_err)
+        Ok(self.inner.liq_price()?.map(Out))
     }
     fn liq_distance(&self, price: Dec) -> PyResult<Option<Out>> {
-        self.inner
-            .liq_distance(price.0)
-            .map(|o| o.map(Out))
-            .map_err(contract_err)
+        Ok(self.inner.liq_distance(price.0)?.map(Out))
     }
 }
 

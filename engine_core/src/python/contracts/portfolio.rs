@@ -10,9 +10,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyType};
 
 use super::num::{dec_in, Dec, Out};
-use super::parse_payoff;
 use crate::contracts::Money;
-use crate::python::errors::contract_err;
+use crate::python::args;
 use crate::risk::portfolio::{Exact, Portfolio};
 
 /// Many positions over a fixed instrument table, marked in one call.
@@ -32,26 +31,24 @@ impl PyPortfolio {
     fn new(terms: Vec<(String, Dec)>) -> PyResult<Self> {
         let t = terms
             .into_iter()
-            .map(|(p, m)| Ok((parse_payoff(&p)?, m.0)))
+            .map(|(p, m)| Ok((args::payoff(&p)?, m.0)))
             .collect::<PyResult<Vec<_>>>()?;
         Ok(PyPortfolio {
             inner: Portfolio::new(t),
         })
     }
     fn add(&mut self, instrument: usize, qty: Dec, entry: Dec) -> PyResult<()> {
-        self.inner
-            .push(instrument, qty.0, entry.0)
-            .map_err(contract_err)
+        Ok(self.inner.push(instrument, qty.0, entry.0)?)
     }
     fn extend(&mut self, rows: &Bound<'_, PyAny>) -> PyResult<()> {
         for row in rows.try_iter()? {
             let (i, q, e): (usize, Dec, Dec) = row?.extract()?;
-            self.inner.push(i, q.0, e.0).map_err(contract_err)?;
+            self.inner.push(i, q.0, e.0)?;
         }
         Ok(())
     }
     fn mark(&self, marks: &Bound<'_, PyAny>) -> PyResult<(Out, Out, Out)> {
-        let t = self.inner.mark(&marks_in(marks)?).map_err(contract_err)?;
+        let t = self.inner.mark(&marks_in(marks)?)?;
         Ok((
             Out(t.upl_usd),
             Out(t.gross_notional_usd),
@@ -59,17 +56,11 @@ impl PyPortfolio {
         ))
     }
     fn mark_each(&self, marks: &Bound<'_, PyAny>) -> PyResult<PyPositionMarks> {
-        let v = self
-            .inner
-            .mark_each(&marks_in(marks)?)
-            .map_err(contract_err)?;
+        let v = self.inner.mark_each(&marks_in(marks)?)?;
         Ok(PyPositionMarks { upl: v })
     }
     fn unrealised(&self, marks: &Bound<'_, PyAny>) -> PyResult<Vec<Out>> {
-        let v = self
-            .inner
-            .unrealised(&marks_in(marks)?)
-            .map_err(contract_err)?;
+        let v = self.inner.unrealised(&marks_in(marks)?)?;
         Ok(v.into_iter().map(Out).collect())
     }
     fn __len__(&self) -> usize {

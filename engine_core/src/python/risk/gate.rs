@@ -2,9 +2,9 @@
 
 use pyo3::prelude::*;
 
+use crate::python::args;
 use crate::python::contracts::{Dec, Out};
-use crate::python::errors::{contract_err, RiskConfigError};
-use crate::risk::gatekeeper::{Flow, GateAction, Gatekeeper};
+use crate::risk::gatekeeper::{GateAction, Gatekeeper};
 
 /// What the gatekeeper made of one mint/redeem event.
 #[pyclass(frozen, get_all, module = "pyengine._core", name = "GateDecision")]
@@ -57,25 +57,14 @@ impl PyGatekeeper {
         usde_amount: Dec,
         spot: Option<Dec>,
     ) -> PyResult<PyGateDecision> {
-        let flow = match flow {
-            "mint" => Flow::Mint,
-            "redeem" => Flow::Redeem,
-            _ => {
-                return Err(RiskConfigError::new_err(format!(
-                    "flow must be 'mint' or 'redeem', got {flow:?}"
-                )))
-            }
-        };
-        let d = self
-            .inner
-            .observe(
-                ts_ms,
-                flow,
-                collateral_amount.0,
-                usde_amount.0,
-                spot.map(|s| s.0),
-            )
-            .map_err(contract_err)?;
+        let flow = args::flow(flow)?;
+        let d = self.inner.observe(
+            ts_ms,
+            flow,
+            collateral_amount.0,
+            usde_amount.0,
+            spot.map(|s| s.0),
+        )?;
         Ok(PyGateDecision {
             price: d.price.map(Out),
             loss: Out(d.loss),

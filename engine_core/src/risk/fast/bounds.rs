@@ -1,6 +1,6 @@
 //! Order-size and price bounds under which a grid check cannot overflow.
 //!
-//! [`super::fast_check`] guards every product and sum with [`super::fixed::fits`] and
+//! [`crate::risk::fast_check`] guards every product and sum with [`crate::risk::fixed::fits`] and
 //! leaves the order to the `Money` path when one fails. Those guards cost more than the
 //! arithmetic. For each instrument this module finds, once per state rebuild, a quantity
 //! bound `Q` and a price bound `P` such that for every order with `|q| <= Q` and
@@ -10,7 +10,7 @@
 //! estimate can only be too large, never too small; orders outside the bounds take the
 //! guarded path. Every term below mirrors one guarded operation of `fast_check`.
 
-use super::fast::{Fast, FastInst, Lines};
+use super::{Fast, FastInst, Lines};
 
 const LIMIT: u128 = 1 << 96;
 
@@ -76,11 +76,11 @@ fn holds(f: &Fast, fi: &FastInst, lines: Option<Lines>, q: u128, p: u128) -> boo
     vals.push(B::of(f.net_delta) + delta);
     if let Some(max) = fi.max_share {
         let total = B::of(f.total_gross) + change;
-        let k = super::fixed::p10(max.scale).map_or(B(u128::MAX), B::of);
+        let k = crate::risk::fixed::p10(max.scale).map_or(B(u128::MAX), B::of);
         vals.extend([total, B::of(max.m) * total, venue_after * k]);
     }
     if fi.min_headroom.is_some() {
-        let k = super::fixed::p10(fi.im.scale).map_or(B(u128::MAX), B::of);
+        let k = crate::risk::fixed::p10(fi.im.scale).map_or(B(u128::MAX), B::of);
         let im = B::of(f.venue_im[v]) * k + change * B::of(fi.im.m);
         let eq = B::of(f.venue_equity[v].unwrap_or(0)) * k;
         vals.extend([
@@ -145,7 +145,7 @@ pub(crate) fn bounds(f: &Fast, fi: &FastInst) -> (i128, i128) {
     let top = refs.iter().flatten().map(|v| v.unsigned_abs()).max();
     let p = match top {
         Some(r) => r.saturating_mul(8),
-        None => super::fixed::p10(fi.sp + 9).map_or(0, i128::unsigned_abs),
+        None => crate::risk::fixed::p10(fi.sp + 9).map_or(0, i128::unsigned_abs),
     };
     if p == 0 || !holds(f, fi, lines, 1, p) {
         return (0, 0);
