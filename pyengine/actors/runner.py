@@ -113,7 +113,7 @@ class ActorRunner:
         self._wanted: tuple[str, ...] = ()
         self._draining = False
         self._opened = False
-        self._recovery: list[Message] = []
+        self._recovery: Iterable[Message] | None = None
         self._snapshot: bytes | None = None
         self._log_budget = 20
         self._first: Actor | None = None
@@ -156,7 +156,7 @@ class ActorRunner:
     def set_recovery(self, journal: Iterable[Message], snapshot: bytes | None = None) -> None:
         """What the next life of the actor is rebuilt from: `Actor.restore(snapshot)`
         (when given), then `Actor.recover(journal)` (the messages after it)."""
-        self._recovery = list(journal)
+        self._recovery = journal  # read lazily (a long journal is streamed, not held)
         self._snapshot = snapshot
 
     async def run(self) -> None:
@@ -171,10 +171,10 @@ class ActorRunner:
                 self._effects = effects
                 if self._snapshot is not None:
                     actor.restore(self._snapshot)
+                    actor.recover(self._recovery or ())
+                elif self._recovery is not None:
                     actor.recover(self._recovery)
-                elif self._recovery:
-                    actor.recover(self._recovery)
-                self._recovery, self._snapshot = [], None
+                self._recovery, self._snapshot = None, None
                 self.emit(actor.on_start())
                 known = self.tracker.positions()
                 for src, topic, epoch, seq in actor.resume_positions():

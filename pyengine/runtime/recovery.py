@@ -97,13 +97,16 @@ class Recovery:
                     state=sorted(fold.summary.items()),
                 )
             )
-        if self.whole_journal:
-            journal = list(cp.store.journal(self.prefixes))
-            for name in self.whole_journal:
-                runners[name].set_recovery(journal)
-                self.recovered.append(
-                    ActorRecovery(name=name, source="journal", journal_rows=len(journal))
+        last = cp.store.last_journal_id() if self.whole_journal else 0
+        for name in self.whole_journal:
+            # no snapshots: the whole journal, streamed a page at a time by its first life
+            # (time grows with history; memory does not)
+            runners[name].set_recovery(cp.store.journal(self.prefixes))
+            self.recovered.append(
+                ActorRecovery(
+                    name=name, source="whole journal (takes no snapshots)", journal_rows=last
                 )
+            )
         self.took_ms = int((time.monotonic() - t0) * 1000)
         for r in self.recovered:
             log.info(
@@ -160,7 +163,7 @@ class Recovery:
                 await cp.catch_up_async()
             runner.set_recovery([], cp.state(runner.name))
         elif runner.name in self.whole_journal:
-            runner.set_recovery(list(cp.store.journal(self.prefixes)))
+            runner.set_recovery(cp.store.journal(self.prefixes))
 
     async def final(self) -> None:
         """At clean shutdown (the periodic loop stopped): the journal is complete, every
