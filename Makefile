@@ -52,8 +52,10 @@ $(VENV)/.bench-deps: $(VENV)/.deps
 bench-smoke: setup $(VENV)/.bench-deps
 	$(PY) -m pytest -q -p no:cacheprovider -s benches --benchmark-columns=min,median,max,ops
 
+# The full variants: restart over 1M and 10M generated journal rows, 20 SIGKILLs in a row.
 bench: setup $(VENV)/.bench-deps
-	$(PY) -m pytest benches --benchmark-columns=min,median,mean,max,ops
+	BENCH_RESTART_ROWS=1000000,10000000 $(PY) -m pytest benches --benchmark-columns=min,median,mean,max,ops
+	PYENGINE_KILLS=20 $(PY) -m pytest -q -p no:cacheprovider -s tests/integration/test_kill_restart.py
 	cargo bench --workspace
 
 ci: test lint bench-smoke

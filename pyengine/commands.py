@@ -154,7 +154,8 @@ def _table(report: StatusReport) -> str:
     now = time.time_ns()
     lines = [
         f"engine {report.engine} pid {report.pid} up {(now - report.started_ns) / 1e9:.0f}s"
-        f" minting {'PAUSED' if report.minting_paused else 'on'}",
+        f" minting {'PAUSED' if report.minting_paused else 'on'}"
+        + (" RECOVERING (replaying the journal; no actor runs yet)" if report.recovering else ""),
         f"{'actor':<18}{'process':<10}{'state':<10}{'hb age':>8}{'handled':>10}{'msg/s':>9}"
         f"{'gaps':>6}{'dropped':>8}{'rejected':>9}{'outbox':>7}{'restarts':>9}",
     ]
@@ -164,12 +165,17 @@ def _table(report: StatusReport) -> str:
             f"{a.name:<18}{a.process:<10}{a.state:<10}{age:>8}{a.handled:>10}{a.rate_per_s:>9.1f}"
             f"{a.gaps:>6}{a.dropped:>8}{a.rejected:>9}{a.outbox:>7}{a.restarts:>9}"
         )
+    if report.recovered:
+        lines.append(f"recovered at start in {report.recovery_ms} ms:")
+    for r in report.recovered:
+        state = ", ".join(f"{k} {v}" for k, v in r.state) or "-"
+        lines.append(f"  {r.name:<16}{r.source} + {r.journal_rows} journal messages: {state}")
     if report.portfolio is not None:
         lines += _portfolio_lines(report.portfolio)
     if report.hedging.requests:
         lines.append(f"{'hedge':<28}{'asset':<7}{'target':>16}{'filled':>16}  state")
-        for r in report.hedging.requests:
-            lines.append(f"{r.id:<28}{r.asset:<7}{r.target:>16.6f}{r.filled:>16.6f}  {r.state}")
+        for h in report.hedging.requests:
+            lines.append(f"{h.id:<28}{h.asset:<7}{h.target:>16.6f}{h.filled:>16.6f}  {h.state}")
     return "\n".join(lines)
 
 

@@ -54,6 +54,17 @@ class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     url: str = "sqlite:///var/engine.db"
     synchronous: Literal["full", "normal", "extra"] = "full"
+    snapshot_rows: int = 100_000
+    """Snapshot the actors' recovery state every this many new journal rows ..."""
+    snapshot_interval_s: float = 300.0
+    """... or this often when fewer arrived (and at clean shutdown): a start replays only
+    the journal after the snapshot (`pyengine.runtime.checkpoint`)."""
+
+    def __post_init__(self) -> None:
+        if self.snapshot_rows < 1:
+            raise ValueError("store.snapshot_rows must be at least 1")
+        if not 0 < self.snapshot_interval_s < float("inf"):
+            raise ValueError("store.snapshot_interval_s must be a positive number of seconds")
 
 
 class SupervisorConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -54,6 +54,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.snapshots import decode_orders, encode_orders
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     CancelOrder,
@@ -285,6 +286,17 @@ class StrategyHost(Actor):
             if mine:
                 with contextlib.suppress(OrderError):
                     self.orders.apply(msg)
+
+    snapshot_version = 1
+
+    def snapshot(self) -> bytes | None:
+        return encode_orders(self.orders)
+
+    def restore(self, blob: bytes) -> None:
+        decode_orders(blob, self.orders)
+
+    def recovered(self) -> dict[str, int]:
+        return {"orders_open": len(self.orders.open_orders()), "orders_known": len(self.orders)}
 
     def track(self, msg: Message) -> None:
         """Apply an order command or event; a contradiction becomes an alert."""

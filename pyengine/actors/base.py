@@ -101,8 +101,40 @@ class Actor:
         """Async releases (connections, sessions) the runner awaits after `close`."""
         return ()
 
+    snapshot_version: ClassVar[int] = 0
+    """Version of this actor's `snapshot` format; 0: it takes none (opt-in, below)."""
+
     def recover(self, journal: Iterable[Message]) -> None:
-        """Rebuild state from recorded messages (oldest first) before the first `handle`."""
+        """Rebuild state from recorded messages (oldest first) before the first `handle`.
+
+        With snapshots (below) it must also be incremental: `recover(a); recover(b)` leaves
+        the same state as `recover(a + b)`, and it may be called with no messages at all
+        (derive what is derived, e.g. orders still unanswered, at the end of each call)."""
+
+    def snapshot(self) -> bytes | None:
+        """The state `recover` built, encoded (msgspec), or None to take no snapshot.
+
+        Opt-in, for an actor whose `recover` folds the journal: set `snapshot_version`
+        to 1 and implement this and `restore`. The runtime keeps a copy of the actor
+        built only by `recover` (never fed live input), folds the journal into it as it
+        grows, and saves its snapshot with the journal row it covers
+        (`pyengine.runtime.checkpoint`); a start or restart then calls
+        `restore(blob)` and `recover(rows after it)` instead of `recover(whole journal)`.
+        So `restore(snapshot())` followed by `recover(rest)` must equal
+        `recover(everything)`. Change the encoded layout: bump `snapshot_version`; a saved
+        snapshot of another version is never restored (the journal is replayed)."""
+        return None
+
+    def restore(self, blob: bytes) -> None:
+        """Load what `snapshot` returned (same `snapshot_version`), on a freshly built
+        actor, before `recover`. Raise on a blob it cannot read: the runtime falls back to
+        replaying the journal."""
+        raise NotImplementedError(f"{type(self).__name__} takes no snapshots")
+
+    def recovered(self) -> dict[str, int]:
+        """What recovery rebuilt, for the log and `status` (orders in flight, positions,
+        transfers ...)."""
+        return {}
 
     def resume_positions(self) -> list[tuple[str, str, int, int]]:
         """(src, topic, epoch, seq) to resume gap detection from after a process restart."""

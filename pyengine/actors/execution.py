@@ -53,6 +53,7 @@ import msgspec
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.effects import Call, Output, Stream
 from pyengine.actors.execution_orders import VenueOrders
+from pyengine.actors.snapshots import decode_execution, encode_execution
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     CancelOrder,
@@ -174,6 +175,20 @@ class ExecutionActor(Actor):
             if (o := self.orders.get(coid)) is not None and o.status is OrderStatus.IN_FLIGHT
         ]
         self.book.forget_ended()
+
+    snapshot_version = 1
+
+    def snapshot(self) -> bytes | None:
+        return encode_execution(self.orders, self.book.placed)
+
+    def restore(self, blob: bytes) -> None:
+        self.book.placed = decode_execution(blob, self.orders)
+
+    def recovered(self) -> dict[str, int]:
+        return {
+            "orders_in_flight": len(self._unanswered),
+            "orders_open": len(self.orders.open_orders()),
+        }
 
     def _mine(self, journal: Iterable[Message]) -> Iterator[Message]:
         venue = self.venue

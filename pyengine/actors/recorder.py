@@ -7,20 +7,25 @@ each received batch; on restart the recorder resumes their sequence positions fr
 the journal, so what was published while it was down shows up as a reported gap.
 
 Any failure of the store is raised as `StoreError`: the supervisor then pauses minting and
-trading at once. After the first commit of a life the recorder publishes `Health(store, ok)`,
-which lets the risk gate trade again.
+trading at once; so is a failed background `quick_check` of a store too large to check in
+full at start (`pyengine.store.check`). After the first commit of a life the recorder
+publishes `Health(store, ok)`, which lets the risk gate trade again.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.effects import Call, Output
 from pyengine.messages import Health, Message, topics
 from pyengine.messages.critical import journal_prefixes
-from pyengine.store import Store, StoreError, open_store
+from pyengine.messages.effects import Failed, Replied
+from pyengine.store import SQLiteStore, Store, StoreError, open_store
+from pyengine.store.check import FULL_CHECK_BYTES, verify
 
 log = logging.getLogger("pyengine.recorder")
 
@@ -55,13 +60,16 @@ class Recorder(Actor):
     def topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return tuple(self.opts.record_topics), CRITICAL_PREFIXES
 
-    def on_start(self) -> list[Message]:
+    def on_start(self) -> list[Output]:
         try:
             self.store = open_store(self.url, self.opts.synchronous)
         except StoreError:
             raise
         except Exception as exc:
             raise StoreError(f"cannot open the store: {exc}") from exc
+        store = self.store
+        if isinstance(store, SQLiteStore) and store.path.stat().st_size > FULL_CHECK_BYTES:
+            return [Call(partial(verify, store.path), "store-check")]
         return []
 
     def resume_positions(self) -> list[tuple[str, str, int, int]]:
@@ -73,8 +81,19 @@ class Recorder(Actor):
 
     def handle(self, msg: Message) -> list[Message]:
         assert self.store is not None
+        if isinstance(msg, Replied | Failed):
+            self._checked(msg)
+            return []
         self.store.stage(msg)
         return []
+
+    def _checked(self, msg: Replied | Failed) -> None:
+        if isinstance(msg, Failed):
+            log.warning("%s: the store check did not finish (%s)", self.name, msg.error)
+        elif msg.value != "ok":
+            raise StoreError(f"the store is corrupt (quick_check: {msg.value})")
+        else:
+            log.info("%s: the store passed its full check", self.name)
 
     def flush(self) -> None:
         if self.store is not None and self.store.staged:

@@ -36,6 +36,7 @@ from typing import Any, Literal
 import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
+from pyengine.actors.snapshots import GateState, decode_gate, encode_gate
 from pyengine.contracts import HaircutTiers, InstrumentSpec, load_instruments_file
 from pyengine.errors import ConfigError
 from pyengine.messages import (
@@ -57,6 +58,8 @@ from pyengine.messages import (
 )
 from pyengine.messages.validity import VALID, InstrumentValidity
 from pyengine.orders import OrderError, OrderTable
+from pyengine.orders.spent import SpentIds
+from pyengine.orders.table_state import restore_table, table_state
 from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_from_toml
 
 log = logging.getLogger("pyengine.actors.risk")
@@ -141,7 +144,11 @@ class RiskGate(Actor):
             self._load(f, f"{key}.instruments[{i}]")
         self.stables = set(opts.stablecoins)
         self.orders = OrderTable()
-        self.seen_fills: set[tuple[str, str, str]] = set()
+        self.seen_fills = SpentIds(exact_cap=20_000)
+        """Fills already counted, by venue, client order id and fill id: a resent fill
+        counts once. Bounded (`pyengine.orders.spent`): the newest exactly, older ones in
+        Bloom filters, whose rare false positive (about 1e-7) would drop a fill, which the
+        venue's position report then reconciles (`mismatch`)."""
         self.touch: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
         self.has_mark: set[tuple[str, str]] = set()
         self.validity: dict[tuple[str, str], InstrumentValidity] = {}
@@ -183,6 +190,43 @@ class RiskGate(Actor):
             if isinstance(msg, OrderFilled) and self.opts.recover_positions:
                 self._fill(msg)
 
+    snapshot_version = 1
+
+    def snapshot(self) -> bytes | None:
+        positions = []
+        for (venue, symbol), inst in sorted(self.inst_ids.items()):
+            qty, avg = self.engine.position(inst)[:2]
+            if qty:
+                positions.append((venue, symbol, qty, avg))
+        return encode_gate(
+            GateState(
+                orders=table_state(self.orders),
+                positions=positions,
+                seen_fills=self.seen_fills.state(),
+                last_fill_ns=[(v, s, t) for (v, s), t in sorted(self.last_fill_ns.items())],
+                fills=self.counters["fills"],
+            )
+        )
+
+    def restore(self, blob: bytes) -> None:
+        """Positions are set as (qty, average entry): what every check reads; the realised
+        PnL and fees the Rust engine also sums restart from zero (no check reads them)."""
+        state = decode_gate(blob)
+        restore_table(state.orders, self.orders)
+        for venue, symbol, qty, avg in state.positions:
+            inst = self.inst_ids.get((venue, symbol))
+            if inst is None:  # no longer configured: as a replay of its fills would
+                self.counters["bad_input"] += 1
+                continue
+            self.engine.set_position(inst, qty, avg)
+        self.seen_fills = SpentIds.restore(state.seen_fills)
+        self.last_fill_ns = {(v, s): t for v, s, t in state.last_fill_ns}
+        self.counters["fills"] = state.fills
+
+    def recovered(self) -> dict[str, int]:
+        held = sum(1 for inst in self.inst_ids.values() if self.engine.position(inst)[0])
+        return {"positions": held, "orders_open": len(self.orders.open_orders())}
+
     def _track(self, msg: Message) -> None:
         """Apply an order command or event to the table; a contradiction is logged and
         counted (`orders_illegal`), the strategy host that owns the order alerts."""
@@ -197,7 +241,7 @@ class RiskGate(Actor):
             log.warning("%s: dropped %s: %s", self.name, what, msg)
 
     def _fill(self, msg: OrderFilled) -> None:
-        key = (msg.venue, msg.client_order_id, msg.fill_id)
+        key = f"{msg.venue}\x1f{msg.client_order_id}\x1f{msg.fill_id}"
         if key in self.seen_fills:
             return
         inst = self.inst_ids.get((msg.venue, msg.symbol))

@@ -113,7 +113,8 @@ class ActorRunner:
         self._wanted: tuple[str, ...] = ()
         self._draining = False
         self._opened = False
-        self._recovery: list[Message] = []
+        self._recovery: Iterable[Message] | None = None
+        self._snapshot: bytes | None = None
         self._log_budget = 20
         self._first: Actor | None = None
         self._effects: Effects | None = None
@@ -148,9 +149,15 @@ class ActorRunner:
             store_url=self.store_url,
         )
 
-    def set_recovery(self, journal: Iterable[Message]) -> None:
-        """Messages the next life of the actor is rebuilt from (`Actor.recover`)."""
-        self._recovery = list(journal)
+    def spare(self) -> Actor:
+        """An instance built as a life is, never run (the runtime's recovery fold)."""
+        return self.factory(self._context(0))
+
+    def set_recovery(self, journal: Iterable[Message], snapshot: bytes | None = None) -> None:
+        """What the next life of the actor is rebuilt from: `Actor.restore(snapshot)`
+        (when given), then `Actor.recover(journal)` (the messages after it)."""
+        self._recovery = journal  # read lazily (a long journal is streamed, not held)
+        self._snapshot = snapshot
 
     async def run(self) -> None:
         """One life of the actor; returns on graceful stop, raises if the actor broke."""
@@ -162,8 +169,12 @@ class ActorRunner:
             async with asyncio.TaskGroup() as tg:
                 effects = Effects(self.name, tg, self.clock, partial(self._deliver, actor))
                 self._effects = effects
-                if self._recovery:
+                if self._snapshot is not None:
+                    actor.restore(self._snapshot)
+                    actor.recover(self._recovery or ())
+                elif self._recovery is not None:
                     actor.recover(self._recovery)
+                self._recovery, self._snapshot = None, None
                 self.emit(actor.on_start())
                 known = self.tracker.positions()
                 for src, topic, epoch, seq in actor.resume_positions():

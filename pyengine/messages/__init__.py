@@ -42,6 +42,7 @@ from pyengine.messages.collateral import (
     TransferSubmitted,
 )
 from pyengine.messages.control import (
+    ActorRecovery,
     ActorRestarted,
     ActorStatus,
     AlertCleared,
@@ -92,6 +93,7 @@ from pyengine.messages.pricing_plan import QuotePlan
 from pyengine.messages.validity import InstrumentValidity, RfqLookback  # noqa: F401
 
 __all__ = [
+    "ActorRecovery",
     "ActorRestarted",
     "ActorStatus",
     "AlertCleared",

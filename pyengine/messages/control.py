@@ -149,6 +149,19 @@ class ActorStatus(msgspec.Struct, frozen=True, kw_only=True):
     pid: int = 0
 
 
+class ActorRecovery(msgspec.Struct, frozen=True, kw_only=True):
+    """What one actor was rebuilt from at the engine's start (`pyengine status`)."""
+
+    name: str
+    source: str
+    """"snapshot at journal row N", or "journal" (replayed from its first row)."""
+    snapshot_row: int = 0
+    journal_rows: int = 0
+    """Journal messages replayed after the snapshot."""
+    state: list[tuple[str, int]] = []
+    """What was rebuilt, (what, how many): orders in flight, open orders, positions ..."""
+
+
 @register_message
 class StatusRequest(Message, frozen=True, kw_only=True, tag="ctl.status.request"):
     """Ask a running engine for its status (request/reply on the control socket)."""
@@ -188,6 +201,11 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     portfolio: PortfolioView | None = None
     """The portfolio actor's latest snapshot (None: no portfolio runs, or none heard yet)."""
     hedging: HedgingStatus = HedgingStatus()
+    recovered: list[ActorRecovery] = []
+    recovery_ms: int = 0
+    """How long the start's recovery took (opening the store, snapshots, journal tail)."""
+    recovering: bool = False
+    """The start's recovery is still running: no actor runs yet."""
     TOPIC: ClassVar[str] = topics.CTL_STATUS_REPORT
 
     def topic(self) -> str:

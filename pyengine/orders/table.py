@@ -24,7 +24,8 @@ answered `Change.UNKNOWN`, never guessed at. How an `OrderRejected` is read:
 4. otherwise it is the order's definitive refusal.
 
 Ended orders are kept whole up to `keep_closed` (oldest forgotten first); a forgotten
-order's id stays spent: `in` still answers True and a submit under it is refused.
+order's id stays spent: `in` still answers True and a submit under it is refused
+(`pyengine.orders.spent`: bounded memory, errs only towards refusing).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from pyengine.messages import (
     SubmitOrder,
 )
 from pyengine.orders.outcome import is_ambiguous, is_duplicate_submit
+from pyengine.orders.spent import SpentIds
 from pyengine.orders.state import (
     Change,
     IllegalTransition,
@@ -112,14 +114,17 @@ class DuplicateOrderId(OrderError):
 class OrderTable:
     """Orders by client order id, and the open ones by venue, symbol and parent."""
 
-    def __init__(self, keep_closed: int = 100_000) -> None:
+    def __init__(self, keep_closed: int = 2_000) -> None:
         """`keep_closed`: how many ended orders to keep whole; older ones are forgotten
-        but their ids stay known, so an id is still never used twice."""
+        but their ids stay known, so an id is still never used twice. An ended order is
+        kept for the late reports about it (a fill after a cancel, a venue's status
+        answer), which come within seconds: 2,000 is minutes of the example strategy's
+        traffic, and bounds what every table holds, and a restart restores, to a few MB."""
         self.orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}
         self.keep_closed = keep_closed
         self._closed: deque[str] = deque()
-        self._forgotten: set[str] = set()
+        self._forgotten = SpentIds()
         self.counters: dict[str, int] = dict.fromkeys(
             (
                 "submitted",

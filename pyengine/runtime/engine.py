@@ -16,8 +16,11 @@ the event loop, between messages, so none interrupts a write:
 4. actors flush and close, then the shutdown hooks the process's parts registered run
    (`pyengine.shutdown`: the simulated world stops), and the sockets close.
 
-Recovery: before an actor's first life, and again before each restart, it is given the
-journal's critical messages (`RECOVER_PREFIXES`) to rebuild its state from (`Actor.recover`).
+Recovery (`pyengine.runtime.recovery`): before an actor's first life, and again before each
+restart, it is rebuilt from the journal's critical messages (`RECOVER_PREFIXES`): from its
+last snapshot and the journal after it when it takes snapshots (`pyengine.runtime.checkpoint`:
+constant time in the journal's history), else from the whole journal (`Actor.recover`).
+What each recovered is logged and shown by `pyengine status`.
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ from pyengine.bus import Bus, Channel, CurveKeys, HighWaterMarks, load_keys
 from pyengine.clock import SystemClock
 from pyengine.messages import (
     ActorStatus,
-    Message,
     Shutdown,
     StatusReport,
     StatusRequest,
@@ -52,8 +54,8 @@ from pyengine.messages import (
 from pyengine.messages.control import HedgeRequestStatus, HedgingStatus
 from pyengine.messages.critical import recover_prefixes
 from pyengine.runtime.plan import EnginePlan, supervisor_name
+from pyengine.runtime.recovery import Recovery
 from pyengine.shutdown import run_shutdown_hooks
-from pyengine.store import open_store
 
 log = logging.getLogger("pyengine.engine")
 
@@ -103,6 +105,9 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
         self.fault = ""
+        self.recovery = Recovery(
+            plan.store_url, plan.config.store, group, RECOVER_PREFIXES, self.clock.now_ns
+        )
         cfg = self.cfg
         self.settings = RunnerSettings(
             heartbeat_s=cfg.bus.heartbeat_s,
@@ -133,17 +138,6 @@ class Engine:
             self.fault = self.fault or (reason if fault else "")
             self.stop_event.set()
 
-    def _recovery(self) -> list[Message]:
-        try:
-            store = open_store(self.plan.store_url, self.cfg.store.synchronous)
-        except Exception as exc:
-            log.warning("no journal to recover from (%s)", exc)
-            return []
-        try:
-            return list(store.journal(RECOVER_PREFIXES))
-        finally:
-            store.close()
-
     async def run(self, duration: float | None = None) -> int:
         """Run until stopped; returns the process exit code."""
         loop = asyncio.get_running_loop()
@@ -168,7 +162,6 @@ class Engine:
             control = (
                 bus.router(self.cfg.control_endpoint, hwm=1000) if self.group == "main" else None
             )
-            journal = self._recovery()
             local: list[tuple[str, type[Actor], dict[str, Any]]] = [(sup_name, SupervisorActor, {})]
             local += [
                 (a.name, a.cls, a.options)
@@ -187,9 +180,10 @@ class Engine:
                     store_url=self.plan.store_url,
                 )
                 runner.open()
-                if journal and name != sup_name:
-                    runner.set_recovery(journal)
                 self.runners[name] = runner
+            if control is not None:  # reachable while it recovers (a long replay says so)
+                self._tasks.append(loop.create_task(self._control_loop(control), name="control"))
+            await self.recovery.start(self.runners, sup_name)
             sup_runner = self.runners[sup_name]
             self.supervisor = Supervisor(self.policy, self.clock, sup_runner.emit)
             for name, runner in self.runners.items():
@@ -197,9 +191,9 @@ class Engine:
                 self._tasks.append(
                     loop.create_task(self.supervisor.supervise(name, life), name=f"sup.{name}")
                 )
+            if self.recovery.periodic:
+                self._tasks.append(loop.create_task(self.recovery.loop(), name="checkpoints"))
             if self.group == "main":
-                assert control is not None
-                self._tasks.append(loop.create_task(self._control_loop(control), name="control"))
                 for group in self.cfg.processes()[1:]:
                     self._tasks.append(
                         loop.create_task(
@@ -239,12 +233,12 @@ class Engine:
                 await runner.close()
             await run_shutdown_hooks()
             bus.close()
+            self.recovery.close()
 
     async def _life(self, runner: ActorRunner) -> None:
-        """One life of an actor; a restart is rebuilt from the journal as it is now (every
-        acknowledged critical message of this session is in it), not as it was at start."""
+        """One life of an actor (a restart is rebuilt first: `Recovery.refresh`)."""
         if runner.epoch:
-            runner.set_recovery(self._recovery())
+            await self.recovery.refresh(runner)
         await runner.run()
 
     async def _shutdown(self) -> int:
@@ -289,6 +283,7 @@ class Engine:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        await self._final_snapshots()
         if unacked:
             log.error("%s: shut down with unacknowledged messages: %s", self.group, unacked)
             return 1
@@ -302,6 +297,14 @@ class Engine:
             return 1
         log.info("%s: stopped cleanly, nothing in flight", self.group)
         return 0
+
+    async def _final_snapshots(self) -> None:
+        task = next((t for t in self._tasks if t.get_name() == "checkpoints"), None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.recovery.final()
 
     async def _orphan_watch(self) -> None:
         parent = os.getppid()
@@ -377,6 +380,9 @@ class Engine:
             ),
             actors=actors,
             portfolio=sup.portfolio if sup else None,
+            recovered=self.recovery.recovered,
+            recovery_ms=self.recovery.took_ms,
+            recovering=self.recovery.active,
         )
 
     async def _control_loop(self, chan: Channel) -> None:

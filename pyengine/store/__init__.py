@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyengine.store.base import Store, StoreError
+from pyengine.store.base import Snapshot, Store, StoreError
 from pyengine.store.sqlite import SQLiteStore
 
 
@@ -27,4 +27,4 @@ def open_store(url: str, synchronous: str = "full", migrate: bool = True) -> Sto
     return store
 
 
-__all__ = ["SQLiteStore", "Store", "StoreError", "open_store"]
+__all__ = ["SQLiteStore", "Snapshot", "Store", "StoreError", "open_store"]

@@ -55,6 +55,33 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX transfers_tid ON transfers (transfer_id)",
         ],
     ),
+    (
+        2,
+        "snapshots of actors' recovery state; the newest journal position per (src, topic)",
+        [
+            # one row per actor, replaced whole in one transaction (docs: restart in
+            # constant time): the state as of journal row `journal_id`
+            """CREATE TABLE snapshots (
+    actor TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    journal_id {bigint} NOT NULL,
+    taken_ns {bigint} NOT NULL,
+    state {blob} NOT NULL
+)""",
+            # kept with each commit, so a start never aggregates the whole journal
+            """CREATE TABLE journal_positions (
+    src TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    epoch {bigint} NOT NULL,
+    seq {bigint} NOT NULL,
+    PRIMARY KEY (src, topic)
+)""",
+            """INSERT INTO journal_positions (src, topic, epoch, seq)
+SELECT src, topic, epoch, max(seq) FROM journal AS j
+WHERE epoch = (SELECT max(epoch) FROM journal WHERE src = j.src AND topic = j.topic)
+GROUP BY src, topic, epoch""",
+        ],
+    ),
 ]
 
 DIALECTS = {

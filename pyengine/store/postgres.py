@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 
@@ -28,7 +28,7 @@ class PostgresStore(Store):
         try:
             with self.conn.cursor() as cur:
                 cur.executemany(self._journal_sql, journal)
-                for sql, rows in self._plan(typed):
+                for sql, rows in self._plan(journal, typed):
                     cur.executemany(sql, rows)
             self.conn.commit()
         except psycopg.Error as exc:
@@ -67,15 +67,25 @@ class PostgresStore(Store):
             self.conn.rollback()
             raise StoreError(f"postgres: migration {version}: {exc}") from exc
 
-    def _journal_rows(self, after_id: int) -> Iterator[tuple[int, str, bytes]]:
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT id, topic, payload FROM journal WHERE id > %s ORDER BY id", (after_id,)
-            )
-            rows = cur.fetchall()
-        self.conn.commit()
-        for row in rows:
-            yield int(row[0]), str(row[1]), bytes(row[2])
+    def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql.encode(), params)
+                rows = cur.fetchall()
+            self.conn.commit()
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise StoreError(f"postgres: {exc}") from exc
+        return rows
+
+    def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql.encode(), params)
+            self.conn.commit()
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise StoreError(f"postgres: {exc}") from exc
 
     def count(self, table: str) -> int:
         if not table.isidentifier():
@@ -85,16 +95,6 @@ class PostgresStore(Store):
             row = cur.fetchone()
         self.conn.commit()
         return int(row[0]) if row else 0
-
-    def positions(self) -> list[tuple[str, str, int, int]]:
-        with self.conn.cursor() as cur:
-            cur.execute(
-                """SELECT DISTINCT ON (src, topic) src, topic, epoch, seq FROM journal
-                   ORDER BY src, topic, epoch DESC, seq DESC"""
-            )
-            rows = cur.fetchall()
-        self.conn.commit()
-        return [(str(a), str(b), int(c), int(d)) for a, b, c, d in rows]
 
     def close(self) -> None:
         self.conn.close()

@@ -5,8 +5,8 @@ kill but not power loss)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pyengine.store.base import Store, StoreError
 from pyengine.store.records import JOURNAL_COLUMNS, Row
@@ -36,7 +36,7 @@ class SQLiteStore(Store):
         try:
             cur.execute("BEGIN IMMEDIATE")
             cur.executemany(self._journal_sql, journal)
-            for sql, rows in self._plan(typed):
+            for sql, rows in self._plan(journal, typed):
                 cur.executemany(sql, rows)
             cur.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -68,25 +68,26 @@ class SQLiteStore(Store):
             self.conn.execute("ROLLBACK")
             raise StoreError(f"sqlite {self.path}: migration {version}: {exc}") from exc
 
-    def _journal_rows(self, after_id: int) -> Iterator[tuple[int, str, bytes]]:
-        cur = self.conn.execute(
-            "SELECT id, topic, payload FROM journal WHERE id > ? ORDER BY id", (after_id,)
-        )
-        for row in cur:
-            yield int(row[0]), str(row[1]), bytes(row[2])
+    def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite {self.path}: {exc}") from exc
+
+    def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(sql, params)
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise StoreError(f"sqlite {self.path}: {exc}") from exc
 
     def count(self, table: str) -> int:
         if not table.isidentifier():
             raise ValueError(table)
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-    def positions(self) -> list[tuple[str, str, int, int]]:
-        rows = self.conn.execute(
-            """SELECT src, topic, epoch, max(seq) FROM journal AS j
-               WHERE epoch = (SELECT max(epoch) FROM journal WHERE src = j.src AND topic = j.topic)
-               GROUP BY src, topic, epoch"""
-        ).fetchall()
-        return [(str(a), str(b), int(c), int(d)) for a, b, c, d in rows]
 
     def close(self) -> None:
         self.conn.close()
