@@ -1,7 +1,7 @@
 """Prices and quotes: the pricing actor's ladders and its firm-quote request/reply.
 
 Amounts follow the minting API: collateral in the token's base units and USDe in 1e18 base
-units, as Python ints (msgpack carries integers of any size exactly); prices and sizes in
+units, as integer-valued `Decimal`s (msgpack integers stop at 2^64); prices and sizes in
 whole units as `Decimal`. Pairs are named as Ethena names them: `<COLLATERAL>/USDe`
 (docs/mint-redeem.md#rfq-api).
 """
@@ -76,7 +76,9 @@ class QuoteRequest(Message, frozen=True, kw_only=True, tag="cmd.quote.request"):
 class QuotePriced(Message, frozen=True, kw_only=True, tag="quote.priced"):
     """The price of a `QuoteRequest`, from the hedge the router would trade for it.
 
-    `collateral_amount` and `usde_amount` are base-unit integers (the signed order's amounts);
+    `collateral_amount` and `usde_amount` are the signed order's amounts in base units, as
+    integer-valued `Decimal`s: msgpack integers stop at 2^64 (18.4 USDe in 1e18 units), so
+    a Python int this large cannot be encoded; a Decimal travels as its exact string.
     `plan_id` names the recorded split plan the price came from (`pyengine explain`)."""
 
     request_id: str
@@ -84,8 +86,8 @@ class QuotePriced(Message, frozen=True, kw_only=True, tag="quote.priced"):
     side: MintSide
     size: Decimal
     collateral_asset: str
-    collateral_amount: int
-    usde_amount: int
+    collateral_amount: Decimal
+    usde_amount: Decimal
     gas_usd: Decimal = Decimal(0)
     hedge_vwap: Decimal | None = None
     oracle_px: Decimal | None = None

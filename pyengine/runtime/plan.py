@@ -33,6 +33,8 @@ KINDS: dict[str, str] = {
     "redstone": "pyengine.actors.oracle:RedstoneOracle",
     "validator": "pyengine.actors.validator:Validator",
     "strategy": "pyengine.strategy:StrategyHost",
+    # The rfq actor with its HTTP server (the api floor sits beside the runtime).
+    "rfq": "pyengine.api.service:RfqService",
 }
 
 
