@@ -50,6 +50,7 @@ from pyengine.actors.rfq_types import (
     ApiAnswer,
     ApiCall,
     Availability,
+    ChainInfo,
     ConfirmationQuery,
     ConfirmationResponse,
     OrderPost,
@@ -232,6 +233,8 @@ class RfqActor(Actor):
         self.counts[f"http_{call.route}"] += 1
         if call.route == "availability":
             return [self.reply(call, ApiAnswer(200, self.availability()))]
+        if call.route == "chain":
+            return [self._chain_info(call)]
         if call.route == "confirmation":
             assert isinstance(call.params, ConfirmationQuery)
             return [self._confirmation(call, call.params)]
@@ -240,6 +243,19 @@ class RfqActor(Actor):
             return self._on_rfq(call, call.params)
         assert isinstance(call.params, OrderPost)
         return self.orders.on_post(call, call.params)
+
+    def _chain_info(self, call: ApiCall) -> Call:
+        chain = self.chain
+        if chain is None:
+            return self.error(call, ApiCode.NOT_READY, "the chain is not connected yet")
+        d = chain.client.domain
+        info = ChainInfo(
+            chain_id=d.chain_id,
+            minting_contract=d.verifying_contract,
+            rpc_url=str(chain.status.get("rpc_url", "")),
+            tokens={**{s: t.address for s, t in chain.tokens.items()}, "USDe": chain.usde},
+        )
+        return self.reply(call, ApiAnswer(200, info))
 
     def availability(self) -> Availability:
         if self.chain is None or self.paused_reason:

@@ -20,7 +20,7 @@ import msgspec
 from pyengine.actors.rfq_codes import ApiCode
 from pyengine.errors import EngineError
 
-Route = Literal["availability", "rfq", "order", "confirmation"]
+Route = Literal["availability", "rfq", "order", "confirmation", "chain"]
 _DIGITS = re.compile(r"[0-9]{1,80}")
 _SIZE = re.compile(r"[0-9]{1,30}(\.[0-9]{1,18})?")
 
@@ -55,6 +55,15 @@ class ConfirmationResponse(msgspec.Struct, frozen=True):
     status: str
     tx: str
     block: int = 0
+
+
+class ChainInfo(msgspec.Struct, frozen=True):
+    """Ours, beyond Ethena's API: where orders settle, so a client can sign for it."""
+
+    chain_id: int
+    minting_contract: str
+    rpc_url: str
+    tokens: dict[str, str]
 
 
 class OrderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -97,7 +106,7 @@ class ConfirmationQuery(msgspec.Struct, frozen=True):
     order_id: str
 
 
-Payload = Availability | RfqResponse | OrderResponse | ConfirmationResponse | ErrorBody
+Payload = Availability | RfqResponse | OrderResponse | ConfirmationResponse | ChainInfo | ErrorBody
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,10 @@ def build_app(submit: Submit, hub: LadderHub) -> Litestar:
             return refuse(ApiCode.BAD_REQUEST, "order_id is required")
         return respond(await submit("confirmation", ConfirmationQuery(order_id)))
 
+    @get("/chain-info")
+    async def chain_info() -> Response[bytes]:
+        return respond(await submit("chain", None))
+
     @get("/openapi.json")
     async def openapi_doc() -> Response[bytes]:
         return Response(openapi, media_type=JSON)
@@ -130,7 +134,7 @@ def build_app(submit: Submit, hub: LadderHub) -> Litestar:
         return refuse(ApiCode.INTERNAL, "internal error")
 
     return Litestar(
-        route_handlers=[availability, rfq, order, confirmation, openapi_doc, sse, ws],
+        route_handlers=[availability, rfq, order, confirmation, chain_info, openapi_doc, sse, ws],
         exception_handlers={Exception: on_error},
         openapi_config=None,
         logging_config=None,

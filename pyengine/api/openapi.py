@@ -13,6 +13,7 @@ import msgspec
 
 from pyengine.actors.rfq_types import (
     Availability,
+    ChainInfo,
     ConfirmationResponse,
     ErrorBody,
     OrderBody,
@@ -49,7 +50,15 @@ def _answers(ok: str) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(
-        [Availability, RfqResponse, OrderResponse, ConfirmationResponse, ErrorBody, OrderBody],
+        [
+            Availability,
+            RfqResponse,
+            OrderResponse,
+            ConfirmationResponse,
+            ChainInfo,
+            ErrorBody,
+            OrderBody,
+        ],
         ref_template=REF + "{name}",
     )
     body = components["OrderBody"]
@@ -97,6 +106,9 @@ def document() -> dict[str, Any]:
                     },
                     "responses": _answers("OrderResponse"),
                 }
+            },
+            "/chain-info": {
+                "get": {"operationId": "chainInfo", "responses": _answers("ChainInfo")}
             },
             "/order-confirmation": {
                 "get": {

@@ -19,6 +19,7 @@ import msgspec
 from pyengine.config import ActorConfig, EngineConfig
 from pyengine.contracts import load_instruments_file
 from pyengine.data.listings import WORLD_LISTINGS, WORLD_VENUES, world_instruments
+from pyengine.runtime.plan import KINDS
 
 SIM_WORLD = "sim"
 SIM_VENUES: dict[str, list[str]] = {
@@ -42,6 +43,8 @@ CATEGORIES = {"bybit": "linear"}
 MAX_POSITION_USD = Decimal(300_000)
 """Per-instrument position limit of the embedded risk gate, about this notional."""
 _PRICES = {"BTC": Decimal(60_000), "ETH": Decimal(3_000)}
+API_PORT = 8780
+"""The embedded RFQ API's port (`actors.rfq.options.port` in a config overrides it)."""
 
 
 def sim_instruments(now_ms: int | None = None) -> list[tuple[str, str, list[str]]]:
@@ -140,7 +143,21 @@ def default_actors() -> list[ActorConfig]:
             options={"defaults": {"resume_hold_ms": 3000}, "assets": validator_assets()},
         ),
         ActorConfig(name="risk", kind="risk", options=default_risk_options()),
+        # The front door: the RFQ API on 127.0.0.1:8780 over the embedded chain (py-evm on
+        # loopback, a block a second), and a simulated market maker using it over HTTP.
+        ActorConfig(
+            name="rfq",
+            kind="rfq",
+            options={"chain": "local", "host": "127.0.0.1", "port": API_PORT, "block_time_s": 1.0},
+        ),
+        ActorConfig(
+            name="sim_mm",
+            kind="sim_mm",
+            options={"api_url": f"http://127.0.0.1:{API_PORT}", "interval_s": 5.0},
+        ),
     ]
+    if "pricing" in KINDS:  # the pricing actor, once its kind is registered
+        out.append(ActorConfig(name="pricing", kind="pricing"))
     return out
 
 

@@ -357,7 +357,13 @@ class Engine:
                     pid=hb.pid if hb else 0,
                 )
             )
+        sections: dict[str, Any] = {}
+        for runner in self.runners.values():
+            if runner.actor is not None:
+                sections.update(runner.actor.status_sections())
+        known = {k: v for k, v in sections.items() if k in ("api", "chain", "minting", "quotes")}
         return StatusReport(
+            **known,
             ts_event=now,
             ts_recv=now,
             engine=self.cfg.name,

@@ -35,6 +35,7 @@ KINDS: dict[str, str] = {
     "strategy": "pyengine.strategy:StrategyHost",
     # The rfq actor with its HTTP server (the api floor sits beside the runtime).
     "rfq": "pyengine.api.service:RfqService",
+    "sim_mm": "pyengine.actors.sim_mm:SimMarketMaker",
 }
 
 

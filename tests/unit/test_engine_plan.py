@@ -19,6 +19,7 @@ def test_default_plan_one_process_inproc() -> None:
     venues = ("usdm", "coinm", "bybit", "okx", "deribit")
     assert set(names) == {
         "supervisor", "recorder", "monitor", "sim", "oracles", "validator", "risk", "strategy",
+        "rfq", "sim_mm",
         *(f"feed_{v}" for v in venues), *(f"exec_{v}" for v in venues),
     }  # fmt: skip
     kinds = {a.kind for a in embedded_config().actors}

@@ -41,6 +41,8 @@ def _value(tp: Any) -> Any:
     if origin is list:
         (inner,) = typing.get_args(tp)
         return [_value(inner)]
+    if origin is dict:
+        return {"x": 1}
     if origin is tuple:
         return tuple(_value(a) for a in typing.get_args(tp))
     if origin in (typing.Union, __import__("types").UnionType):
