@@ -166,3 +166,7 @@ class Actor:
     def stats(self) -> dict[str, int]:
         """Actor-specific counters for status."""
         return {}
+
+    def status_sections(self) -> dict[str, object]:
+        """Top-level sections this actor adds to `pyengine status --json` (by name)."""
+        return {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -206,6 +206,12 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     """How long the start's recovery took (opening the store, snapshots, journal tail)."""
     recovering: bool = False
     """The start's recovery is still running: no actor runs yet."""
+    # The front door (issue 12), from the rfq actor's `status_sections`: the API's URL, the
+    # chain it settles on, minting's state and capacity, and the quote counters.
+    api: dict[str, Any] | None = None
+    chain: dict[str, Any] | None = None
+    minting: dict[str, Any] | None = None
+    quotes: dict[str, Any] | None = None
     TOPIC: ClassVar[str] = topics.CTL_STATUS_REPORT
 
     def topic(self) -> str:

@@ -62,6 +62,8 @@ SIM_TAKER_FEES: dict[str, str] = {v: terms["taker_fee"] for v, terms in HEDGE_VE
 """The simulated venues' taker fees (VIP 0, `pyengine.sim.profiles`, which the runtime does
 not import: a test keeps the two equal). Pricing and the hedger read the same table, so a
 quote prices the fees the router pays."""
+API_PORT = 8780
+"""The embedded RFQ API's port (`actors.rfq.options.port` in a config overrides it)."""
 
 
 def sim_instruments(now_ms: int | None = None) -> list[tuple[str, str, list[str]]]:
@@ -203,6 +205,18 @@ def default_actors() -> list[ActorConfig]:
         ActorConfig(name="portfolio", kind="portfolio", options=default_portfolio_options()),
         ActorConfig(name="pricing", kind="pricing", options=default_pricing_options()),
         ActorConfig(name="hedger", kind="hedger", options=default_hedger_options()),
+        # The front door: the RFQ API on 127.0.0.1:8780 over the embedded chain (py-evm on
+        # loopback, a block a second), and a simulated market maker using it over HTTP.
+        ActorConfig(
+            name="rfq",
+            kind="rfq",
+            options={"chain": "local", "host": "127.0.0.1", "port": API_PORT, "block_time_s": 1.0},
+        ),
+        ActorConfig(
+            name="sim_mm",
+            kind="sim_mm",
+            options={"api_url": f"http://127.0.0.1:{API_PORT}", "interval_s": 5.0},
+        ),
     ]
     return out
 

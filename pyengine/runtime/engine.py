@@ -368,7 +368,13 @@ class Engine:
             if isinstance(runner.actor, Hedger)
             for row in runner.actor.requests()
         ]
+        sections: dict[str, Any] = {}
+        for runner in self.runners.values():
+            if runner.actor is not None:
+                sections.update(runner.actor.status_sections())
+        known = {k: v for k, v in sections.items() if k in ("api", "chain", "minting", "quotes")}
         return StatusReport(
+            **known,
             ts_event=now,
             ts_recv=now,
             hedging=HedgingStatus(requests=hedging),

@@ -36,6 +36,9 @@ KINDS: dict[str, str] = {
     "strategy": "pyengine.strategy:StrategyHost",
     "portfolio": "pyengine.actors.portfolio:PortfolioActor",
     "hedger": "pyengine.actors.hedger:Hedger",
+    # The rfq actor with its HTTP server (the api floor sits beside the runtime).
+    "rfq": "pyengine.api.service:RfqService",
+    "sim_mm": "pyengine.actors.sim_mm:SimMarketMaker",
 }
 
 

@@ -19,7 +19,7 @@ def test_default_plan_one_process_inproc() -> None:
     venues = ("usdm", "coinm", "bybit", "okx", "deribit")
     assert set(names) == {
         "supervisor", "recorder", "monitor", "sim", "oracles", "validator", "risk", "strategy",
-        "pricing", "portfolio", "hedger", *(f"feed_{v}" for v in venues),
+        "pricing", "portfolio", "hedger", "rfq", "sim_mm", *(f"feed_{v}" for v in venues),
         *(f"exec_{v}" for v in venues),
     }  # fmt: skip
     hedge = [p.name for p in plan.directory.reliable_for("hedge.request.ETH")]

@@ -36,6 +36,8 @@ def _value(tp: Any) -> Any:
         return 0.5
     if tp is Decimal:
         return Decimal("1.25")
+    if tp is typing.Any:
+        return "x"
     if origin is typing.Literal:
         return typing.get_args(tp)[0]
     if origin is list:

@@ -1,0 +1,1 @@
+"""The RFQ HTTP API (Litestar on uvicorn, in the engine's loop): the rfq actor's I/O."""
