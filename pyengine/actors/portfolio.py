@@ -156,10 +156,14 @@ class PortfolioActor(Actor):
         self.holdings = Holdings(
             instruments, factors, mint_custodian=o.mint_custodian, count_upl=o.count_upl
         )
+        self.configured: dict[str, dict[str, Decimal]] = {}
+        """The custody at start (options), kept apart for snapshots (`restore`)."""
         for custodian, held in sorted(o.custody.items()):
             for ccy, amount in sorted(held.items()):
                 amount_key = f"{key}.custody.{custodian}.{ccy}"
-                self.holdings.fund(custodian, ccy, _dec(amount_key, str(amount)))
+                value = _dec(amount_key, str(amount))
+                self.configured.setdefault(custodian, {})[ccy] = value
+                self.holdings.fund(custodian, ccy, value)
         self.keeper = Keeper(
             KeeperConfig(
                 tolerance_usd={
@@ -210,6 +214,7 @@ class PortfolioActor(Actor):
         return encode_portfolio(
             PortfolioState(
                 holdings=holdings_state(self.holdings),
+                configured=self.configured,
                 keeper=keeper_state(self.keeper),
                 dirty=sorted(self.dirty),
                 counters={k: self.counters[k] for k in ("recovered", "bad_input")},
@@ -218,7 +223,7 @@ class PortfolioActor(Actor):
 
     def restore(self, blob: bytes) -> None:
         state = decode_portfolio(blob)
-        dropped = restore_holdings(state.holdings, self.holdings)
+        dropped = restore_holdings(state.holdings, self.holdings, state.configured, self.configured)
         restore_keeper(state.keeper, self.keeper)
         self.dirty = set(state.dirty)
         self.counters.update(state.counters)

@@ -26,6 +26,7 @@ from pyengine.portfolio.holdings import Holdings, Mismatch
 from pyengine.portfolio.keeper import Keeper, OpenRequest
 from pyengine.portfolio.positions import PortfolioError, PositionRow
 
+ZERO = Decimal(0)
 VERSION = 1
 """`PortfolioActor.snapshot_version`: bump it with any change of the layout below."""
 
@@ -88,6 +89,8 @@ class KeeperState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class PortfolioState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     holdings: HoldingsState
+    configured: dict[str, dict[str, Decimal]]
+    """The custody configured when the snapshot's fold was built (counted in `holdings`)."""
     keeper: KeeperState
     dirty: list[str]
     counters: dict[str, int]
@@ -121,10 +124,16 @@ def holdings_state(h: Holdings) -> HoldingsState:
     )
 
 
-def restore_holdings(s: HoldingsState, h: Holdings) -> int:
-    """Load `s` into a freshly built `h` (its configured custody is replaced: the snapshot
-    already counts it); returns the positions dropped because their instrument is no longer
-    configured (a replay of their fills would refuse them too)."""
+def restore_holdings(
+    s: HoldingsState,
+    h: Holdings,
+    configured: dict[str, dict[str, Decimal]],
+    now_configured: dict[str, dict[str, Decimal]],
+) -> int:
+    """Load `s` into a freshly built `h`. Its custody counts the `configured` start custody
+    of the run that took it; `h` was funded with `now_configured`: the difference is
+    applied, as a replay onto today's configuration would. Returns the positions dropped
+    because their instrument is no longer configured (a replay would refuse their fills)."""
     dropped = 0
     h.book.rows.clear()
     for r in s.rows:
@@ -139,6 +148,17 @@ def restore_holdings(s: HoldingsState, h: Holdings) -> int:
         row = PositionRow(r.venue, spec.symbol, spec, pos, r.fills, realised_before=r.realised)
         h.book.rows[(r.venue, spec.symbol)] = row
     h.custody = {c: dict(held) for c, held in s.custody.items()}
+    for custodian in sorted(set(configured) | set(now_configured)):
+        was, now = configured.get(custodian, {}), now_configured.get(custodian, {})
+        for ccy in sorted(set(was) | set(now)):
+            change = now.get(ccy, ZERO) - was.get(ccy, ZERO)
+            if change or ccy in now:  # a configured zero is listed, as on a replay
+                h.fund(custodian, ccy, change)
+            held = h.custody.get(custodian, {})
+            if ccy not in now and held.get(ccy) == 0:  # a zero no longer configured
+                del held[ccy]
+                if not held:
+                    del h.custody[custodian]
     h.unsettled = {(a, b): v for a, b, v in s.unsettled}
     h.marks = {(a, b): v for a, b, v in s.marks}
     h.mids = {(a, b): v for a, b, v in s.mids}

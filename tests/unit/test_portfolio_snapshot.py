@@ -135,6 +135,21 @@ def test_the_journal_moves_what_is_restored() -> None:
     assert a.recovered()["positions"] == 2
 
 
+def test_custody_configured_differently_since_the_snapshot_counts_as_on_a_replay() -> None:
+    msgs = journal()
+    first = actor()  # 5 ETH configured at the simulated custodian
+    first.recover(msgs[:20])
+    changed = {SIM_CUSTODIAN: {"ETH": "7.5", "WBTC": "0.25"}, "copper": {"stETH": "1"}}
+    whole = actor(custody=changed)
+    whole.recover(msgs)
+    again = actor(custody=changed)
+    again.restore(first.snapshot() or b"")
+    again.recover(msgs[20:])
+    assert state(again) == state(whole)
+    assert again.holdings.custody_coins("ETH") == whole.holdings.custody_coins("ETH")
+    assert whole.holdings.custody_coins("BTC") == D("0.25")
+
+
 def test_a_blob_of_another_layout_or_a_dropped_instrument_is_handled() -> None:
     a = actor()
     with pytest.raises(msgspec.ValidationError):
