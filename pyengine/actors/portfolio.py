@@ -12,6 +12,8 @@ invalid, after it had been up, is down for the keeper.
 Restart: fills, mint orders, transfers and hedge requests/results are journaled and come
 back through `recover` (with `recover_positions` off, as in the embedded default whose
 simulated venues start afresh, only the hedge ids' sequence is taken from the journal).
+What `recover` folded is snapshotted (`snapshot`/`restore`, `pyengine.portfolio.state`), so
+a restart replays only the journal rows after the last snapshot.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ from pyengine.messages.portfolio import PortfolioSnapshot, PortfolioView
 from pyengine.messages.validity import VALID, InstrumentValidity
 from pyengine.portfolio import Holdings, Instruments, Keeper, KeeperConfig, KeeperInput
 from pyengine.portfolio.positions import PortfolioError
+from pyengine.portfolio.state import VERSION as STATE_VERSION
+from pyengine.portfolio.state import (
+    PortfolioState,
+    decode_portfolio,
+    encode_portfolio,
+    holdings_state,
+    keeper_state,
+    restore_holdings,
+    restore_keeper,
+)
 from pyengine.portfolio.view import portfolio_view, venue_coins
 
 log = logging.getLogger("pyengine.actors.portfolio")
@@ -144,10 +156,14 @@ class PortfolioActor(Actor):
         self.holdings = Holdings(
             instruments, factors, mint_custodian=o.mint_custodian, count_upl=o.count_upl
         )
+        self.configured: dict[str, dict[str, Decimal]] = {}
+        """The custody at start (options), kept apart for snapshots (`restore`)."""
         for custodian, held in sorted(o.custody.items()):
             for ccy, amount in sorted(held.items()):
                 amount_key = f"{key}.custody.{custodian}.{ccy}"
-                self.holdings.fund(custodian, ccy, _dec(amount_key, str(amount)))
+                value = _dec(amount_key, str(amount))
+                self.configured.setdefault(custodian, {})[ccy] = value
+                self.holdings.fund(custodian, ccy, value)
         self.keeper = Keeper(
             KeeperConfig(
                 tolerance_usd={
@@ -191,6 +207,36 @@ class PortfolioActor(Actor):
             self.keeper.open.clear()
             self.keeper.moved.clear()
             self.keeper.rolling.clear()
+
+    snapshot_version = STATE_VERSION
+
+    def snapshot(self) -> bytes | None:
+        return encode_portfolio(
+            PortfolioState(
+                holdings=holdings_state(self.holdings),
+                configured=self.configured,
+                keeper=keeper_state(self.keeper),
+                dirty=sorted(self.dirty),
+                counters={k: self.counters[k] for k in ("recovered", "bad_input")},
+            )
+        )
+
+    def restore(self, blob: bytes) -> None:
+        state = decode_portfolio(blob)
+        dropped = restore_holdings(state.holdings, self.holdings, state.configured, self.configured)
+        restore_keeper(state.keeper, self.keeper)
+        self.dirty = set(state.dirty)
+        self.counters.update(state.counters)
+        self.counters["bad_input"] += dropped
+
+    def recovered(self) -> dict[str, int]:
+        held = sum(1 for r in self.holdings.book if r.qty != 0)
+        return {
+            "positions": held,
+            "mint_orders": len(self.holdings.mints),
+            "open_requests": len(self.keeper.open),
+            "hedge_ids": sum(self.keeper.seq.values()),
+        }
 
     # -- messages -----------------------------------------------------------------------
 

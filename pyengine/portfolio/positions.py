@@ -72,6 +72,8 @@ class PositionRow:
     spec: InstrumentSpec
     pos: Position
     fills: int = 0
+    realised_before: Decimal = ZERO
+    """Realised PnL of a restored snapshot: a `Position` is rebuilt as (qty, entry) only."""
 
     @property
     def qty(self) -> Decimal:
@@ -84,7 +86,7 @@ class PositionRow:
     @property
     def realised(self) -> Decimal:
         """Realised PnL in the settle currency (fees and funding kept apart)."""
-        return self.pos.realised_pnl
+        return self.realised_before + self.pos.realised_pnl
 
 
 @dataclass
