@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,37 @@ ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def _busy_threads() -> list[str]:
+    """Non-daemon threads still doing work (an idle executor worker waits in `_worker`)."""
+    frames = sys._current_frames()
+    busy = []
+    for t in threading.enumerate():
+        f = frames.get(t.ident or -1)
+        if t is threading.main_thread() or t.daemon or f is None:
+            continue
+        if f.f_code.co_name == "_worker" and f.f_code.co_filename.endswith("futures/thread.py"):
+            continue
+        while f.f_back is not None and not f.f_code.co_filename.endswith("futures/thread.py"):
+            f = f.f_back
+        item = f.f_locals.get("self") if f.f_code.co_name == "run" else None
+        busy.append(f"{t.name}: {getattr(item, 'fn', f.f_code.co_name)!r}")
+    return busy
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A thread left working at the end blocks interpreter exit forever (CI then dies at its
+    time limit with every test green): name it and exit with a failure instead."""
+    deadline = time.monotonic() + 5
+    while (busy := _busy_threads()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if busy:
+        sys.stderr.write("threads still working after the tests, exit would hang:\n")
+        sys.stderr.write("".join(f"  {b}\n" for b in busy))
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(3)
 
 
 def wait_until(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:

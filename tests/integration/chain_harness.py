@@ -84,13 +84,6 @@ def shared_chain() -> SharedChain:
     return SharedChain()
 
 
-def own_chain() -> SharedChain:
-    """A chain of the caller's own (about a second to start): for tests that run the rfq
-    actor's block producer, which a snapshot revert of the shared chain does not undo
-    cleanly (a later test's chain reads then time out; not yet understood)."""
-    return SharedChain()
-
-
 @contextlib.contextmanager
 def chain_snapshot(shared: SharedChain) -> Iterator[None]:
     with shared.chain.lock:

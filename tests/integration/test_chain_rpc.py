@@ -3,11 +3,14 @@ JSON-RPC errors (never a crash, never an HTML page)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import pytest
 import requests
 from eth_utils.crypto import keccak
+from web3.types import RPCEndpoint
 
 from tests.integration.chain_harness import SharedChain, shared_chain
 
@@ -159,3 +162,51 @@ def test_an_unreachable_node_is_a_chain_error() -> None:
             await c.close()
 
     asyncio.run(go())
+
+
+def test_a_read_cancelled_while_queued_leaves_the_client_working(shared: SharedChain) -> None:
+    """Every chain call of the engine runs under a deadline, so cancellations are routine.
+    web3's own provider queues each request on a process-wide lock taken from a thread pool;
+    a request cancelled while queued there (here: behind a lock holder standing for another
+    request in flight) left the lock taken for good once the pool's thread got it: every later
+    web3 call of the process hung (a restarted rfq actor, a second client) and the interpreter
+    could not exit. Our provider keeps a session of its own and takes no such lock."""
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    lock = HTTPSessionManager._lock
+
+    async def main() -> None:
+        client = shared.client()
+        try:
+            lock.acquire()  # another request in flight, holding web3's session lock
+            read = asyncio.ensure_future(client.block_number())
+            await asyncio.sleep(0.05)
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
+            with contextlib.suppress(RuntimeError):  # web3's cancelled waiter releases it
+                lock.release()
+            await asyncio.sleep(0.05)
+            assert await asyncio.wait_for(client.block_number(), 5) >= 1
+            batch = await asyncio.wait_for(
+                client.w3.provider.make_batch_request(
+                    [(RPCEndpoint("eth_chainId"), []), (RPCEndpoint("eth_blockNumber"), [])]
+                ),
+                5,
+            )
+            assert isinstance(batch, list)
+            assert int(batch[0]["result"], 16) == shared.deployment.chain_id
+        finally:
+            await client.close()
+        other = shared.client()  # a second client in the same process, on another loop
+        try:
+            assert await asyncio.wait_for(other.block_number(), 5) >= 1
+        finally:
+            await other.close()
+
+    try:
+        asyncio.run(main())
+        asyncio.run(main())
+        assert not lock.locked()
+    finally:
+        if lock.locked():  # a regression: free the wedged lock so the rest of the run can exit
+            lock.release()

@@ -19,7 +19,7 @@ from pyengine.chain.order import Domain, Order, sign_order
 from pyengine.messages.hedging import HedgeRequest
 from pyengine.messages.pricing import MintOrderAccepted, MintOrderConfirmed
 from tests.conftest import async_wait_until
-from tests.integration.chain_harness import chain_snapshot, own_chain
+from tests.integration.chain_harness import chain_snapshot, shared_chain
 from tests.integration.rfq_harness import DEV_KEY, rig
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ async def get(s: aiohttp.ClientSession, url: str, **params: str) -> tuple[int, d
 
 
 def test_a_mint_through_http_is_accepted_submitted_hedged_and_confirmed() -> None:
-    shared = own_chain()
+    shared = shared_chain()
 
     async def main() -> None:
         with chain_snapshot(shared):
@@ -105,7 +105,7 @@ def test_a_mint_through_http_is_accepted_submitted_hedged_and_confirmed() -> Non
 
 
 def test_every_error_is_json_with_a_code() -> None:
-    shared = own_chain()
+    shared = shared_chain()
 
     async def main() -> None:
         async with rig(shared) as r, aiohttp.ClientSession() as s:

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.integration.chain_harness import chain_snapshot, own_chain
+from tests.integration.chain_harness import chain_snapshot, shared_chain
 from tests.integration.rfq_harness import rig
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ if not ST.exists():
 
 
 def test_schemathesis_finds_no_server_error() -> None:
-    shared = own_chain()
+    shared = shared_chain()
 
     async def main() -> tuple[int, str]:
         with chain_snapshot(shared):
@@ -53,13 +53,8 @@ def test_schemathesis_finds_no_server_error() -> None:
     assert code == 0, out[-6000:]
 
 
-@pytest.mark.skip(
-    reason="known defect, open: after another rfq rig's life in the same process, the chain "
-    "read of a posted order times out (code 19); passes alone. A restarted rfq actor would "
-    "hit it too."
-)
 def test_examples_mint_does_one_mint_by_hand() -> None:
-    shared = own_chain()
+    shared = shared_chain()
 
     async def main() -> None:
         with chain_snapshot(shared):
@@ -83,7 +78,7 @@ def test_examples_mint_does_one_mint_by_hand() -> None:
 
 
 def test_racing_http_posts_for_one_quote_accept_one() -> None:
-    shared = own_chain()
+    shared = shared_chain()
 
     async def main() -> None:
         from tests.integration.test_rfq_api import signed
