@@ -22,6 +22,7 @@ from pyengine.messages.validity import VALID, InstrumentValidity
 from pyengine.pricing.amounts import DOWN
 from pyengine.pricing.config import PricingConfig
 from pyengine.routing import Depth
+from pyengine.routing.request import planner_coins
 from pyengine.validation.oracle_ref import OracleBoard
 
 _MS = 1_000_000
@@ -152,12 +153,13 @@ class MarketView:
         return spec.base
 
     def short_coins(self, spec: InstrumentSpec, ref_px: Decimal) -> Decimal:
-        """The short held on `spec`, in coins at `ref_px` (0 if long or none)."""
+        """The short held on `spec`, in coins at `ref_px` (0 if long or none), rounded as
+        the hedger rounds it for the planner (`planner_coins`)."""
         qty = self.positions.get((spec.venue, spec.symbol), Decimal(0))
         if qty >= 0:
             return Decimal(0)
         units = -qty * spec.multiplier
-        return units if spec.payoff == "linear" else DOWN.divide(units, ref_px)
+        return planner_coins(units if spec.payoff == "linear" else DOWN.divide(units, ref_px))
 
     def usable(self, key: tuple[str, str], now_ns: int) -> bool:
         verdict = self.validity.get(key)

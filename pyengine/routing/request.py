@@ -22,6 +22,13 @@ from pyengine.routing.planner import Candidate, PlanRequest, Side, VenueLimit
 _QUANTUM = Decimal("1e-12")
 
 
+def planner_coins(coins: Decimal) -> Decimal:
+    """A short in coins as the planner takes it: rounded down to 1e-12. An inverse short
+    divides (N x cv / P has no end), and the planner takes at most 28 significant digits;
+    a buy capped a hair below the short still never flips it."""
+    return coins.quantize(_QUANTUM, ROUND_DOWN)
+
+
 @dataclass(frozen=True, slots=True)
 class Fees:
     taker: Decimal = Decimal("0.0005")
@@ -50,13 +57,11 @@ class Holdings:
         self.qty[pair] = self.qty.get(pair, Decimal(0)) + signed
 
     def short_coins(self, inst: Instrument, price: Decimal) -> Decimal:
-        """Our short on `inst` in coins (0 when flat or long), rounded down to 1e-12: an
-        inverse short divides, and the planner takes at most 28 significant digits (a
-        buy capped a hair below the short still never flips it)."""
+        """Our short on `inst` in coins (0 when flat or long), as `planner_coins`."""
         q = self.qty.get((inst.venue, inst.symbol), Decimal(0))
         if q >= 0:
             return Decimal(0)
-        return inst.coins(-q, price).quantize(_QUANTUM, ROUND_DOWN)
+        return planner_coins(inst.coins(-q, price))
 
 
 def ref_price(mids: Iterable[Decimal]) -> Decimal | None:

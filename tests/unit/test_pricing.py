@@ -262,3 +262,25 @@ def test_unpriceable_sizes_are_refused_not_raised() -> None:
     digits = D("1." + "1234567890" * 11)  # 111 digits: beyond any exact product
     got = stable.quote("USDT/USDe", "MINT", digits, NOW)
     assert isinstance(got, Refused)
+
+
+def test_an_inverse_short_of_no_finite_coin_size_still_prices_both_sides() -> None:
+    """An inverse short in coins is N x cv / P, which at most prices has no end (here
+    70,000 contracts of 1 USD at 3000: 23.33... ETH); the planner takes 28 digits: the short is
+    rounded down (a buy-back never flips it), and both sides still price."""
+    cfg = config(reduce_only_redeem=True)
+    m = market(
+        cfg, [b for b in five_venues() if b.venue == "deribit"], {"ETH": "3000", "BTC": "60000"}
+    )
+    from pyengine.messages import PositionReport
+
+    m.on_position(
+        PositionReport(
+            ts_event=NOW, ts_recv=NOW, venue="deribit", symbol="ETH-PERPETUAL", qty=D(-70000)
+        )
+    )
+    pricer = Pricer(cfg, m)
+    assert priced(pricer.quote("WETH/USDe", "MINT", D(3), NOW)).plan is not None
+    back = priced(pricer.quote("WETH/USDe", "REDEEM", D(5), NOW))
+    assert back.plan is not None and sum(leg.qty for leg in back.plan.legs) <= 70000
+    assert isinstance(pricer.quote("WETH/USDe", "REDEEM", D(24), NOW), Refused)
