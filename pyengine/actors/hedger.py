@@ -126,6 +126,17 @@ class HedgerOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     before it ends `failed` (or `partial`)."""
     refusal_backoff_s: float = 2.0
     """How long an instrument that refused a child is left out of this hedge's plans."""
+    max_position: dict[str, str] = {}
+    """`"venue:symbol"` -> the risk gate's `max_position` (units): sells are planned only
+    into the room each instrument has left. The gate stays the authority (a refused child
+    is re-planned elsewhere); this only keeps plans from walking into its limits."""
+
+
+def _pair(name: str, key: str) -> tuple[str, str]:
+    venue, _, symbol = name.partition(":")
+    if not venue or not symbol:
+        raise ConfigError(f"{key}.max_position: {name!r} is not 'venue:symbol'")
+    return venue, symbol
 
 
 def journal_path(store_url: str, name: str, configured: str) -> Path:
@@ -162,13 +173,19 @@ class Hedger(Actor):
                 v: (Fees(Decimal(r.taker_fee), Decimal(r.maker_fee)), Decimal(r.max_share))
                 for v, r in o.venues.items()
             }
+            max_position = {_pair(k, key): Decimal(v) for k, v in o.max_position.items()}
         except ArithmeticError:
-            raise ConfigError(f"{key}: fees, shares and tolerance are decimal strings") from None
+            raise ConfigError(
+                f"{key}: fees, shares, limits and tolerance are decimal strings"
+            ) from None
+        if any(not q.is_finite() or q < 0 for q in max_position.values()):
+            raise ConfigError(f"{key}.max_position: limits are finite and >= 0")
         self.route = RouteConfig(
             fees={v: f for v, (f, _) in venues.items()},
             max_share={v: s for v, (_, s) in venues.items()},
             horizon_min=o.horizon_min,
             max_levels=o.max_levels,
+            max_position=max_position,
         )
         self.instruments: dict[tuple[str, str], Instrument] = {}
         for i, f in enumerate(o.instruments):

@@ -44,6 +44,9 @@ class RouteConfig:
     default_fees: Fees = Fees()
     horizon_min: int = 0
     max_levels: int = 50
+    max_position: Mapping[Pair, Decimal] = field(default_factory=dict)
+    """Largest position per instrument, units, either side (the risk gate's `max_position`):
+    a sell is planned only into the room left, so the gate does not refuse it."""
 
 
 @dataclass
@@ -104,6 +107,14 @@ def build_request(
         depth = book.depth(side, cfg.max_levels)
         if depth is None:
             continue
+        max_qty = inst.max_qty
+        limit = cfg.max_position.get((inst.venue, inst.symbol))
+        if side == "sell" and limit is not None:
+            held = holdings.qty.get((inst.venue, inst.symbol), Decimal(0))  # long > 0
+            room = ((limit + held) // inst.lot) * inst.lot
+            if room <= 0 or room < inst.min_qty:
+                continue  # full: the risk gate would refuse any sell here
+            max_qty = room if max_qty is None else min(max_qty, room)
         fees = cfg.fees.get(inst.venue, cfg.default_fees)
         carry: tuple[str, Decimal, int] | None = None
         rate = market.funding.get((inst.venue, inst.symbol))
@@ -118,7 +129,7 @@ def build_request(
                 multiplier=inst.multiplier,
                 lot=inst.lot,
                 min_qty=inst.min_qty,
-                max_qty=inst.max_qty,
+                max_qty=max_qty,
                 tick=inst.tick,
                 taker_fee=fees.taker,
                 maker_fee=fees.maker,

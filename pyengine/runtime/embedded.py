@@ -39,8 +39,10 @@ SHORT = {
 """Actor name suffix per venue (`feed_usdm`, `exec_okx`, ...)."""
 CATEGORIES = {"bybit": "linear"}
 """The Bybit category of each simulated venue's market-data connection."""
-MAX_POSITION_USD = Decimal(300_000)
-"""Per-instrument position limit of the embedded risk gate, about this notional."""
+MAX_POSITION_USD = Decimal(1_000_000)
+"""Per-instrument position limit of the embedded risk gate, about this notional: room to
+hedge the starting custody (about $3.6M) and the simulated market maker's mints within the
+venues' concentration caps (at $300k the BTC custody alone filled every BTC instrument)."""
 _PRICES = {"BTC": Decimal(60_000), "ETH": Decimal(3_000)}
 SIM_CUSTODIAN = "copper-sim"
 SIM_CUSTODY = {"USDT": "4000000", "BTC": "40", "ETH": "400"}
@@ -134,11 +136,14 @@ def default_portfolio_options(now_ms: int | None = None) -> dict[str, Any]:
 
 
 def default_hedger_options(now_ms: int | None = None) -> dict[str, Any]:
-    """Hedger options of the embedded engine: the risk gate's instruments, the venues'
-    fees and concentration caps."""
+    """Hedger options of the embedded engine: the risk gate's instruments and position
+    limits, the venues' fees and concentration caps."""
+    risk = default_risk_options(now_ms)
     return {
-        "instruments": default_risk_options(now_ms)["instruments"],
+        "instruments": risk["instruments"],
         "venues": HEDGE_VENUES,
+        # the risk gate's per-instrument limits, so plans stay inside them
+        "max_position": {k: v["max_position"] for k, v in risk["limits"]["instruments"].items()},
         # below the risk gate's max_order_notional_usd, so no child is refused for its size
         "max_child_usd": "400000",
         # the simulated world starts afresh in each process: nothing of an earlier run resumes

@@ -59,6 +59,8 @@ def actors(keeper: bool = False, recover: bool = False) -> list[ActorConfig]:
                 journal_synchronous="normal",
                 round_interval_s=0.3,
                 max_rounds=60,
+                # the risk gate's raised limits, mirrored
+                max_position=dict.fromkeys(options["max_position"], "100000000"),
                 tolerance_usd="5000",
                 # the world outlives an actor restart here: resume from the journal
                 recover=recover,

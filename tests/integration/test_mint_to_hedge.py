@@ -88,7 +88,9 @@ def test_a_mint_through_the_api_ends_hedged_and_delta_neutral(tmp_path: Path, po
         ours, eth = seen["ours"], seen["eth"]
         assert ours["asset"] == "ETH"
         assert Decimal(ours["target"]) == -SIZE  # sell the 20 ETH taken in
-        assert Decimal(ours["filled"]) == Decimal(ours["target"])
+        # done: within the hedger's tolerance ($1,000; inverse legs come in contracts of $10)
+        miss = abs(Decimal(ours["filled"]) - Decimal(ours["target"])) * Decimal(eth["price"])
+        assert miss <= 1000, ours
         assert Decimal(eth["hedge"]) < 0 < Decimal(eth["custody"])
         report = seen["report"]
         assert report["quotes"]["accepted"] >= 1

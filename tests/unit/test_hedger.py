@@ -14,6 +14,7 @@ import pytest
 from pyengine.actors.base import ActorContext
 from pyengine.actors.hedger import Hedger
 from pyengine.clock import ManualClock
+from pyengine.errors import ConfigError
 from pyengine.messages import (
     BookDepth,
     BookTop,
@@ -656,3 +657,30 @@ def test_without_recover_nothing_of_an_earlier_run_resumes_and_its_ids_stay_spen
     assert not fresh.handle(request("-100")) and fresh.stats()["duplicates"] == 1
     assert fresh.rounds is not None and not fresh.rounds.holdings.qty
     assert submits(fresh.handle(request("-100", hid="mint-2")))
+
+
+def test_sells_are_planned_only_into_the_risk_gate_s_position_room(tmp_path: Path) -> None:
+    """`max_position` (the risk gate's per-instrument limit): an instrument gets no more than
+    the room it has left, a full one none, and the rest goes elsewhere, so the
+    gate has nothing to refuse (the embedded engine used to walk into its limits, be
+    refused, and end its keeper's hedges `failed`)."""
+    clock = ManualClock()
+    limits = {"binance-usdm:ETHUSDT": "30", "deribit:ETH-PERPETUAL": "0"}
+    h = hedger(tmp_path, clock, max_position=limits)
+    first = submits(h.handle(request("-50", hid="mint-0")))
+    fill_all(h, first)
+    held = sum((o.qty for o in first if o.venue == "binance-usdm"), D(0))
+    assert D(0) < held <= D(30) and all(o.venue != "deribit" for o in first)
+    children = submits(h.handle(request("-20")))
+    assert sum((o.qty for o in children if o.venue == "binance-usdm"), D(0)) <= D(30) - held
+    assert all(o.venue != "deribit" for o in children)
+    assert abs(sum(coins(o, o.qty, D(3000)) for o in children) - D(20)) <= D(1)
+
+
+def test_a_position_limit_that_is_not_a_venue_symbol_pair_is_a_config_error(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError, match="max_position"):
+        hedger(tmp_path, ManualClock(), max_position={"ETHUSDT": "30"})
+    with pytest.raises(ConfigError, match="max_position"):
+        hedger(tmp_path, ManualClock(), max_position={"okx:ETH-USDT-SWAP": "-1"})
