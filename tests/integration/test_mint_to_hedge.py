@@ -48,7 +48,7 @@ def test_a_mint_through_the_api_ends_hedged_and_delta_neutral(tmp_path: Path, po
             query = urllib.parse.urlencode({"pair": "WETH/USDe", "side": "MINT", "size": SIZE})
             try:  # a firm quote needs valid books and fresh oracles: the pricing actor's call
                 with urllib.request.urlopen(f"{api['url']}/rfq?{query}", timeout=5) as r:
-                    return r.status == 200
+                    return bool(r.status == 200)
             except urllib.error.URLError:
                 return False
 
