@@ -62,6 +62,9 @@ class PricingConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A validator verdict older than this counts as invalid (docs/market-data-validity.md)."""
     venue_max_share: dict[str, Decimal] = {}
     """The router's concentration cap per venue (1 if not listed)."""
+    max_position: dict[str, Decimal] = {}
+    """`"venue:symbol"` -> the risk gate's position limit (units), as the hedger has it: a
+    mint is priced on the room each instrument has left, as the router will trade it."""
     reduce_only_redeem: bool = True
     """A redeem buys back only the short held (the router's rule); False prices it as if
     every instrument held enough."""
@@ -83,6 +86,9 @@ class PricingConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 raise ValueError(f"pairs[{name!r}].decimals out of range")
         if any(f < 0 or f >= 1 for f in self.taker_fees.values()):
             raise ValueError("taker_fees must be fractions in [0, 1)")
+        for name, q in self.max_position.items():
+            if ":" not in name or not q.is_finite() or q < 0:
+                raise ValueError(f"max_position[{name!r}]: 'venue:symbol' = a limit >= 0")
 
     def max_age_ms(self, source: str) -> int:
         return self.oracle_max_age_ms.get(source, self.oracle_default_max_age_ms)

@@ -41,6 +41,7 @@ from pyengine.pricing.config import PairConfig, PricingConfig
 from pyengine.pricing.market import Fitness, MarketView, mid_of
 from pyengine.routing import Candidate, PlanRequest, VenueLimit, plan
 from pyengine.routing.planner import Num
+from pyengine.routing.request import sell_cap
 
 Side = Literal["MINT", "REDEEM"]
 NO_PRICE, BELOW_GAS, MINT_CAPACITY, REDEEM_CAPACITY = 33, 8, 9, 17
@@ -323,11 +324,16 @@ class Pricer:
             short[s.venue] = short.get(s.venue, _ZERO) + held
             if not sell and held <= 0:
                 continue
+            max_qty = s.max_qty
+            if sell:
+                limit = cfg.max_position.get(f"{s.venue}:{s.symbol}")
+                pos = market.positions.get((s.venue, s.symbol), _ZERO)
+                max_qty = sell_cap(s.max_qty, limit, pos, s.lot, s.min_qty)
+                if max_qty == 0:
+                    continue  # full: the router will not sell here either
             depth = b.bids if sell else b.asks
-            units = UP.multiply(
-                Decimal(sum(q for _, q in depth.levels)).scaleb(-depth.sz_scale, EXACT),
-                s.multiplier,
-            )
+            on_book = Decimal(sum(q for _, q in depth.levels)).scaleb(-depth.sz_scale, EXACT)
+            units = UP.multiply(on_book if max_qty is None else min(on_book, max_qty), s.multiplier)
             coins = units if s.payoff == "linear" else UP.divide(units, fit.ref_px)
             total = UP.add(total, coins if sell else min(coins, held))
             cands.append(
@@ -336,7 +342,7 @@ class Pricer:
                 Candidate(
                     s.venue, s.symbol, b.bids if sell else b.asks, payoff=s.payoff,
                     multiplier=str(s.multiplier), lot=str(s.lot), min_qty=str(s.min_qty),
-                    max_qty=None if s.max_qty is None else str(s.max_qty), tick=str(s.tick),
+                    max_qty=None if max_qty is None else str(max_qty), tick=str(s.tick),
                     taker_fee=str(cfg.taker_fees[s.venue]),
                     maker_fee=str(cfg.maker_fees.get(s.venue, _ZERO)), carry=carry,
                     position_coins=str(held),

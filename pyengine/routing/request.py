@@ -67,6 +67,20 @@ class Holdings:
         return planner_coins(inst.coins(-q, price))
 
 
+def sell_cap(
+    max_qty: Decimal | None, limit: Decimal | None, held: Decimal, lot: Decimal, min_qty: Decimal
+) -> Decimal | None:
+    """The largest sell leg on an instrument (units): its largest order, within the room its
+    position limit leaves (`held` signed, long > 0; a long is sold down first), in lots.
+    0 when the room is below one order; None: no cap."""
+    if limit is None:
+        return max_qty
+    room = ((limit + held) // lot) * lot
+    if room <= 0 or room < min_qty:
+        return Decimal(0)
+    return room if max_qty is None else min(max_qty, room)
+
+
 def ref_price(mids: Iterable[Decimal]) -> Decimal | None:
     """The median of the candidates' mids (lower median: an exact member)."""
     ordered = sorted(mids)
@@ -108,13 +122,12 @@ def build_request(
         if depth is None:
             continue
         max_qty = inst.max_qty
-        limit = cfg.max_position.get((inst.venue, inst.symbol))
-        if side == "sell" and limit is not None:
-            held = holdings.qty.get((inst.venue, inst.symbol), Decimal(0))  # long > 0
-            room = ((limit + held) // inst.lot) * inst.lot
-            if room <= 0 or room < inst.min_qty:
+        if side == "sell":
+            limit = cfg.max_position.get((inst.venue, inst.symbol))
+            held = holdings.qty.get((inst.venue, inst.symbol), Decimal(0))
+            max_qty = sell_cap(inst.max_qty, limit, held, inst.lot, inst.min_qty)
+            if max_qty == 0:
                 continue  # full: the risk gate would refuse any sell here
-            max_qty = room if max_qty is None else min(max_qty, room)
         fees = cfg.fees.get(inst.venue, cfg.default_fees)
         carry: tuple[str, Decimal, int] | None = None
         rate = market.funding.get((inst.venue, inst.symbol))

@@ -86,12 +86,23 @@ def _max_position(venue: str, path: str, symbol: str) -> str:
 
 def default_pricing_options(now_ms: int | None = None) -> dict[str, Any]:
     """Pricing options of the embedded engine: the risk gate's instruments (every linear
-    and inverse perpetual and future of the simulated venues) and their taker fees; the
-    rest is `PricingConfig`'s defaults (gas $10, spread 1 bp, oracle band 50 bp)."""
+    and inverse perpetual and future of the simulated venues) and position limits, the
+    hedger's fees and concentration caps; the rest is `PricingConfig`'s defaults (gas $10,
+    spread 1 bp, oracle band 50 bp)."""
+    risk = default_risk_options(now_ms)
     return {
-        "instruments": default_risk_options(now_ms)["instruments"],
+        "instruments": risk["instruments"],
+        # the router's terms, so a quote prices the split the hedger will trade
         "taker_fees": dict(SIM_TAKER_FEES),
+        "maker_fees": {v: terms["maker_fee"] for v, terms in HEDGE_VENUES.items()},
+        "venue_max_share": {v: terms["max_share"] for v, terms in HEDGE_VENUES.items()},
+        "max_position": _position_limits(risk),
     }
+
+
+def _position_limits(risk: dict[str, Any]) -> dict[str, str]:
+    """The risk gate's per-instrument `max_position`, for the router and pricing."""
+    return {k: v["max_position"] for k, v in risk["limits"]["instruments"].items()}
 
 
 def default_risk_options(now_ms: int | None = None) -> dict[str, Any]:
@@ -143,7 +154,7 @@ def default_hedger_options(now_ms: int | None = None) -> dict[str, Any]:
         "instruments": risk["instruments"],
         "venues": HEDGE_VENUES,
         # the risk gate's per-instrument limits, so plans stay inside them
-        "max_position": {k: v["max_position"] for k, v in risk["limits"]["instruments"].items()},
+        "max_position": _position_limits(risk),
         # below the risk gate's max_order_notional_usd, so no child is refused for its size
         "max_child_usd": "400000",
         # the simulated world starts afresh in each process: nothing of an earlier run resumes

@@ -284,3 +284,23 @@ def test_an_inverse_short_of_no_finite_coin_size_still_prices_both_sides() -> No
     back = priced(pricer.quote("WETH/USDe", "REDEEM", D(5), NOW))
     assert back.plan is not None and sum(leg.qty for leg in back.plan.legs) <= 70000
     assert isinstance(pricer.quote("WETH/USDe", "REDEEM", D(24), NOW), Refused)
+
+
+def test_a_mint_is_priced_on_the_room_the_position_limit_leaves() -> None:
+    """`max_position` as the hedger has it: the quote prices what the router can sell, so a
+    size past the risk gate's room is not offered (the hedge could not be placed)."""
+    from pyengine.messages import PositionReport
+
+    pricer = spec_vector(max_position={"binance-usdm:ETHUSDT": "70"})
+    assert priced(pricer.quote("WETH/USDe", "MINT", D(70), NOW)).plan is not None
+    assert isinstance(pricer.quote("WETH/USDe", "MINT", D(71), NOW), Refused)
+    pricer.market.on_position(
+        PositionReport(
+            ts_event=NOW, ts_recv=NOW, venue="binance-usdm", symbol="ETHUSDT", qty=D(-60)
+        )
+    )
+    assert priced(pricer.quote("WETH/USDe", "MINT", D(10), NOW)).gross == D(30000)
+    assert isinstance(pricer.quote("WETH/USDe", "MINT", D(11), NOW), Refused)
+    assert max(r.size for r in pricer.ladder("WETH/USDe", NOW).mint) <= D(10)
+    with pytest.raises(Exception, match="max_position"):
+        config(max_position={"ETHUSDT": "1"})

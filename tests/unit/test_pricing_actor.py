@@ -31,7 +31,9 @@ MS = 1_000_000
 
 
 def actor(**options: Any) -> PricingActor:
-    opts = default_pricing_options() | {"taker_fees": {"binance-usdm": "0.0002"}} | options
+    # one venue's book (the docs/pricing.md vector): no concentration cap to share it with
+    one_venue = {"taker_fees": {"binance-usdm": "0.0002"}, "venue_max_share": {}}
+    opts = default_pricing_options() | one_venue | options
     a = PricingActor(ActorContext(name="pricing", clock=ManualClock(NOW), options=opts))
     a.on_start()
     return a
