@@ -55,7 +55,7 @@ bench-smoke: setup $(VENV)/.bench-deps
 # The full variants: restart over 1M and 10M generated journal rows, 20 SIGKILLs in a row.
 bench: setup $(VENV)/.bench-deps
 	BENCH_RESTART_ROWS=1000000,10000000 $(PY) -m pytest benches --benchmark-columns=min,median,mean,max,ops
-	PYENGINE_KILLS=20 $(PY) -m pytest -q -p no:cacheprovider -s tests/integration/test_kill_restart.py
+	PYENGINE_KILLS=20 $(PY) -m pytest -q -p no:cacheprovider -s tests/integration/test_kill_restart.py tests/integration/test_kill_hedger_process.py
 	cargo bench --workspace
 
 ci: test lint bench-smoke
