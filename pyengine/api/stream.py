@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from decimal import Decimal
 
 import msgspec
@@ -57,7 +57,7 @@ class LadderHub:
                     q.get_nowait()
             q.put_nowait(data)
 
-    async def subscribe(self, pair: str = "") -> AsyncIterator[bytes]:
+    async def subscribe(self, pair: str = "") -> AsyncGenerator[bytes, None]:
         """The current ladders, then each new one, until the caller stops reading."""
         q: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_DEPTH)
         for p, data in self.latest.items():

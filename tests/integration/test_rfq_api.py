@@ -152,3 +152,72 @@ def test_every_error_is_json_with_a_code() -> None:
             assert set(doc["paths"]) >= {"/rfq", "/order", "/order-confirmation"}
 
     asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def _ladder(pair: str, price: str) -> Any:
+    from pyengine.messages.pricing import IndicativeLadder, LadderRung
+
+    now = time.time_ns()
+    return IndicativeLadder(
+        ts_event=now,
+        ts_recv=now,
+        pair=pair,
+        collateral=pair.split("/", maxsplit=1)[0],
+        mint=[LadderRung(size=Decimal(2), price=Decimal(price))],
+        redeem=[],
+        redeem_reason="no hedge to buy back",
+        gas_usd=Decimal("10"),
+        max_mint=Decimal("100000"),
+        remaining_mint=Decimal("2000000.5"),
+    )
+
+
+def test_the_indicative_stream_over_sse_and_websocket() -> None:
+    """Each pair's latest ladder at once, then every new one, filtered by `pair`; decimals as
+    exact strings under Ethena's V1 field names (`max-mint`, `remaining-mint`, ...)."""
+    shared = shared_chain()
+
+    async def main() -> None:
+        async with rig(shared) as r, aiohttp.ClientSession() as s:
+            r.rfq.handle(_ladder("WETH/USDe", "2998.12345678"))
+            async with s.get(f"{r.url}/indicative", params={"pair": "WETH/USDe"}) as sse:
+                assert sse.status == 200
+                assert sse.content_type == "text/event-stream"
+
+                async def next_event() -> dict[str, Any]:
+                    event: dict[str, str] = {}
+                    while True:
+                        line = (await asyncio.wait_for(sse.content.readline(), 5)).decode()
+                        if line.strip() == "" and "data" in event:
+                            import json
+
+                            return {"event": event.get("event"), **json.loads(event["data"])}
+                        key, _, value = line.rstrip("\r\n").partition(":")
+                        if key:
+                            event[key] = value.strip()
+
+                first = await next_event()
+                assert first["event"] == "ladder" and first["pair"] == "WETH/USDe"
+                assert first["mint"] == [{"size": "2", "price": "2998.12345678"}]
+                assert first["max-mint"] == "100000"
+                assert first["remaining-mint"] == "2000000.5" and first["gas"] == "10"
+                assert first["redeem"] == [] and first["redeem_reason"] == "no hedge to buy back"
+                r.rfq.handle(_ladder("USDT/USDe", "0.9999"))  # another pair: filtered out
+                r.rfq.handle(_ladder("WETH/USDe", "2999"))
+                assert (await next_event())["mint"][0]["price"] == "2999"
+            async with s.ws_connect(f"{r.url}/ws/indicative") as ws:
+                got = {}
+                for _ in range(2):  # every pair's latest, in any order
+                    msg = await asyncio.wait_for(ws.receive_json(), 5)
+                    got[msg["pair"]] = msg
+                assert got["WETH/USDe"]["mint"][0]["price"] == "2999"
+                assert got["USDT/USDe"]["mint"][0]["price"] == "0.9999"
+                r.rfq.handle(_ladder("WETH/USDe", "3001.5"))
+                msg = await asyncio.wait_for(ws.receive_json(), 5)
+                assert msg["pair"] == "WETH/USDe" and msg["mint"][0]["price"] == "3001.5"
+            # a client gone is noticed at the next write: the next ladder (every 250 ms live)
+            await asyncio.sleep(0.2)
+            r.rfq.handle(_ladder("WETH/USDe", "3002"))
+            await async_wait_until(lambda: r.rfq.server.hub.subscribers == 0, 5, "unsubscribed")
+
+    asyncio.run(main())
