@@ -14,14 +14,27 @@ from typing import Any
 
 import pytest
 
-from pyengine.messages import OrderAccepted
+from pyengine.actors.execution import ExecutionActor
+from pyengine.messages import BalanceReport, OrderAccepted
 from pyengine.venues.private.client import PrivateClient
 from pyengine.venues.private.deadman import Armed, CancelOnDisconnect
 from pyengine.venues.private.errors import VenueAuthError, VenueRequestError
+from pyengine.venues.private.okx_client import OkxClient
 from tests.conftest import async_wait_until as until
+from tests.integration.servers.private_bybit import BybitPrivateServer
 from tests.integration.servers.private_common import PrivateServer
-from tests.integration.servers.private_harness import CASE_IDS, CASES, Case, client_for, running
+from tests.integration.servers.private_harness import (
+    CASE_IDS,
+    CASES,
+    KEY,
+    SECRET,
+    Case,
+    client_for,
+    running,
+    server_for,
+)
 from tests.integration.test_private_clients import aio, order
+from tests.integration.test_private_execution import binance_desk, binance_order
 
 # (window in venue seconds, server time scale): each case's window lasts about 0.5 s.
 WINDOWS = {"binance-usdm": (0.5, 1.0), "bybit": (3.0, 0.15), "okx": (10.0, 0.05)}
@@ -106,6 +119,7 @@ async def test_bybit_sets_its_window_once_and_a_reconnect_stops_the_clock() -> N
         server.time_scale = WINDOWS[case.venue][1]
         coid = await rest_an_order(case, server, client)
         await armed(case, server, client)
+        assert isinstance(server, BybitPrivateServer)
         assert server.dcp_windows == {"DERIVATIVES": 3}  # not the venue's default, options
         again = await client.arm_cancel_on_disconnect([case.symbol])
         assert again.requests == 0  # the window is set; the connection keeps it armed
@@ -147,7 +161,69 @@ async def test_okx_refuses_a_window_outside_its_range() -> None:
     """The config refuses it first; a client that sent one anyway gets the venue's code."""
     case = next(c for c in CASES if c.venue == "okx")
     async with running(case, **options(case)) as (server, client, _):
+        assert isinstance(client, OkxClient)
         with pytest.raises(VenueRequestError) as refused:
             await client._cancel_all_after(5)  # what the config check keeps from being sent
         assert refused.value.code == "51000"
         assert not server.armed("cancel-all-after")
+
+
+BINANCE = next(c for c in CASES if c.venue == "binance-usdm")
+
+
+def _engine_options(server: PrivateServer, window_s: float) -> dict[str, object]:
+    live = {
+        "venue": "binance-usdm",
+        "ws_url": server.ws_url,
+        "rest_url": server.rest_url,
+        "api_key_env": "TEST_BINANCE_KEY",
+        "api_secret_env": "TEST_BINANCE_SECRET",
+        "backoff_initial_s": 0.05,
+        "cancel_on_disconnect_s": window_s,
+    }
+    return {"live": live, "report_interval_s": 0.05}
+
+
+@pytest.mark.parametrize("clean", [False, True], ids=["killed", "clean-stop"])
+def test_the_execution_actor_arms_re_arms_and_only_a_clean_stop_disarms(
+    clean: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the actor runner: the execution actor arms Binance's countdown with its first
+    order and keeps re-arming it from its timer, so the resting order outlives the window
+    several times over. Then the actor's life ends: killed (cancelled, no `on_stop`), the
+    venue cancels the order once the window ran out; stopped cleanly (`drain`: `on_stop`,
+    then the cleanups), the countdown is stopped and the order stays."""
+    monkeypatch.setenv("TEST_BINANCE_KEY", KEY)
+    monkeypatch.setenv("TEST_BINANCE_SECRET", SECRET)
+    window = 0.6
+
+    async def main() -> None:
+        server = await server_for(BINANCE).start()
+        try:
+            opts = _engine_options(server, window)
+            async with binance_desk(server, options=opts) as (desk, ex, got):
+                await until(lambda: got(BalanceReport), 10, "a first balance report")
+                desk.emit([binance_order("rest-1")])
+                await until(lambda: got(OrderAccepted), 10, "the venue's acceptance")
+                await until(lambda: server.armed("countdown:BTCUSDT"), 5, "armed")
+                await asyncio.sleep(window * 3)
+                assert server.orders["rest-1"]["status"] == "NEW"
+                arms = server.counts["POST /fapi/v1/countdownCancelAll"]
+                assert arms >= 5  # every window / 3
+                actor = ex.actor
+                assert isinstance(actor, ExecutionActor)
+                assert actor.stats()["cod_armed"] == 1 and actor.counters["cod_failures"] == 0
+                if clean:
+                    ex.drain()
+            await asyncio.sleep(window * 2)
+            if clean:
+                assert not server.armed("countdown:BTCUSDT")
+                assert server.orders["rest-1"]["status"] == "NEW"
+                assert server.cancelled_by_timer == []
+            else:
+                assert server.cancelled_by_timer == ["rest-1"]
+                assert server.orders["rest-1"]["status"] == "CANCELED"
+        finally:
+            await server.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
