@@ -149,10 +149,11 @@ class DeadMan:
         ]
 
     async def disarm(self) -> None:
-        """A clean stop: stop the venue's timer (only if this life armed it)."""
-        if self.client is not None and self.armed_until_ns:
-            await self.client.disarm_cancel_on_disconnect()
-            log.info("%s: cancel-on-disconnect disarmed at a clean stop", self.source)
+        """A clean stop: stop the venue's timer, even if this life never managed to arm it
+        (an earlier life may have)."""
+        if self.client is not None:
+            sent = await self.client.disarm_cancel_on_disconnect(sorted(self.symbols))
+            log.info("%s: cancel-on-disconnect disarmed (%d requests)", self.source, sent)
 
     def stats(self) -> dict[str, int]:
         left = max(0, self.armed_until_ns - self.now()) if self.armed_until_ns else 0

@@ -141,6 +141,14 @@ async def test_binance_arms_one_countdown_per_symbol_and_disarms_each() -> None:
         assert await client.disarm_cancel_on_disconnect() == 2
         assert not server.armed("countdown:BTCUSDT") and not server.armed("countdown:ETHUSDT")
         assert await client.disarm_cancel_on_disconnect() == 0  # nothing armed any more
+        # A later life's client stops what an earlier one armed, told the symbols.
+        await client.arm_cancel_on_disconnect(["BTCUSDT"])
+        later = client_for(case, server, **options(case))
+        try:
+            assert await later.disarm_cancel_on_disconnect(["BTCUSDT"]) == 1
+        finally:
+            await later.close()
+        assert not server.armed("countdown:BTCUSDT")
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)

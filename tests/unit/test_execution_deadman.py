@@ -149,7 +149,7 @@ def test_off_and_clients_without_one_are_never_armed() -> None:
     assert sim.stats()["cod_armed"] == 0
 
 
-def test_only_a_clean_stop_of_an_armed_switch_disarms() -> None:
+def test_only_a_clean_stop_disarms() -> None:
     clock = ManualClock()
     injected = client("okx")
     ctx = ActorContext(
@@ -160,7 +160,7 @@ def test_only_a_clean_stop_of_an_armed_switch_disarms() -> None:
     assert a.cleanups() == ()  # a crash or a kill: the venue's timer keeps running
     a.handle(armed())
     assert a.cleanups() == ()
-    assert a.on_stop() == []
+    assert a.on_stop() == []  # even had this life failed to arm it: an earlier one may have
     (disarm,) = a.cleanups()  # an injected client is not closed by the actor
     assert disarm == a.deadman.disarm
 

@@ -176,8 +176,8 @@ class BinanceUsdmClient(PrivateClient):
             self._countdowns |= {sym}
         return Armed(window_s, "symbol", tuple(symbols), len(symbols))
 
-    async def disarm_timer(self) -> int:
-        armed = sorted(self._countdowns)
+    async def disarm_timer(self, symbols: list[str]) -> int:
+        armed = sorted(self._countdowns | set(symbols))
         for sym in armed:
             await self._countdown(sym, 0)
             self._countdowns -= {sym}

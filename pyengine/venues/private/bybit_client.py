@@ -216,7 +216,7 @@ class BybitClient(PrivateClient):
         self._dcp_window = window
         return Armed(window_s, "connection")
 
-    async def disarm_timer(self) -> int:
+    async def disarm_timer(self, symbols: list[str]) -> int:
         if self._dcp_window:
             log.info(
                 "%s: DCP cannot be switched off by API: open derivatives orders are cancelled"

@@ -358,8 +358,8 @@ class PrivateClient:
         self.counters["cod_arms"] += 1
         return armed
 
-    async def disarm_cancel_on_disconnect(self) -> int:
-        sent = await self.disarm_timer()
+    async def disarm_cancel_on_disconnect(self, symbols: Sequence[str] = ()) -> int:
+        sent = await self.disarm_timer(sorted(set(symbols)))
         self.counters["cod_disarms"] += sent
         return sent
 
@@ -411,6 +411,7 @@ class PrivateClient:
         """Arm the venue's cancel-on-disconnect timer for `window_s` seconds."""
         raise NotImplementedError
 
-    async def disarm_timer(self) -> int:
-        """Stop what `arm_timer` armed; the number of requests sent."""
+    async def disarm_timer(self, symbols: list[str]) -> int:
+        """Stop what `arm_timer` armed (in this life or, for `symbols`, an earlier one); the
+        number of requests sent."""
         raise NotImplementedError

@@ -89,6 +89,7 @@ class CancelOnDisconnect(Protocol):
         "symbol"); raises the client's typed errors when the venue refuses or is away."""
         ...
 
-    async def disarm_cancel_on_disconnect(self) -> int:
-        """Stop the venue's timer (a clean stop); how many requests it took."""
+    async def disarm_cancel_on_disconnect(self, symbols: Sequence[str]) -> int:
+        """Stop the venue's timer (a clean stop), for `symbols` too where it is per symbol
+        (a previous life may have armed them); how many requests it took."""
         ...

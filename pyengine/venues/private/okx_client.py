@@ -192,17 +192,12 @@ class OkxClient(PrivateClient):
 
     async def arm_timer(self, symbols: list[str], window_s: float) -> Armed:
         await self._cancel_all_after(int(window_s))
-        self._cod_armed = True
         return Armed(window_s, "account")
 
-    async def disarm_timer(self) -> int:
-        if not self._cod_armed:
-            return 0
+    async def disarm_timer(self, symbols: list[str]) -> int:
+        # Sent even if this client never armed it: an earlier life may have.
         await self._cancel_all_after(0)
-        self._cod_armed = False
         return 1
-
-    _cod_armed = False
 
     async def login(self, ws: ClientConnection) -> None:
         c = self.credentials
