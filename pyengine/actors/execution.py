@@ -303,7 +303,7 @@ class ExecutionActor(Actor):
         if self._client is None:
             self._waiting.append(msg)
             return []
-        return [*self.deadman.cover((order.symbol,)), self.book.place_call(msg)]
+        return [*self.deadman.cover(order.symbol), self.book.place_call(msg)]
 
     def _answer(self, msg: Replied | Failed) -> list[Output]:
         """A reply of one of this actor's effects."""

@@ -20,7 +20,7 @@ later. A crash, a kill or a lost venue does not disarm it: that is what it is fo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import partial
 
 from pyengine.actors.effects import Call, Output
@@ -76,12 +76,12 @@ class DeadMan:
     def per_symbol(self) -> bool:
         return self.client is not None and self.client.cancel_on_disconnect_scope == "symbol"
 
-    def cover(self, symbols: Iterable[str]) -> list[Output]:
-        """Orders on `symbols` exist or are about to: arm now for a symbol not covered yet."""
-        new = set(symbols) - self.symbols
-        if not new:
+    def cover(self, symbol: str) -> list[Output]:
+        """An order on `symbol` is about to be sent: arm now if the symbol is not covered
+        yet (on the order path: one set lookup when it is)."""
+        if symbol in self.symbols:
             return []
-        self.symbols |= new
+        self.symbols.add(symbol)
         if self.per_symbol:
             self._next_ns = 0
         return self.due()
