@@ -40,6 +40,10 @@ found, the venue's answer settles them; not found and younger than `replace_wind
 are sent again under the same client order id (the ids are deterministic, and a venue that
 already has one refuses the duplicate, which reads as "already known" and is queried).
 A client that cannot look an order up gets them sent again directly.
+
+Cancel-on-disconnect: a client whose venue offers a dead man's switch has it armed once
+open, re-armed from the timer (`Call`, correlation "cod") and disarmed at a clean stop
+(`execution_deadman.DeadMan`, docs/venues.md#cancel-on-disconnect).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.effects import Call, Output, Stream
+from pyengine.actors.execution_deadman import CORRELATION as COD
+from pyengine.actors.execution_deadman import DeadMan
 from pyengine.actors.execution_orders import VenueOrders
 from pyengine.actors.snapshots import decode_execution, encode_execution
 from pyengine.errors import ConfigError
@@ -155,6 +161,10 @@ class ExecutionActor(Actor):
         self.orders = self.book.orders
         """Every order of this venue account this actor knows, moved only by the wire."""
         self.queries = self.book.queries
+        self.deadman = DeadMan(
+            self.name, o.venue, now=self.now, deadline=self.book.deadline, counters=self.counters
+        )
+        self._clean_stop = False
 
     def topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), (f"cmd.venue.{self.venue}.", "cmd.order.cancel")
@@ -211,6 +221,9 @@ class ExecutionActor(Actor):
         """The client is open: its stream, a first report, then what waited for it."""
         self._client = self.book.client = client
         out: list[Output] = [Stream(client.account_events, "account"), *self._report(client)]
+        self.deadman.attach(client)
+        self.deadman.symbols.update(o.symbol for o in self.orders.open_orders(self.venue))
+        out.extend(self.deadman.due())  # before any order of this life is sent
         out.extend(self._restart(client))
         out.extend(self.book.ask_due())
         waiting, self._waiting = self._waiting, []
@@ -290,7 +303,7 @@ class ExecutionActor(Actor):
         if self._client is None:
             self._waiting.append(msg)
             return []
-        return [self.book.place_call(msg)]
+        return [*self.deadman.cover(order.symbol), self.book.place_call(msg)]
 
     def _answer(self, msg: Replied | Failed) -> list[Output]:
         """A reply of one of this actor's effects."""
@@ -328,6 +341,8 @@ class ExecutionActor(Actor):
             if not isinstance(value, list):
                 raise TypeError(f"{what}: the client answered {type(value).__name__}")
             return [_message(m, msg.correlation_id) for m in value]
+        if what == COD:
+            return self.deadman.replied(value)
         if what == "client":
             if not isinstance(value, ExecutionClient):
                 raise TypeError(f"client: {type(value).__name__} is not an ExecutionClient")
@@ -353,6 +368,8 @@ class ExecutionActor(Actor):
             self.counters["client_errors"] += 1
             log.warning("%s: %s report failed: %s", self.name, what, error)
             return []
+        if what == COD:
+            return self.deadman.failed(error)
         if what == "account":
             # The client reconnects by itself; a stream that gives up is a broken client.
             raise RuntimeError(f"{self.name}: account stream {msg.reason}: {msg.error}")
@@ -363,19 +380,25 @@ class ExecutionActor(Actor):
     def on_timer(self, now_ns: int) -> list[Output]:
         if self._client is None:
             return []
-        return [*self._report(self._client), *self.book.ask_due()]
+        return [*self._report(self._client), *self.book.ask_due(), *self.deadman.due()]
+
+    def on_stop(self) -> list[Output]:
+        self._clean_stop = True  # the cleanups disarm the venue's timer
+        return []
 
     def cleanups(self) -> Sequence[Callable[[], Awaitable[object]]]:
         opened, kind = self._client, self._kind
+        disarm = (self.deadman.disarm,) if self._clean_stop else ()
         # An injected client belongs to whoever injected it (no kind); an opened one to
         # this life.
         if opened is None or kind is None:
-            return ()
-        return (partial(kind.close, opened),)
+            return disarm
+        return (*disarm, partial(kind.close, opened))
 
     def stats(self) -> dict[str, int]:
         table = {f"orders_{k}": v for k, v in self.orders.counters.items()}
-        return {**self.counters, **table, "orders_open": len(self.orders.open_orders())}
+        open_orders = len(self.orders.open_orders())
+        return {**self.counters, **table, "orders_open": open_orders, **self.deadman.stats()}
 
 
 def _message(value: object, correlation_id: str) -> Message:

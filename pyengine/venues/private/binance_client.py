@@ -6,6 +6,10 @@ user data stream is `<ws>/ws/<listenKey>`, the key from `POST /fapi/v1/listenKey
 returns the active key, extended, or a new one), kept alive by a `PUT` at least every 60
 minutes. A `listenKeyExpired` event ends the connection; the next one uses a new key. The
 stream has no application heartbeat: websocket pings detect a dead connection.
+
+Cancel-on-disconnect is `POST /fapi/v1/countdownCancelAll` (signed; `symbol`,
+`countdownTime` in ms, 0 stops it), one countdown per symbol: each arming re-arms every
+symbol named (docs/venues.md#binance-usd-m-countdowncancelall).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pyengine.messages.account import BalanceReport
 from pyengine.venues.private import binance
 from pyengine.venues.private.client import OrderReply, PrivateClient, limit_terms, num
 from pyengine.venues.private.common import AccountEvent, ms_ns
+from pyengine.venues.private.deadman import Armed, Scope
 from pyengine.venues.private.errors import VenueAuthError, VenueRequestError
 
 log = logging.getLogger("pyengine.venues.private")
@@ -58,9 +63,12 @@ class BinanceUsdmClient(PrivateClient):
     """One Binance USD-M futures account."""
 
     venue_name: ClassVar[str] = binance.VENUE
+    cancel_on_disconnect_scope: ClassVar[Scope] = "symbol"
 
     listen_key: str = ""
     _failures_seen = 0
+    _countdowns: frozenset[str] = frozenset()
+    """Symbols whose countdown this client armed (a clean stop stops each)."""
 
     def stale_after_s(self) -> float:
         return 24 * 3600.0  # no heartbeat on this stream; Binance ends connections at 24 h
@@ -153,6 +161,27 @@ class BinanceUsdmClient(PrivateClient):
     async def balances(self) -> list[BalanceReport]:
         body = await self.signed("GET", "/fapi/v2/balance")
         return binance.parse_balances(orjson.dumps(body), self.clock())
+
+    async def _countdown(self, symbol: str, ms: int) -> None:
+        body = await self.signed(
+            "POST", "/fapi/v1/countdownCancelAll", {"symbol": symbol, "countdownTime": str(ms)}
+        )
+        if not isinstance(body, dict) or body.get("symbol") != symbol:
+            raise VenueRequestError("countdownCancelAll", f"unexpected answer for {symbol}")
+
+    async def arm_timer(self, symbols: list[str], window_s: float) -> Armed:
+        ms = max(1, round(window_s * 1000))
+        for sym in symbols:
+            await self._countdown(sym, ms)
+            self._countdowns |= {sym}
+        return Armed(window_s, "symbol", tuple(symbols), len(symbols))
+
+    async def disarm_timer(self, symbols: list[str]) -> int:
+        armed = sorted(self._countdowns | set(symbols))
+        for sym in armed:
+            await self._countdown(sym, 0)
+            self._countdowns -= {sym}
+        return len(armed)
 
     async def new_listen_key(self) -> str:
         """`POST /fapi/v1/listenKey`: the active key (extended) or a new one."""

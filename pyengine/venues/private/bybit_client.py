@@ -6,6 +6,14 @@ Per the venue's docs: REST requests carry `X-BAPI-API-KEY`, `X-BAPI-TIMESTAMP`,
 (0 = success). The private stream (`/v5/private`) takes `{"op":"auth"}` first, then
 subscribes `order`, `execution`, `position` and `wallet`; `{"op":"ping"}` every 20 s.
 Symbols are `<category>:<symbol>` as in the parsers; a plain symbol is in `cfg.category`.
+
+Cancel-on-disconnect is Bybit's Disconnection Protection (DCP): `POST
+/v5/order/disconnected-cancel-all` sets the window (`timeWindow`, 3..300 s) for a product
+(`DERIVATIVES` here; the venue's default is options), and the private connection must
+subscribe `dcp.future`; once every connection so subscribed is gone for the window, the
+venue cancels the account's derivatives orders. The heartbeat is the connection itself:
+the window is set once per client, and there is no API to switch DCP off (the account
+manager does), so a clean stop cannot disarm it (docs/venues.md#bybit-disconnection-protection).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from pyengine.messages.account import BalanceReport
 from pyengine.venues.private import bybit
 from pyengine.venues.private.client import OrderReply, PrivateClient, limit_terms, num
 from pyengine.venues.private.common import AccountEvent
+from pyengine.venues.private.deadman import Armed, Scope
 from pyengine.venues.private.errors import VenueRequestError
 
 log = logging.getLogger("pyengine.venues.private")
@@ -31,6 +40,8 @@ log = logging.getLogger("pyengine.venues.private")
 #: retCodes for a refused key, signature, permission or timestamp.
 AUTH_CODES = frozenset({10002, 10003, 10004, 10005, 10007, 10009, 10010, 33004})
 TOPICS = ("order", "execution", "position", "wallet")
+DCP_TOPIC = "dcp.future"
+"""The DCP topic of derivatives (product `DERIVATIVES`)."""
 _TIF = {"gtc": "GTC", "ioc": "IOC", "fok": "FOK", "post_only": "PostOnly", "gtx": "PostOnly"}
 T = TypeVar("T")
 
@@ -59,6 +70,8 @@ class BybitClient(PrivateClient):
     """One Bybit v5 (unified) account."""
 
     venue_name: ClassVar[str] = bybit.VENUE
+    cancel_on_disconnect_scope: ClassVar[Scope] = "connection"
+    _dcp_window = 0
 
     def split(self, symbol: str) -> tuple[str, str]:
         """(category, venue symbol) of an engine symbol."""
@@ -191,13 +204,38 @@ class BybitClient(PrivateClient):
 
         await self.await_reply(ws, verdict, "auth")
 
+    async def arm_timer(self, symbols: list[str], window_s: float) -> Armed:
+        window = int(window_s)
+        if self._dcp_window == window:
+            return Armed(window_s, "connection", requests=0)  # the connection is the heartbeat
+        await self.request(
+            "POST",
+            "/v5/order/disconnected-cancel-all",
+            {"product": "DERIVATIVES", "timeWindow": window},
+        )
+        self._dcp_window = window
+        return Armed(window_s, "connection")
+
+    async def disarm_timer(self, symbols: list[str]) -> int:
+        if self._dcp_window:
+            log.info(
+                "%s: DCP cannot be switched off by API: open derivatives orders are cancelled"
+                " %d s after the private connection closes",
+                self.venue,
+                self._dcp_window,
+            )
+        return 0
+
     def subscribe_messages(self) -> list[str]:
-        return [orjson.dumps({"op": "subscribe", "args": list(TOPICS)}).decode()]
+        topics = [*TOPICS, DCP_TOPIC] if self.cancel_on_disconnect_s > 0 else list(TOPICS)
+        return [orjson.dumps({"op": "subscribe", "args": topics}).decode()]
 
     def ping_message(self) -> str:
         return '{"op":"ping"}'
 
     def control(self, raw: bytes) -> tuple[bool, str | None]:
+        if b'"topic":"dcp' in raw.replace(b" ", b""):
+            return True, None  # DCP status pushes: nothing for the account's state
         if b'"topic"' in raw:
             return False, None
         if b'"success":false' in raw.replace(b" ", b""):

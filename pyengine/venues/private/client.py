@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -37,6 +37,7 @@ from pyengine.messages.account import BalanceReport
 from pyengine.venues.live.config import LiveFeedConfig
 from pyengine.venues.private.common import AccountEvent, Credentials, PrivateMessageError
 from pyengine.venues.private.config import PrivateClientConfig
+from pyengine.venues.private.deadman import Armed, Scope, rearm_period
 from pyengine.venues.private.errors import (
     VenueAuthError,
     VenueRequestError,
@@ -77,6 +78,7 @@ class PrivateClient:
     stream's login/subscribe/control messages and its parser."""
 
     venue_name: ClassVar[str] = ""
+    cancel_on_disconnect_scope: ClassVar[Scope] = "account"
 
     def __init__(
         self,
@@ -93,7 +95,11 @@ class PrivateClient:
         self.ws_base, self.rest_base = cfg.urls()
         self.fatal: VenueAuthError | None = None
         self.counters: dict[str, int] = dict.fromkeys(
-            ("requests", "rejects", "auth_errors", "transport_errors", "events", "bad_events"), 0
+            (
+                *("requests", "rejects", "auth_errors", "transport_errors", "events"),
+                *("bad_events", "cod_arms", "cod_failures", "cod_disarms"),
+            ),
+            0,
         )
         self._http: aiohttp.ClientSession | None = None
         self._batches: dict[int, list[AccountEvent]] = {}
@@ -334,6 +340,29 @@ class PrivateClient:
             await self._http.close()
             self._http = None
 
+    @property
+    def cancel_on_disconnect_s(self) -> float:
+        return self.cfg.cancel_on_disconnect_s
+
+    @property
+    def cancel_on_disconnect_rearm_s(self) -> float:
+        return rearm_period(self.cfg.cancel_on_disconnect_s, self.cfg.cancel_on_disconnect_rearm_s)
+
+    async def arm_cancel_on_disconnect(self, symbols: Sequence[str]) -> Armed:
+        """Arm the venue's dead man's switch (`deadman.CancelOnDisconnect`), counted."""
+        try:
+            armed = await self.arm_timer(sorted(set(symbols)), self.cancel_on_disconnect_s)
+        except Exception:
+            self.counters["cod_failures"] += 1
+            raise
+        self.counters["cod_arms"] += 1
+        return armed
+
+    async def disarm_cancel_on_disconnect(self, symbols: Sequence[str] = ()) -> int:
+        sent = await self.disarm_timer(sorted(set(symbols)))
+        self.counters["cod_disarms"] += sent
+        return sent
+
     def stats(self) -> dict[str, int]:
         return {**self.counters, **{f"ws_{k}": v for k, v in self.stream.stats().items()}}
 
@@ -376,4 +405,13 @@ class PrivateClient:
         raise NotImplementedError
 
     async def balances(self) -> list[BalanceReport]:
+        raise NotImplementedError
+
+    async def arm_timer(self, symbols: list[str], window_s: float) -> Armed:
+        """Arm the venue's cancel-on-disconnect timer for `window_s` seconds."""
+        raise NotImplementedError
+
+    async def disarm_timer(self, symbols: list[str]) -> int:
+        """Stop what `arm_timer` armed (in this life or, for `symbols`, an earlier one); the
+        number of requests sent."""
         raise NotImplementedError

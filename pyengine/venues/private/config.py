@@ -12,6 +12,7 @@ import os
 import msgspec
 
 from pyengine.venues.private.common import Credentials
+from pyengine.venues.private.deadman import check_window
 from pyengine.venues.private.errors import VenueAuthError
 
 #: Production private endpoints (websocket base, REST base) per venue.
@@ -67,6 +68,16 @@ class PrivateClientConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=Tru
     """OKX trade mode of new orders (cross, isolated, cash)."""
     demo: bool = False
     """OKX demo trading (`x-simulated-trading: 1`)."""
+    cancel_on_disconnect_s: float = 60.0
+    """The venue's dead man's switch (docs/venues.md#cancel-on-disconnect): if the engine
+    stops re-arming it for this long, the venue cancels our open orders. 0: off. Binance:
+    any (countdown in ms, per symbol); OKX: whole seconds 10..120; Bybit: whole seconds
+    3..300, counted from the loss of the private connection."""
+    cancel_on_disconnect_rearm_s: float = 0.0
+    """Seconds between two armings; 0: a third of the window."""
+
+    def __post_init__(self) -> None:
+        check_window(self.venue, self.cancel_on_disconnect_s, self.cancel_on_disconnect_rearm_s)
 
     def urls(self) -> tuple[str, str]:
         """(ws_url, rest_url) with the production defaults filled in."""

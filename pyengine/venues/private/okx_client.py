@@ -6,6 +6,10 @@ of timestamp + method + request path with query + body. Answers carry `code` ("0
 success); order requests also a per-order `sCode`/`sMsg`. The private websocket takes a
 `login` first, then subscribes `orders`, `positions` (instType ANY) and `account`; the
 text `ping` keeps it alive (OKX closes a connection silent for 30 s).
+
+Cancel-on-disconnect is `POST /api/v5/trade/cancel-all-after` (`timeOut` in whole seconds,
+0 or 10..120; 0 disables it): every pending order of the account is cancelled when the
+countdown runs out (docs/venues.md#okx-cancel-all-after).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pyengine.messages.account import BalanceReport
 from pyengine.venues.private import okx
 from pyengine.venues.private.client import OrderReply, PrivateClient, limit_terms, num
 from pyengine.venues.private.common import AccountEvent
+from pyengine.venues.private.deadman import Armed
 from pyengine.venues.private.errors import VenueRequestError
 
 log = logging.getLogger("pyengine.venues.private")
@@ -176,6 +181,23 @@ class OkxClient(PrivateClient):
     async def balances(self) -> list[BalanceReport]:
         msg = await self.request("GET", "/api/v5/account/balance")
         return okx.parse_balance(orjson.dumps(msg), self.clock())
+
+    async def _cancel_all_after(self, seconds: int) -> None:
+        msg = await self.request(
+            "POST", "/api/v5/trade/cancel-all-after", {"timeOut": str(seconds)}
+        )
+        data = msg.get("data")
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise VenueRequestError("no_data", "cancel-all-after answered no trigger time")
+
+    async def arm_timer(self, symbols: list[str], window_s: float) -> Armed:
+        await self._cancel_all_after(int(window_s))
+        return Armed(window_s, "account")
+
+    async def disarm_timer(self, symbols: list[str]) -> int:
+        # Sent even if this client never armed it: an earlier life may have.
+        await self._cancel_all_after(0)
+        return 1
 
     async def login(self, ws: ClientConnection) -> None:
         c = self.credentials

@@ -6,6 +6,10 @@ Signatures are verified (hex HMAC-SHA256 of the query string, `signature` last),
 answers. Listen keys: POST returns the active key (or a new one once it expired), PUT keeps
 it alive (-1125 if unknown), and `expire_listen_key` sends `listenKeyExpired` and closes.
 A stream URL with an unknown key is refused at the handshake.
+
+`POST /fapi/v1/countdownCancelAll` (signed; `symbol`, `countdownTime` ms, 0 stops) runs
+one countdown per symbol; when one runs out, every open order of that symbol is cancelled
+(docs/venues.md#binance-usd-m-countdowncancelall).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class BinancePrivateServer(PrivateServer):
         r.add_get("/fapi/v1/openOrders", self._open_orders)
         r.add_get("/fapi/v2/positionRisk", self._positions)
         r.add_get("/fapi/v2/balance", self._balance)
+        r.add_post("/fapi/v1/countdownCancelAll", self._countdown)
         r.add_get("/ws/{key}", self._stream)
 
     def _check(self, request: web.Request, signed: bool = True) -> web.Response | None:
@@ -162,6 +167,29 @@ class BinancePrivateServer(PrivateServer):
             self.last_params = p
             o.update(price=p["price"], origQty=p["quantity"], updateTime=now_ms())
         return json_response(o)
+
+    async def _countdown(self, request: web.Request) -> web.Response:
+        if (bad := self._check(request)) is not None:
+            return bad
+        p = dict(parse_qsl(request.query_string))
+        symbol, ms = p.get("symbol", ""), p.get("countdownTime", "")
+        if not symbol or not ms:
+            return json_response(
+                {"code": -1102, "msg": "Mandatory parameter was not sent, was empty/null."}, 400
+            )
+        if not ms.isdigit():
+            return json_response({"code": -1100, "msg": "Illegal characters in parameter."}, 400)
+
+        def cancel() -> list[str]:
+            hit = [
+                o for o in self.orders.values() if o["symbol"] == symbol and o["status"] == "NEW"
+            ]
+            for o in hit:
+                o.update(status="CANCELED", updateTime=now_ms())
+            return [o["clientOrderId"] for o in hit]
+
+        self.countdown(f"countdown:{symbol}", int(ms) / 1000, cancel)
+        return json_response({"symbol": symbol, "countdownTime": ms})
 
     async def _fill_later(self, o: dict[str, Any]) -> None:
         await asyncio.sleep(self.slow_posts_s)

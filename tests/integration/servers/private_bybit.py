@@ -4,6 +4,12 @@ websocket (`/v5/private`: `auth`, `subscribe`, `ping`), checked as the venue doc
 REST signatures: hex HMAC-SHA256 of timestamp + key + recv window + (query | body); a wrong
 key is retCode 10003 and a wrong signature 10004 (HTTP 200 with retCode, as Bybit answers).
 Stream auth: hex HMAC-SHA256 of "GET/realtime" + expires, expires in the future.
+
+Disconnection Protection: `POST /v5/order/disconnected-cancel-all` sets a product's window
+(`timeWindow` 3..300 s, default 10; `product` OPTIONS by default); once every connection
+subscribed to `dcp.future` is gone for the window, the account's derivatives orders are
+cancelled; a connection subscribing it again stops the clock
+(docs/venues.md#bybit-disconnection-protection).
 """
 
 from __future__ import annotations
@@ -33,7 +39,15 @@ def err(code: int, msg: str) -> web.Response:
     return json_response({"retCode": code, "retMsg": msg, "result": {}, "time": now_ms()})
 
 
+DCP_FUTURE = "dcp.future"
+
+
 class BybitPrivateServer(PrivateServer):
+    def __init__(self, api_key: str, secret: str, passphrase: str = "") -> None:
+        super().__init__(api_key, secret)
+        self.dcp_windows: dict[str, int] = {}
+        """product -> window set through the API (absent: the default, 10 s)."""
+
     def routes(self, app: web.Application) -> None:
         r = app.router
         r.add_post("/v5/order/create", self._create)
@@ -43,6 +57,7 @@ class BybitPrivateServer(PrivateServer):
         r.add_get("/v5/position/list", self._positions)
         r.add_get("/v5/account/wallet-balance", self._wallet)
         r.add_get("/v5/private", self.serve_ws)
+        r.add_post("/v5/order/disconnected-cancel-all", self._dcp)
 
     async def _check(self, request: web.Request) -> tuple[web.Response | None, dict[str, Any]]:
         h = request.headers
@@ -144,6 +159,36 @@ class BybitPrivateServer(PrivateServer):
             return bad
         return fixture_response("bybit", "rest_wallet_balance_docs.json")
 
+    async def _dcp(self, request: web.Request) -> web.Response:
+        bad, b = await self._check(request)
+        if bad is not None:
+            return bad
+        window, product = b.get("timeWindow"), b.get("product", "OPTIONS")
+        if (
+            not isinstance(window, int)
+            or not 3 <= window <= 300
+            or product not in ("OPTIONS", "DERIVATIVES", "SPOT")
+        ):
+            return err(10001, "params error")
+        self.dcp_windows[product] = window
+        return json_response({"retCode": 0, "retMsg": "success"})
+
+    def on_closed(self, conn: Conn) -> None:
+        if DCP_FUTURE not in conn.topics or self.subscribed(DCP_FUTURE):
+            return
+
+        def cancel() -> list[str]:
+            hit = [
+                o
+                for o in self.orders.values()
+                if o["orderStatus"] == "New" and o["category"] in ("linear", "inverse")
+            ]
+            for o in hit:
+                o.update(orderStatus="Cancelled", updatedTime=str(now_ms()))
+            return [o["orderLinkId"] for o in hit]
+
+        self.countdown(DCP_FUTURE, self.dcp_windows.get("DERIVATIVES", 10), cancel)
+
     async def on_text(self, conn: Conn, text: str) -> None:
         msg = orjson.loads(text)
         op = msg.get("op")
@@ -161,6 +206,8 @@ class BybitPrivateServer(PrivateServer):
             if conn.authed:
                 conn.topics.update(msg["args"])
                 self.counts["subscribes"] += 1
+                if DCP_FUTURE in msg["args"]:
+                    self.countdown(DCP_FUTURE, 0, list)  # back within the window
             else:
                 reply.update(success=False, ret_msg="Request not authorized")
         elif op == "ping":

@@ -3,9 +3,11 @@ venue's REST and private websocket, request counters, and pushes to subscribed s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +66,12 @@ class PrivateServer:
         self.max_qty = Decimal(100)
         """Larger orders are refused for lack of margin (the business reject of the tests)."""
         self._next_id = 1000
+        self.time_scale = 1.0
+        """Real seconds one venue second of a cancel-on-disconnect timer lasts (tests shrink
+        the venues' minimum windows with it; 1.0: as the venue)."""
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.cancelled_by_timer: list[str] = []
+        """Client order ids the venue's dead man's switch cancelled, in order."""
         self._runner: web.AppRunner | None = None
         self.rest_url = ""
         self.ws_url = ""
@@ -90,7 +98,29 @@ class PrivateServer:
         self.ws_url = f"ws://127.0.0.1:{port}"
         return self
 
+    def countdown(self, key: str, seconds: float, cancel: Callable[[], list[str]]) -> None:
+        """(Re)start the dead man's switch `key`: `cancel()` runs when `seconds` (venue
+        seconds, scaled) pass before the next call; 0 stops it."""
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        if seconds > 0:
+            loop = asyncio.get_running_loop()
+            delay = seconds * self.time_scale
+            self._timers[key] = loop.call_later(delay, self._fire, key, cancel)
+
+    def armed(self, key: str) -> bool:
+        return key in self._timers
+
+    def _fire(self, key: str, cancel: Callable[[], list[str]]) -> None:
+        self._timers.pop(key, None)
+        self.counts["countdown_fired"] += 1
+        self.cancelled_by_timer.extend(cancel())
+
     async def stop(self) -> None:
+        for t in self._timers.values():
+            t.cancel()
+        self._timers.clear()
         for c in list(self.conns):
             with contextlib.suppress(Exception):
                 await c.ws.close()
@@ -109,7 +139,11 @@ class PrivateServer:
                     await self.on_text(conn, m.data)
         finally:
             self.conns.remove(conn)
+            self.on_closed(conn)
         return ws
+
+    def on_closed(self, conn: Conn) -> None:
+        """A private connection ended (Bybit: perhaps the last one DCP watches)."""
 
     def subscribed(self, topic: str) -> list[Conn]:
         return [c for c in self.conns if c.authed and topic in c.topics]

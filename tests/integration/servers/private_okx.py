@@ -5,6 +5,9 @@ REST signatures: base64 HMAC-SHA256 of timestamp + method + request path with qu
 a wrong key, passphrase or signature is HTTP 401 with 50111 / 50105 / 50113. Order
 requests that fail are code "1" with the per-order `sCode`/`sMsg`. Login: base64
 HMAC-SHA256 of timestamp + "GET" + "/users/self/verify"; a refusal is event "error" 60009.
+
+`POST /api/v5/trade/cancel-all-after` (`timeOut` 0 or 10..120 s) runs the account's
+countdown; when it runs out every live order is cancelled (docs/venues.md#okx-cancel-all-after).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class OkxPrivateServer(PrivateServer):
         r.add_get("/api/v5/trade/orders-pending", self._pending)
         r.add_get("/api/v5/account/positions", self._positions)
         r.add_get("/api/v5/account/balance", self._balance)
+        r.add_post("/api/v5/trade/cancel-all-after", self._cancel_all_after)
         r.add_get("/ws/v5/private", self.serve_ws)
 
     async def _check(self, request: web.Request) -> tuple[web.Response | None, dict[str, Any]]:
@@ -175,6 +179,25 @@ class OkxPrivateServer(PrivateServer):
         # GET /api/v5/account/balance returns the account objects the `account` channel pushes.
         account = orjson.loads(fixture("okx", "ws_account_nautilus.json"))
         return ok(account["data"])
+
+    async def _cancel_all_after(self, request: web.Request) -> web.Response:
+        bad, b = await self._check(request)
+        if bad is not None:
+            return bad
+        t = b.get("timeOut")
+        if not isinstance(t, str) or not t.isdigit() or not (t == "0" or 10 <= int(t) <= 120):
+            return json_response({"code": "51000", "msg": "Parameter timeOut error", "data": []})
+
+        def cancel() -> list[str]:
+            hit = [o for o in self.orders.values() if o["state"] == "live"]
+            for o in hit:
+                o.update(state="canceled", uTime=str(now_ms()))
+            return [o["clOrdId"] for o in hit]
+
+        now = now_ms()
+        self.countdown("cancel-all-after", int(t), cancel)
+        trigger = str(now + int(t) * 1000) if int(t) else "0"
+        return ok([{"triggerTime": trigger, "tag": b.get("tag", ""), "ts": str(now)}])
 
     async def on_text(self, conn: Conn, text: str) -> None:
         if text == "ping":
