@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import msgspec
+import pytest
 
 from pyengine.actors.base import ActorContext
 from pyengine.actors.feed import FeedActor
@@ -15,6 +16,7 @@ from pyengine.actors.risk_gate import RiskGate
 from pyengine.actors.validator import Validator
 from pyengine.clock import ManualClock
 from pyengine.commands import _market_lines
+from pyengine.errors import UnknownVenue
 from pyengine.messages import BookTop, OraclePrice, StatusReport
 from pyengine.messages.market_status import (
     BookStatus,
@@ -25,6 +27,7 @@ from pyengine.messages.market_status import (
     VenueTrading,
 )
 from pyengine.recorded.source import RecordedConfig, RecordedSource
+from pyengine.risk import engine_from_limits
 from pyengine.runtime.embedded import default_risk_options
 from pyengine.runtime.sections import market_status, merge_sections
 from pyengine.venues.base import Frame
@@ -167,6 +170,17 @@ def test_risk_gate_section_is_the_engines_trading_state() -> None:
     g.engine.set_state("reduce-only")  # global: every venue at least reduce-only
     states = trading(g)
     assert states["binance-usdm"] == "reduce-only" and states["deribit"] == "halted"
+
+
+def test_trading_state_is_the_stricter_of_global_and_venue() -> None:
+    e = engine_from_limits({"state": "reduce-only", "venues": {"okx": {"state": "halted"}}})
+    assert e.trading_state() == "reduce-only"
+    assert e.trading_state("okx") == "halted" and e.trading_state("bybit") == "reduce-only"
+    e.set_state("active")
+    e.set_state("active", venue="okx")
+    assert e.trading_state("okx") == "active"
+    with pytest.raises(UnknownVenue):
+        e.trading_state("nasdaq")
 
 
 def test_merge_concatenates_lists_of_several_actors_and_replaces_the_rest() -> None:
