@@ -205,7 +205,7 @@ def _portfolio_lines(view: PortfolioView) -> list[str]:
 
 
 def _age(age_s: float | None) -> str:
-    return "-" if age_s is None else f"{age_s:.1f}s"
+    return "-" if age_s is None else f"{age_s:.3f}s"
 
 
 def _market_lines(report: StatusReport) -> list[str]:
