@@ -25,7 +25,8 @@ class VenueStatus(msgspec.Struct, frozen=True, kw_only=True):
     state orders to it are in.
 
     `state`: `down` when the portfolio's delta keeper holds it down (its feed went down, or
-    all its books turned invalid, after it had been up: docs/risk-playbooks.md#playbooks);
+    all its books turned invalid, after it had been up: docs/risk-playbooks.md#playbooks;
+    with the keeper off, as the playbook then does not run, never);
     else `quarantined` when the risk gate halts every order to it (trading state `halted`:
     the partner is isolated), `reduce-only` when the gate lets only reducing orders
     through, `active` otherwise."""
