@@ -170,6 +170,7 @@ def _table(report: StatusReport) -> str:
     for r in report.recovered:
         state = ", ".join(f"{k} {v}" for k, v in r.state) or "-"
         lines.append(f"  {r.name:<16}{r.source} + {r.journal_rows} journal messages: {state}")
+    lines += _market_lines(report)
     if report.portfolio is not None:
         lines += _portfolio_lines(report.portfolio)
     if report.hedging.requests:
@@ -200,6 +201,33 @@ def _portfolio_lines(view: PortfolioView) -> list[str]:
         )
     if view.venues_down:
         lines.append(f"venues down: {', '.join(view.venues_down)}")
+    return lines
+
+
+def _age(age_s: float | None) -> str:
+    return "-" if age_s is None else f"{age_s:.3f}s"
+
+
+def _market_lines(report: StatusReport) -> list[str]:
+    """Per venue connected, books valid of total, last message age, state; per book its
+    verdict, best bid and ask (exact, as the venue sent them) and age."""
+    if not report.venues:
+        return []
+    lines = [f"{'venue':<16}{'connected':<11}{'books':>7}{'last msg':>10}  state"]
+    for v in report.venues:
+        books = f"{v.books_valid}/{v.books_total}"
+        lines.append(
+            f"{v.name:<16}{'yes' if v.connected else 'NO':<11}{books:>7}"
+            f"{_age(v.last_msg_age_s):>10}  {v.state}"
+        )
+    lines.append(f"{'venue':<16}{'book':<22}{'valid':<7}{'bid':>14}{'ask':>14}{'age':>8}")
+    for b in report.books:
+        bid = "-" if b.best_bid is None else str(b.best_bid)
+        ask = "-" if b.best_ask is None else str(b.best_ask)
+        lines.append(
+            f"{b.venue:<16}{b.symbol:<22}{'yes' if b.valid else 'NO':<7}{bid:>14}{ask:>14}"
+            f"{_age(b.age_s):>8}"
+        )
     return lines
 
 

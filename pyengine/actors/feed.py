@@ -45,6 +45,7 @@ from pyengine._core import BookFault as CoreFault
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.effects import Call, Output, Source
 from pyengine.actors.feed_depth import DepthThrottle
+from pyengine.actors.feed_status import feed_status
 from pyengine.errors import ConfigError
 from pyengine.messages import (
     BestBidOffer,
@@ -134,6 +135,10 @@ class FeedActor(Actor):
         self._detail = "connecting"
         self._health_ns = 0
         self._connected = False
+        self._last_frame_ns = 0
+        """`ts_recv` of the newest frame (0: none yet), for status."""
+        self._changed_ns: dict[str, int] = {}
+        """`ts_recv` of the batch that last changed each book, for status."""
         self._health_dirty = True
         """Connection or validity changed since health was last worked out."""
         self._health_every = int(self.opts.health_interval_s * 1e9)
@@ -212,7 +217,11 @@ class FeedActor(Actor):
                     out.append(top)
         self.counters["frames"] += len(frames)
         self.counters["batches"] += 1
+        if frames:
+            self._last_frame_ns = ts_recv
+        stamp = self._changed_ns
         for sym in changed:
+            stamp[sym] = ts_recv
             if sym in topped:
                 continue
             top = self._top(sym, ts_recv)
@@ -468,6 +477,19 @@ class FeedActor(Actor):
 
     def stats(self) -> dict[str, int]:
         return {**self.counters, **{f"feed_{k}": v for k, v in self.feed.stats().items()}}
+
+    def status_sections(self) -> dict[str, object]:
+        """This connection's venue row and its books' rows for `pyengine status`
+        (`pyengine.actors.feed_status`), aged at the injected clock's now."""
+        return feed_status(
+            self.feed,
+            venue=self.venue,
+            prefix=self.prefix,
+            connected=self._connected,
+            last_frame_ns=self._last_frame_ns,
+            changed_ns=self._changed_ns,
+            now_ns=self.now(),
+        )
 
 
 def _options(ctx: ActorContext) -> FeedOptions:

@@ -56,6 +56,7 @@ from pyengine.messages import (
     SubmitOrder,
     topics,
 )
+from pyengine.messages.market_status import VenueTrading
 from pyengine.messages.validity import VALID, InstrumentValidity
 from pyengine.orders import OrderError, OrderTable
 from pyengine.orders.spent import SpentIds
@@ -447,4 +448,12 @@ class RiskGate(Actor):
             **self.counters,
             "orders_open": len(self.orders.open_orders()),
             "orders_illegal": self.orders.counters["illegal"],
+        }
+
+    def status_sections(self) -> dict[str, object]:
+        """The trading state orders to each venue of its instruments are checked against,
+        for `pyengine status` (read from the engine that checks them)."""
+        venues = sorted({venue for venue, _ in self.inst_ids})
+        return {
+            "venues": [VenueTrading(name=v, state=self.engine.trading_state(v)) for v in venues]
         }

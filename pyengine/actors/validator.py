@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.messages import Message, topics
+from pyengine.messages.market_status import BookVerdict
+from pyengine.messages.validity import VALID
 from pyengine.validation import MarketValidator, ValidatorConfig
 
 
@@ -42,4 +44,18 @@ class Validator(Actor):
             **self.core.counts,
             "oracle_rejected": self.core.oracles.rejected,
             "instruments": len(self.core.instruments),
+        }
+
+    def status_sections(self) -> dict[str, object]:
+        """Each book's last published verdict for `pyengine status`: valid or not, as the
+        consumers were told (judging anew here would advance the hysteresis)."""
+        return {
+            "books": [
+                BookVerdict(
+                    venue=st.venue,
+                    symbol=st.symbol,
+                    valid=st.published is not None and st.published[0] == VALID,
+                )
+                for st in self.core.instruments.values()
+            ]
         }

@@ -10,6 +10,7 @@ import msgspec
 from pyengine.messages import topics
 from pyengine.messages.base import Message
 from pyengine.messages.codec import register_message
+from pyengine.messages.market_status import BookStatus, VenueStatus
 from pyengine.messages.portfolio import PortfolioView
 
 
@@ -206,6 +207,11 @@ class StatusReport(Message, frozen=True, kw_only=True, tag="ctl.status.report"):
     """How long the start's recovery took (opening the store, snapshots, journal tail)."""
     recovering: bool = False
     """The start's recovery is still running: no actor runs yet."""
+    venues: list[VenueStatus] = []
+    """Per venue: connected, books valid of total, last message age, state
+    (`pyengine.messages.market_status`)."""
+    books: list[BookStatus] = []
+    """Per book: the validator's verdict, best bid and ask, age of the last change."""
     # The front door (issue 12), from the rfq actor's `status_sections`: the API's URL, the
     # chain it settles on, minting's state and capacity, and the quote counters.
     api: dict[str, Any] | None = None

@@ -55,6 +55,7 @@ from pyengine.messages.control import HedgeRequestStatus, HedgingStatus
 from pyengine.messages.critical import recover_prefixes
 from pyengine.runtime.plan import EnginePlan, supervisor_name
 from pyengine.runtime.recovery import Recovery
+from pyengine.runtime.sections import market_status, merge_sections
 from pyengine.shutdown import run_shutdown_hooks
 
 log = logging.getLogger("pyengine.engine")
@@ -368,11 +369,16 @@ class Engine:
             if isinstance(runner.actor, Hedger)
             for row in runner.actor.requests()
         ]
-        sections: dict[str, Any] = {}
-        for runner in self.runners.values():
-            if runner.actor is not None:
-                sections.update(runner.actor.status_sections())
-        known = {k: v for k, v in sections.items() if k in ("api", "chain", "minting", "quotes")}
+        sections = merge_sections(
+            runner.actor.status_sections()
+            for runner in self.runners.values()
+            if runner.actor is not None
+        )
+        known: dict[str, Any] = {
+            k: v for k, v in sections.items() if k in ("api", "chain", "minting", "quotes")
+        }
+        portfolio = sup.portfolio if sup else None
+        venues, books = market_status(sections, portfolio.venues_down if portfolio else ())
         return StatusReport(
             **known,
             ts_event=now,
@@ -385,7 +391,9 @@ class Engine:
                 sup and sup.minting_paused(self.supervisor.paused_ns if self.supervisor else 0)
             ),
             actors=actors,
-            portfolio=sup.portfolio if sup else None,
+            portfolio=portfolio,
+            venues=venues,
+            books=books,
             recovered=self.recovery.recovered,
             recovery_ms=self.recovery.took_ms,
             recovering=self.recovery.active,

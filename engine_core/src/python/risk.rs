@@ -157,6 +157,21 @@ impl PyRiskEngine {
         Ok(self.inner.set_state(v, symbol, st)?)
     }
 
+    /// The trading state orders to `venue` are checked against: the stricter of the global
+    /// state and the venue's own (each scope is checked, so the stricter one decides); the
+    /// global state without a venue. `"active"`, `"reduce-only"` or `"halted"`.
+    #[pyo3(signature = (venue=None))]
+    fn trading_state(&self, venue: Option<&str>) -> PyResult<&'static str> {
+        let limits = self.inner.limits();
+        let mut state = limits.state;
+        if let Some(v) = venue.map(args::venue).transpose()? {
+            if let Some(own) = limits.venues.get(v.name()) {
+                state = stricter(state, own.state);
+            }
+        }
+        Ok(state.name())
+    }
+
     fn add_instrument(&mut self, spec: &PySpec) -> PyResult<usize> {
         Ok(self.inner.add_instrument(spec.inner.clone())?)
     }
@@ -297,6 +312,19 @@ impl PyRiskEngine {
 
     fn __len__(&self) -> usize {
         self.inner.len()
+    }
+}
+
+fn stricter(a: TradingState, b: TradingState) -> TradingState {
+    let rank = |s: TradingState| match s {
+        TradingState::Active => 0,
+        TradingState::ReduceOnly => 1,
+        TradingState::Halted => 2,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
     }
 }
 
