@@ -26,7 +26,7 @@ SIZE = Decimal(20)
 
 
 def _hedge(report: dict[str, Any], hedge_id: str) -> dict[str, Any] | None:
-    rows = report.get("hedging", {}).get("requests", [])
+    rows = (report.get("hedging") or {}).get("requests") or []
     return next((r for r in rows if r["id"] == hedge_id), None)
 
 
@@ -42,7 +42,7 @@ def test_a_mint_through_the_api_ends_hedged_and_delta_neutral(tmp_path: Path, po
 
         def open_for_minting() -> bool:
             report = status(tmp_path)
-            if not report or report.get("minting", {}).get("state") != "open":
+            if not report or (report.get("minting") or {}).get("state") != "open":
                 return False
             api["url"] = report["api"]["url"]
             query = urllib.parse.urlencode({"pair": "WETH/USDe", "side": "MINT", "size": SIZE})
@@ -75,8 +75,8 @@ def test_a_mint_through_the_api_ends_hedged_and_delta_neutral(tmp_path: Path, po
             if not report:
                 return False
             ours = _hedge(report, hedge_id)
-            rows = report["hedging"]["requests"]
-            eth = report.get("portfolio", {}).get("assets", {}).get("ETH")
+            rows = (report.get("hedging") or {}).get("requests") or []
+            eth = ((report.get("portfolio") or {}).get("assets") or {}).get("ETH")
             if ours is None or ours["state"] != "done" or eth is None:
                 return False
             if any(r["state"] == "working" for r in rows):
