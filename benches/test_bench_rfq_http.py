@@ -80,7 +80,10 @@ START_NS = 200_000_000
 FULL_RATE = 5.0
 FULL_SECONDS = 2.0
 TARGET = 1.5
-BUDGETS = {"p50": 15.0, "p99": 40.0, "cpu": 6.0}
+BUDGETS = {"p50": 25.0, "p99": 60.0, "cpu": 6.0}
+"""A smoke run's budgets, far above the target: what this shared 2-core box measured when
+the server kept up (p50 3-10x, p99 3-20x, CPU 2.5-3.5x) with room for its noise; an extra
+10 ms per request still fails p50."""
 POLL_S = float(os.environ.get("BENCH_RFQ_POLL_S", "0.5"))
 """The rfq actor's chain polls (its default; a large value takes them out, for comparison)."""
 KEPT_UP = 0.95
