@@ -80,10 +80,11 @@ START_NS = 200_000_000
 FULL_RATE = 5.0
 FULL_SECONDS = 2.0
 TARGET = 1.5
-BUDGETS = {"p50": 25.0, "p99": 60.0, "cpu": 6.0}
-"""A smoke run's budgets, far above the target: what this shared 2-core box measured when
-the server kept up (p50 3-10x, p99 3-20x, CPU 2.5-3.5x) with room for its noise; an extra
-10 ms per request still fails p50."""
+BUDGETS = {"p50": 25.0, "p99": 60.0, "cpu": 8.0}
+"""A smoke run's budgets, far above the target: this shared 2-core box measured p50 3-10x
+and p99 3-20x when the server kept up, and a CPU ratio of 2.1-4.6x (the idle rate taken out
+is as large as a bare request's work, hence the spread); an extra 10 ms per request still
+fails p50, twice the work per request fails the CPU ratio."""
 POLL_S = float(os.environ.get("BENCH_RFQ_POLL_S", "0.5"))
 """The rfq actor's chain polls (its default; a large value takes them out, for comparison)."""
 KEPT_UP = 0.95
