@@ -84,7 +84,7 @@ BUDGETS = {"p50": 25.0, "p99": 60.0, "cpu": 8.0}
 """A smoke run's budgets, far above the target: this shared 2-core box measured p50 3-10x
 and p99 3-20x when the server kept up, and a CPU ratio of 2.1-4.6x (the idle rate taken out
 is as large as a bare request's work, hence the spread); an extra 10 ms per request still
-fails p50, twice the work per request fails the CPU ratio."""
+fails p50; twice the API's work per request would land at about 4-9x CPU."""
 POLL_S = float(os.environ.get("BENCH_RFQ_POLL_S", "0.5"))
 """The rfq actor's chain polls (its default; a large value takes them out, for comparison)."""
 KEPT_UP = 0.95
