@@ -28,9 +28,9 @@ the server `RATE` requests/s in all:
   (each order needs a fresh single-use quote, asked `LEAD_NS` before the order is due, well
   inside the 500 ms it is firm). Timed: the POST only. It covers the body decoded and every
   check the API makes before it turns to the chain: minting open, the V2 schema, the quote
-  taken, an exact match, expiry, the EIP-712 digest and the signer recovered, then the nonce
-  hold, which refuses it with code 24: every order reuses the nonce of one order accepted
-  before the timed phases. Past that point an accepted order waits for the chain (its facts
+  looked up (issued, unused, firm), an exact match with it, expiry, the EIP-712 digest and
+  the signer recovered, then the nonce hold, which refuses it with code 24 (the quote stays
+  unused): every order reuses the nonce of one order accepted before the timed phases. Past that point an accepted order waits for the chain (its facts
   are ~25 ms of py-evm each here, then a fresh price and the submission): py-evm cannot take
   500 orders/s, so at this rate such a number would be the local chain's, not the API's.
 - POST /order accepted: `FULL_RATE`/s orders, each accepted, through the chain reads, the
