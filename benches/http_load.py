@@ -166,7 +166,9 @@ def summary(answers: list[Answer], lags: list[int], scheduled: int) -> dict[str,
     for a in answers:
         if a[2] >= 400:
             codes[int(json.loads(a[3]).get("code", -1))] += 1
-    first = min((a[0] for a in answers), default=0)
+    # Throughput is answers over the time they came in: a constant latency shifts them but
+    # keeps their spacing; a server that falls behind spreads them out at its own pace.
+    first = min((a[1] for a in answers), default=0)
     last = max((a[1] for a in answers), default=0)
     return {
         "scheduled": scheduled,

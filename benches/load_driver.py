@@ -47,9 +47,12 @@ class Phase:
     codes: dict[str, int] = field(default_factory=dict)
     scheduled: int = 0
     span_s: float = 0.0
+    """First answer to last, summed over the phases (n answers: n - 1 intervals in each)."""
+    gaps: int = 0
     quote_statuses: dict[str, int] = field(default_factory=dict)
     quotes: int = 0
     quote_span_s: float = 0.0
+    quote_gaps: int = 0
     quote_lag_ns: list[int] = field(default_factory=list)
     cpu_s: float = 0.0
     """Event-loop CPU seconds over the phases, idle included."""
@@ -67,11 +70,13 @@ class Phase:
             codes=out["codes"],
             scheduled=out["scheduled"],
             span_s=out["span_s"],
+            gaps=max(0, len(out["latency_ns"]) - 1),
         )
         if quoted is not None:
             phase.quote_statuses = quoted["statuses"]
             phase.quotes = len(quoted["latency_ns"])
             phase.quote_span_s = quoted["span_s"]
+            phase.quote_gaps = max(0, phase.quotes - 1)
             phase.quote_lag_ns = quoted["lag_ns"]
         return phase
 
@@ -83,8 +88,10 @@ class Phase:
         merge(self.quote_statuses, other.quote_statuses)
         self.scheduled += other.scheduled
         self.span_s += other.span_s
+        self.gaps += other.gaps
         self.quotes += other.quotes
         self.quote_span_s += other.quote_span_s
+        self.quote_gaps += other.quote_gaps
         self.quote_lag_ns += other.quote_lag_ns
         self.cpu_s += other.cpu_s
         self.wall_s += other.wall_s
@@ -96,9 +103,10 @@ class Phase:
 
     @property
     def rate(self) -> float:
-        """Requests answered per second: the timed ones and the quoter's."""
-        timed = len(self.latency_ns) / self.span_s if self.span_s else 0.0
-        return timed + (self.quotes / self.quote_span_s if self.quote_span_s else 0.0)
+        """Requests answered per second (over the span of their answers): the timed ones
+        and the quoter's."""
+        timed = self.gaps / self.span_s if self.span_s else 0.0
+        return timed + (self.quote_gaps / self.quote_span_s if self.quote_span_s else 0.0)
 
     @property
     def cpu_per_request(self) -> float:
