@@ -378,3 +378,23 @@ def test_big_integers_round_trip_exactly() -> None:
     )
     back = decode(encode(priced))
     assert isinstance(back, QuotePriced) and int(back.collateral_amount) == big
+
+
+def test_the_quote_book_forgets_only_quotes_older_than_it_keeps() -> None:
+    from pyengine.actors.rfq_book import Quote, QuoteBook
+
+    book = QuoteBook(firm_ns=500, keep_ns=1_000)
+
+    def quote(i: int, at: int) -> Quote:
+        return Quote(f"q{i}", "WETH/USDe", "MINT", Decimal(1), "WETH", "0x0", 1, 1, at)
+
+    for i in range(10):
+        book.add(quote(i, i * 100))
+    book.add(quote(3, 950))  # an id issued again later is kept by its newer time
+    book.prune(1_400)  # older than 1,000 ns: issued before 400
+    assert sorted(book.quotes) == [f"q{i}" for i in range(3, 10)]
+    assert book.quotes["q3"].issued_ns == 950
+    book.prune(1_920)  # issued before 920: all but the re-issued q3
+    assert sorted(book.quotes) == ["q3"]
+    book.prune(10_000)
+    assert book.quotes == {}
