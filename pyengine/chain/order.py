@@ -9,6 +9,7 @@ digest is eth-account's EIP-712 encoding of the contract's own type string, so i
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any
 
 import msgspec
@@ -211,10 +212,45 @@ def signable(order: Order, domain: Domain) -> SignableMessage:
     return encode_typed_data(full_message=typed_data(order, domain))
 
 
+_ORDER_TYPEHASH = keccak(ORDER_TYPE_STRING.encode())
+_DOMAIN_TYPEHASH = keccak(
+    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+_WIDTHS = (8, 128, 120, 128, 128)  # order_type, expiry, nonce, collateral_amount, usde_amount
+
+
+@functools.lru_cache(maxsize=64)
+def domain_separator(domain: Domain) -> bytes:
+    """EIP-712 `hashStruct(EIP712Domain)` of the minting contract's domain."""
+    return keccak(
+        _DOMAIN_TYPEHASH
+        + keccak(domain.name.encode())
+        + keccak(domain.version.encode())
+        + domain.chain_id.to_bytes(32, "big")
+        + bytes(12)
+        + bytes.fromhex(domain.verifying_contract[2:])
+    )
+
+
 def order_digest(order: Order, domain: Domain) -> bytes:
-    """keccak256(0x1901 ‖ domainSeparator ‖ structHash): the contract's `hashOrder`."""
-    msg = signable(order, domain)
-    return keccak(b"\x19" + msg.version + msg.header + msg.body)
+    """keccak256(0x1901 ‖ domainSeparator ‖ structHash): the contract's `hashOrder`.
+
+    The struct is fixed, so its words are laid out here directly (EIP-712 `encodeData`: a
+    string as its keccak, integers and addresses as 32-byte big-endian words), five times
+    cheaper than eth_account's generic encoder on every POST; `tests/unit/test_chain_order.py`
+    holds the two equal on random orders and the contract's `hashOrder` on the
+    differential set."""
+    ints: tuple[int, ...] = (int(order.order_type), order.expiry, order.nonce)
+    ints += (order.collateral_amount, order.usde_amount)
+    if any(not 0 <= v < 1 << w for v, w in zip(ints, _WIDTHS, strict=True)):
+        raise UnsignableOrder("a field does not fit its type string width")
+    words = [_ORDER_TYPEHASH, keccak(order.order_id.encode())]
+    words += [v.to_bytes(32, "big") for v in ints[:3]]
+    words += [bytes(12) + bytes.fromhex(a[2:]) for a in (
+        order.benefactor, order.beneficiary, order.collateral_asset
+    )]  # fmt: skip
+    words += [v.to_bytes(32, "big") for v in ints[3:]]
+    return keccak(b"\x19\x01" + domain_separator(domain) + keccak(b"".join(words)))
 
 
 def sign_order(order: Order, domain: Domain, private_key: bytes | str) -> Signature:
