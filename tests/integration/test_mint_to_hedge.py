@@ -74,6 +74,7 @@ def test_a_mint_through_the_api_ends_hedged_and_delta_neutral(tmp_path: Path, po
             report = status(tmp_path)
             if not report:
                 return False
+            seen["last"] = report
             ours = _hedge(report, hedge_id)
             rows = (report.get("hedging") or {}).get("requests") or []
             eth = ((report.get("portfolio") or {}).get("assets") or {}).get("ETH")
@@ -84,7 +85,15 @@ def test_a_mint_through_the_api_ends_hedged_and_delta_neutral(tmp_path: Path, po
             seen.update(ours=ours, eth=eth, report=report)
             return abs(Decimal(eth["delta_usd"])) <= Decimal(eth["tolerance_usd"])
 
-        poll(hedged_and_neutral, 60, "our mint hedged and ETH delta-neutral")
+        try:
+            poll(hedged_and_neutral, 60, "our mint hedged and ETH delta-neutral")
+        except AssertionError:
+            last = seen.get("last") or {}
+            hedging = (last.get("hedging") or {}).get("requests")
+            raise AssertionError(
+                f"not hedged and neutral: portfolio {(last.get('portfolio') or {}).get('assets')}"
+                f"; hedging {hedging}"
+            ) from None
         ours, eth = seen["ours"], seen["eth"]
         assert ours["asset"] == "ETH"
         assert Decimal(ours["target"]) == -SIZE  # sell the 20 ETH taken in
