@@ -6,6 +6,8 @@ too, `pyengine.orders`) and the status queries of orders whose outcome is unknow
 order's state does not allow comes back with an `order_illegal_transition` alert (the
 table is unchanged: never a silent overwrite); a fill with a trade id seen before is
 dropped and counted; an order's end is announced (`OrderCanceled`) only the first time.
+The venue knows neither `parent_id` nor `correlation_id`: both are copied from the order
+onto everything published about it (`tagged`).
 
 An unanswered request (`unknown`) publishes `OrderStatusUnknown`, never `OrderRejected`,
 and asks the venue; its answer (`queried`), or the private stream's word first, settles the
