@@ -205,8 +205,13 @@ class Keeper:
         tol = cfg.tolerance(asset)
         if asset in self.disarmed:
             ended = self.last_end_ns.get(asset, 0)
-            retry = not self.own_open(asset) and ended and now - ended >= cfg.retry_after_s * _NS
-            if usd < tol * cfg.rearm_ratio or retry:
+            busy = self.own_open(asset)
+            retry = not busy and ended and now - ended >= cfg.retry_after_s * _NS
+            # While its own request is open the effective delta counts that request as done
+            # and reads near zero: not a delta that came back. Rearmed on it, the keeper
+            # re-issued a failed request the moment it failed, every time, instead of after
+            # `retry_after_s`.
+            if (not busy and usd < tol * cfg.rearm_ratio) or retry:
                 self.disarmed.discard(asset)
             else:
                 return []
