@@ -292,11 +292,12 @@ class DeltaWorld:
         tol = self.portfolio.keeper.config.tolerance
         return all(abs(self.delta(a).delta_usd) <= tol(a) for a in sorted(self.prices))
 
-    def settle(self, limit_s: float = 300.0) -> float:
+    def settle(self, limit_s: float = 300.0, *, within: bool = True) -> float:
         """Run until no hedge is working and no request is open, and then either every
         asset is within tolerance after two portfolio timers, or nothing happened for the
         keeper's retry period (it retries a failed hedge after `retry_after_s`); returns the
-        virtual seconds it took."""
+        virtual seconds it took. `within=False`: a delta is known to be out of reach (the
+        keeper retries it for ever), two portfolio timers of quiet are enough."""
         start = self.clock.now_ns()
         idle_since: int | None = None
         retry = int(self.portfolio.keeper.config.retry_after_s * SEC)
@@ -311,7 +312,8 @@ class DeltaWorld:
             if idle_since is None:
                 idle_since = now
             idle = now - idle_since
-            if idle >= 2 * SEC + TICK and (self.within() or idle >= retry + 2 * SEC):
+            reached = not within or self.within()
+            if idle >= 2 * SEC + TICK and (reached or idle >= retry + 2 * SEC):
                 return (now - start) / SEC
             self.tick(TICK if idle < 2 * SEC else SEC)
 

@@ -3,7 +3,8 @@ pinned at its cause: a venue's fills reached the bus without their order's `pare
 (the keeper then traded against a hedge still working), a funding-only `MarkFunding` was
 counted as bad input by the portfolio, and a hedger whose children were all refused at
 once (a stale reference price after a fast move) burnt its whole round budget in one
-instant and failed the hedge."""
+instant and failed the hedge, and the delta keeper, re-armed while its own request was
+open, re-issued a failed request the moment it failed instead of after `retry_after_s`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pyengine.actors.base import ActorContext
 from pyengine.actors.execution import ExecutionActor
 from pyengine.clock import ManualClock, SequentialIds
 from pyengine.messages import (
+    HedgeResult,
     MarkFunding,
     OrderAccepted,
     OrderFilled,
@@ -22,6 +24,7 @@ from pyengine.messages import (
     SubmitOrder,
 )
 from pyengine.messages.effects import Replied
+from pyengine.portfolio import Keeper, KeeperConfig, KeeperInput
 from pyengine.sim import VirtualScheduler, build_world
 from tests.unit.portfolio_helpers import holdings
 from tests.unit.test_hedger import SEC, hedger, request, results, submits
@@ -112,3 +115,28 @@ def test_refusals_everywhere_at_once_leave_the_hedge_working_until_it_can_route(
     clock.advance(2 * SEC)  # the backoff passed: a round of the budget routes again
     again = submits(h.on_timer(clock.now_ns()))
     assert again and {o.parent_id for o in again} == {"mint-1"}
+
+
+def test_a_failed_keeper_request_is_retried_after_retry_after_s_not_at_once() -> None:
+    k = Keeper(KeeperConfig(default_tolerance_usd=D(20_000), retry_after_s=30))
+    t0, px = 1_700_000_000_000_000_000, D(3900)
+    unhedged = KeeperInput("ETH", D("-92.8"), px)  # nothing left to buy back: it will fail
+    (req,) = k.decide(t0, unhedged)
+    k.observe_request(req)
+    for s in range(1, 4):  # the portfolio's timer while it works: its pending nets it to 0
+        assert k.decide(t0 + s * SEC, unhedged) == []
+    failed = HedgeResult(
+        ts_event=t0 + 4 * SEC,
+        ts_recv=t0 + 4 * SEC,
+        hedge_id=req.hedge_id,
+        asset="ETH",
+        target=req.delta,
+        filled=D(0),
+        residual=req.delta,
+        state="failed",
+    )
+    k.observe_result(failed)
+    for s in range(4, 34):
+        assert k.decide(t0 + s * SEC, unhedged) == [], s
+    (again,) = k.decide(t0 + 34 * SEC, unhedged)
+    assert again.hedge_id == "keeper-ETH-2"
