@@ -108,12 +108,11 @@ class DeltaWorld:
             )
         risk = default_risk_options(now_ms)
         limits = dict(risk["limits"])
-        # The limits a desk hedging mints of this size sets (the embedded default's are
-        # for a demo book of $300k per instrument); every other check stays as configured.
+        # Position and net-delta limits for mints of this size (the embedded default's are
+        # for a demo book of $300k per instrument); every other check (order notional,
+        # order rate, price band, tick and lot, margin) stays as the embedded engine has it.
         limits.update(
-            max_order_notional_usd="20000000",
             max_net_delta_usd="500000000",
-            max_orders_per_window=1000,
             instruments={k: {"max_position": "1000000000"} for k in limits["instruments"]},
         )
         risk["limits"] = limits
