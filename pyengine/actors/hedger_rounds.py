@@ -403,7 +403,9 @@ class Rounds:
         if not replan or hedge.hedge_id not in self.hedges:
             return
         if refused:  # its quantity goes elsewhere now, away from the refusing instrument
-            self._round(hedge, now, out, reroute=True)
+            # Free of the round budget only while the refusing instrument is avoided: each
+            # re-route then has one instrument fewer, so they end (no backoff: they count).
+            self._round(hedge, now, out, reroute=self.refusal_backoff_ns > 0)
         elif not hedge.open_children():
             self._advance(hedge, now, out)
 

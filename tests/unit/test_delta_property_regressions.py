@@ -117,6 +117,33 @@ def test_refusals_everywhere_at_once_leave_the_hedge_working_until_it_can_route(
     assert again and {o.parent_id for o in again} == {"mint-1"}
 
 
+def test_without_a_refusal_backoff_re_routes_count_so_refusals_still_end_the_hedge(
+    tmp_path: Path,
+) -> None:
+    h = hedger(tmp_path, ManualClock(), max_rounds=3, refusal_backoff_s=0.0)
+    pending = submits(h.handle(request("-60")))
+    ended = []
+    for _ in range(1000):  # bounded: the same instruments come back at once, forever
+        if not pending:
+            break
+        o = pending.pop(0)
+        out = h.handle(
+            OrderRejected(
+                ts_event=3,
+                ts_recv=3,
+                client_order_id=o.client_order_id,
+                venue=o.venue,
+                reason="max_position",
+                stage="risk",
+                codes=["max_position"],
+            )
+        )
+        ended += results(out)
+        pending += submits(out)
+    (res,) = ended
+    assert res.state == "failed" and res.reason == "max_rounds"
+
+
 def test_a_failed_keeper_request_is_retried_after_retry_after_s_not_at_once() -> None:
     k = Keeper(KeeperConfig(default_tolerance_usd=D(20_000), retry_after_s=30))
     t0, px = 1_700_000_000_000_000_000, D(3900)
