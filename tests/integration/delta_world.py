@@ -29,7 +29,7 @@ from pyengine.actors.portfolio import PortfolioActor
 from pyengine.actors.risk_gate import RiskGate, md_name
 from pyengine.clock import ManualClock
 from pyengine.contracts import InstrumentSpec
-from pyengine.messages import HedgeRequest, Message, MintOrderAccepted, OrderFilled
+from pyengine.messages import HedgeRequest, Message, MintOrderAccepted, OrderFilled, topics
 from pyengine.messages.effects import Received, Replied
 from pyengine.messages.validity import InstrumentValidity
 from pyengine.portfolio import AssetDelta
@@ -144,6 +144,7 @@ class DeltaWorld:
         self.queue: deque[tuple[Actor | None, Message]] = deque()
         self.fills: list[OrderFilled] = []
         self.published: list[Message] = []
+        """Everything published but market data, in order."""
         self.timers: dict[int, int] = {}
         self.seq = 0
         self._start()
@@ -169,10 +170,11 @@ class DeltaWorld:
         if to is not None:
             self._outputs(to, to.handle(msg))
             return
-        self.published.append(msg)
+        topic = msg.topic()
+        if not topic.startswith(topics.MD):  # market data is the bulk: not kept
+            self.published.append(msg)
         if isinstance(msg, OrderFilled):
             self.fills.append(msg)
-        topic = msg.topic()
         for actor in self.actors:
             if any(topic.startswith(p) for p in self.routes[id(actor)]):
                 self._outputs(actor, actor.handle(msg))
