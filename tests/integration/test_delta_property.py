@@ -67,7 +67,7 @@ def apply(w: DeltaWorld, step: Step, custody: dict[str, Decimal]) -> None:
         return
     # A redeem takes back part of what custody holds and our shorts can buy back; an
     # unwind takes all custody, whatever the shorts hold (after inverse losses they hold
-    # less, and buying them back realises coin losses).
+    # less, and buying them back realises coin losses), and ends the day.
     room = min(custody[asset], w.short_coins(asset))
     if step.kind == "unwind":
         coins = custody[asset]
@@ -137,8 +137,9 @@ def run_day(day: list[Step], count_upl: bool) -> None:
                 reachable = step.kind != "unwind"
                 w.settle(within=reachable)
                 check(w, window, custody, first)
-                if any(w.delta(a).delta_usd < -TOLERANCE_USD for a in PRICES):
-                    return  # an unhedgeable coin debt stays: the rest of the day proves nothing
+                debt = any(w.delta(a).delta_usd < -TOLERANCE_USD for a in PRICES)
+                if step.kind == "unwind" or debt:
+                    return  # what it left (a coin debt) stays: the rest proves nothing
                 first, window = len(w.fills), []
         finally:
             w.hedger.close()
