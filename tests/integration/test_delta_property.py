@@ -50,7 +50,6 @@ waits = st.booleans()
 steps = st.one_of(
     st.builds(Step, st.just("mint"), assets, st.integers(50_000, 8_000_000), waits),
     st.builds(Step, st.just("redeem"), assets, st.integers(5, 50), waits),
-    st.builds(Step, st.just("unwind"), assets, st.just(100), st.just(True)),
     st.builds(Step, st.just("move"), assets, st.integers(-30, 30).filter(lambda p: p != 0), waits),
 )
 
@@ -145,7 +144,15 @@ def run_day(day: list[Step], count_upl: bool) -> None:
             w.hedger.close()
 
 
-days = st.lists(steps, min_size=1, max_size=10)
+unwind = st.builds(Step, st.just("unwind"), assets, st.just(100))
+
+
+def _day(body: list[Step], end: Step | None) -> list[Step]:
+    return [*body, end] if end is not None else body
+
+
+# The steps of a day, and at times an unwind (it ends the day) after them.
+days = st.builds(_day, st.lists(steps, min_size=1, max_size=10), st.none() | unwind)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
