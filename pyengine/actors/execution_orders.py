@@ -6,6 +6,8 @@ too, `pyengine.orders`) and the status queries of orders whose outcome is unknow
 order's state does not allow comes back with an `order_illegal_transition` alert (the
 table is unchanged: never a silent overwrite); a fill with a trade id seen before is
 dropped and counted; an order's end is announced (`OrderCanceled`) only the first time.
+The venue knows neither `parent_id` nor `correlation_id`: both are copied from the order
+onto everything published about it (`tagged`).
 
 An unanswered request (`unknown`) publishes `OrderStatusUnknown`, never `OrderRejected`,
 and asks the venue; its answer (`queried`), or the private stream's word first, settles the
@@ -21,6 +23,8 @@ import logging
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Literal
+
+import msgspec
 
 from pyengine.actors.effects import Call, Output
 from pyengine.actors.order_status import (
@@ -47,6 +51,7 @@ log = logging.getLogger("pyengine.actors.execution")
 
 _ENDED = ("canceled", "expired")
 _ORDER_EVENTS = (OrderAccepted, OrderRejected, OrderCanceled, OrderFilled, OrderUpdate)
+_OrderEvent = OrderAccepted | OrderRejected | OrderCanceled | OrderFilled | OrderUpdate
 
 COUNTERS = (
     "events",
@@ -151,8 +156,30 @@ class VenueOrders:
             self.queries.drop(coid)
         return change, []
 
+    def tagged(self, ev: _OrderEvent) -> _OrderEvent:
+        """`ev` with its order's `parent_id` and `correlation_id`: a venue's answers and
+        stream events know neither, and the producer that knows them copies both onto every
+        event about the order (messages/execution.py). The portfolio's delta keeper counts a
+        hedge's fills against its request by `parent_id`: a fill without it left the whole
+        request pending, so a hedge working over several rounds read as a delta the other
+        way and the keeper traded against it."""
+        if ev.parent_id and ev.correlation_id:
+            return ev
+        placed = self.placed.get(ev.client_order_id)
+        order = self.orders.get(ev.client_order_id)
+        parent = placed.order.parent_id if placed is not None else ""
+        parent = parent or (order.parent_id if order is not None else "")
+        corr = placed.order.correlation_id if placed is not None else ""
+        if (ev.parent_id or not parent) and (ev.correlation_id or not corr):
+            return ev
+        return msgspec.structs.replace(
+            ev, parent_id=ev.parent_id or parent, correlation_id=ev.correlation_id or corr
+        )
+
     def publish(self, ev: Message) -> list[Output]:
         """An answer about an order: applied to the table, then published with any alert."""
+        if isinstance(ev, _ORDER_EVENTS):
+            ev = self.tagged(ev)
         change, alerts = self.apply(ev)
         if change is None and not alerts:
             return []
@@ -282,6 +309,7 @@ class VenueOrders:
         self.counters["events"] += 1
         if not isinstance(ev, _ORDER_EVENTS):
             return [ev]
+        ev = self.tagged(ev)
         order = self.orders.get(ev.client_order_id)
         if order is not None and isinstance(ev, OrderUpdate):
             waited = self.queries.settled(ev.client_order_id)

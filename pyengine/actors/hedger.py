@@ -13,7 +13,8 @@ definitive refusals), what is left (`Hedge.remaining - working`) is planned agai
 it is within `tolerance_usd` (state `done`) or `max_rounds` rounds were tried (`partial`,
 or `failed` with nothing filled). An ambiguous answer (`OrderStatusUnknown`, a timeout)
 keeps its child in flight: its leaves are not re-planned until the venue settles it. A
-definitive refusal re-plans its quantity at once, away from the refusing instrument. A
+definitive refusal re-plans its quantity at once, away from the refusing instrument (while
+it is avoided, `refusal_backoff_s`, such a re-route is not a round of `max_rounds`). A
 venue going down (docs/risk-playbooks.md: its feed's or its own `Health` says `down`) gets cancels
 for our children there (cancel what can be cancelled), no new orders, and their leaves are
 re-planned on the healthy venues; a late fill from it still counts.

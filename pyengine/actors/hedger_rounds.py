@@ -83,6 +83,9 @@ class Rounds:
         self.refused: dict[str, dict[Pair, int]] = {}
         """Per hedge, instruments that refused a child, and until when they are avoided."""
         self.ref: dict[str, Decimal] = {}
+        self.rerouted: dict[str, int] = {}
+        """Per hedge, its rounds that re-routed a refused child's quantity at once: the same
+        round sent elsewhere, not a round of the `max_rounds` budget."""
         self.checkpoint_ns = 0
         self.counters: dict[str, int] = dict.fromkeys(
             ("requests", "duplicates", "children", "fills", "rounds", "resent", "bad_input"), 0
@@ -198,7 +201,15 @@ class Rounds:
         if hedge.hedge_id in self.hedges:
             self._round(hedge, now, out, paced=True)
 
-    def _round(self, hedge: Hedge, now: int, out: list[Message], *, paced: bool = False) -> None:
+    def _round(
+        self,
+        hedge: Hedge,
+        now: int,
+        out: list[Message],
+        *,
+        paced: bool = False,
+        reroute: bool = False,
+    ) -> None:
         req = hedge.request
         # The planner takes at most 18 decimals; inverse fills divide. Toward zero.
         need = (hedge.remaining - hedge.working(self.instruments)).quantize(_QUANTUM, ROUND_DOWN)
@@ -210,7 +221,10 @@ class Rounds:
             if not busy:
                 self._finish(hedge, "done", now, out)
             return
-        if hedge.round >= self.max_rounds:
+        # Re-routes after refusals come at once, with no time for the market (or the risk
+        # gate's reference price) to move: counted, a price-band refusal of every venue
+        # burnt the whole budget in one instant and failed the hedge.
+        if hedge.round - self.rerouted.get(hedge.hedge_id, 0) >= self.max_rounds:
             if not busy:
                 state: HedgeState = "partial" if hedge.filled else "failed"
                 self._finish(hedge, state, now, out, hedge.reason or "max_rounds")
@@ -246,6 +260,8 @@ class Rounds:
                 self._finish(hedge, end, now, out, why)
             return
         hedge.round += 1
+        if reroute:
+            self.rerouted[hedge.hedge_id] = self.rerouted.get(hedge.hedge_id, 0) + 1
         self.counters["rounds"] += 1
         self.ref[req.asset] = Decimal(built.ref_price)
         hedge.rounds.append(
@@ -325,6 +341,7 @@ class Rounds:
         self, hedge: Hedge, state: HedgeState, now: int, out: list[Message], reason: str = ""
     ) -> None:
         self.hedges.pop(hedge.hedge_id, None)
+        self.rerouted.pop(hedge.hedge_id, None)
         self._finish_result(hedge.result(state, now, reason), out)
 
     def _finish_result(self, result: HedgeResult, out: list[Message]) -> None:
@@ -386,7 +403,9 @@ class Rounds:
         if not replan or hedge.hedge_id not in self.hedges:
             return
         if refused:  # its quantity goes elsewhere now, away from the refusing instrument
-            self._round(hedge, now, out)
+            # Free of the round budget only while the refusing instrument is avoided: each
+            # re-route then has one instrument fewer, so they end (no backoff: they count).
+            self._round(hedge, now, out, reroute=self.refusal_backoff_ns > 0)
         elif not hedge.open_children():
             self._advance(hedge, now, out)
 

@@ -189,6 +189,10 @@ class Holdings:
         if not self.instruments.known(venue, symbol):
             return set()
         if isinstance(m, MarkFunding):
+            if not m.mark_px:
+                # A funding-rate update with no mark (OKX sends funding on a channel of its
+                # own): nothing to mark, and not bad input.
+                return set()
             px = _dec(m.mark_px)
             if px is None:
                 raise PortfolioError(f"mark of {venue}:{symbol}: {m.mark_px!r}")

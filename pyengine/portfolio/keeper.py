@@ -4,11 +4,12 @@
   ask for `-effective delta` (docs/contracts.md#coin-delta). The effective delta counts what
   open requests still have to do (their `delta` less the coin delta their children filled)
   and leaves out the shares already moved off a down venue. Hysteresis: once it asked, it is
-  disarmed until the delta came back under `rearm_ratio x tolerance`, or `retry_after_s`
-  passed since the last request ended (a failed hedge is retried, a delta hovering at the
-  threshold is not churned). Nothing is asked while one of the keeper's own requests of the
-  asset is open, nor below `min_order_usd`. The reason is `inverse_rehedge` when most of
-  the excess is inverse drift since the last request (docs/contracts.md#convexity).
+  disarmed until the delta came back under `rearm_ratio x tolerance` with none of its own
+  requests open, or `retry_after_s` passed since the last request ended (a failed hedge is
+  retried, a delta hovering at the threshold is not churned). Nothing is asked while one of
+  the keeper's own requests of the asset is open, nor below `min_order_usd`. The reason is
+  `inverse_rehedge` when most of the excess is inverse drift since the last request
+  (docs/contracts.md#convexity).
 - **roll**: a venue whose unrealised PnL passes `max(roll_abs_usd, roll_pct x equity)` has
   its hedge moved: a request closing it there (`venues=[v]`) and one opening it elsewhere
   (`exclude_venues=[v]`) (docs/contracts.md#settlement-and-roll).
@@ -205,8 +206,13 @@ class Keeper:
         tol = cfg.tolerance(asset)
         if asset in self.disarmed:
             ended = self.last_end_ns.get(asset, 0)
-            retry = not self.own_open(asset) and ended and now - ended >= cfg.retry_after_s * _NS
-            if usd < tol * cfg.rearm_ratio or retry:
+            busy = self.own_open(asset)
+            retry = not busy and ended and now - ended >= cfg.retry_after_s * _NS
+            # While its own request is open the effective delta counts that request as done
+            # and reads near zero: not a delta that came back. Rearmed on it, the keeper
+            # re-issued a failed request the moment it failed, every time, instead of after
+            # `retry_after_s`.
+            if (not busy and usd < tol * cfg.rearm_ratio) or retry:
                 self.disarmed.discard(asset)
             else:
                 return []
