@@ -109,7 +109,7 @@ class DeltaWorld:
         risk = default_risk_options(now_ms)
         limits = dict(risk["limits"])
         # Position and net-delta limits for mints of this size (the embedded default's are
-        # for a demo book of $300k per instrument); every other check (order notional,
+        # for a demo book of $1M per instrument); every other check (order notional,
         # order rate, price band, tick and lot, margin) stays as the embedded engine has it.
         limits.update(
             max_net_delta_usd="500000000",
@@ -122,6 +122,8 @@ class DeltaWorld:
             journal=str(tmp / "hedger.db"),
             journal_synchronous="normal",
             tolerance_usd=str(hedger_tolerance_usd),
+            # the risk gate's raised limits, mirrored (the hedger plans within them)
+            max_position={k: v["max_position"] for k, v in limits["instruments"].items()},
         )
         self.hedger = Hedger(self._ctx("hedger", hedger))
         portfolio = default_portfolio_options(now_ms)
