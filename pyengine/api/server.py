@@ -41,7 +41,11 @@ class ApiBindError(EngineError, OSError):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not the default 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
+    # that say they are TCP, and with Nagle on, a response written in two parts waits for
+    # the client's delayed ACK: 40 ms on every sequential request (tests/unit/
+    # test_api_socket.py; uvloop sets it itself)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
