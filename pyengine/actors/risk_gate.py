@@ -52,6 +52,7 @@ from pyengine.messages import (
     OrderRejected,
     OrderStatusUnknown,
     PlaceOrder,
+    PortfolioDelta,
     PositionReport,
     SubmitOrder,
     topics,
@@ -120,6 +121,9 @@ class RiskGate(Actor):
         topics.ACCT_POSITION,
         topics.ACCT_BALANCE,
         topics.HEALTH_STORE,
+        # custody from its owner, the portfolio: the net-delta limit is custody plus the
+        # hedge, not the hedge alone (the shorts of a hedged book are not a naked short)
+        topics.RISK_DELTA,
     )
     reliable = (topics.CMD_ORDER_SUBMIT, topics.CMD_ORDER_CANCEL, topics.EXEC)
 
@@ -335,6 +339,8 @@ class RiskGate(Actor):
             self._position(msg)
         elif isinstance(msg, BalanceReport):
             self._balance(msg)
+        elif isinstance(msg, PortfolioDelta):
+            self._custody(msg)
         elif isinstance(msg, Health) and msg.component == "store":
             self.store_down = "" if msg.status == "ok" else (msg.detail or msg.status)
         return []
@@ -401,6 +407,12 @@ class RiskGate(Actor):
             msg.qty,
             (now - seen[0]) / 1e9,
         )
+
+    def _custody(self, msg: PortfolioDelta) -> None:
+        try:
+            self.engine.set_spot(msg.asset, msg.custody)
+        except EngineError as exc:
+            self._bad(f"custody ({exc})", msg)
 
     def _balance(self, msg: BalanceReport) -> None:
         asset = "USD" if msg.asset in self.stables else msg.asset

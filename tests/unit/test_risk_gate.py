@@ -370,3 +370,28 @@ def test_md_name_follows_the_bybit_category() -> None:
     assert {md_name(s) for s in spot if s.symbol == "BTCUSDT"} == {"spot:BTCUSDT"}
     usdm = gate().specs[(VENUE, SYMBOL)]
     assert md_name(usdm) == SYMBOL
+
+
+def test_the_net_delta_limit_counts_the_portfolio_s_custody() -> None:
+    """Custody is the portfolio's (its `PortfolioDelta`): a short that hedges coins held is
+    not a naked short, and the limit binds on custody plus hedge."""
+    from pyengine.messages import PortfolioDelta
+
+    limits = dict(default_risk_options()["limits"])
+    limits["max_net_delta_usd"] = "1000"
+    limits["instruments"] = {f"{VENUE}:{SYMBOL}": {"max_position": "1"}}
+    g = ready(gate(limits=limits))
+    sell = order("S1", qty="0.04", side="sell")  # $2,400 short with nothing held: refused
+    assert "net delta" in refused(g.handle(sell)).reason
+
+    def custody(coins: str) -> PortfolioDelta:
+        return PortfolioDelta(
+            ts_event=2, ts_recv=2, asset="BTC", custody=D(coins), hedge=D(0), delta=D(coins),
+            price=D(60000), delta_usd=D(coins) * 60000, tolerance_usd=D(1000),
+        )  # fmt: skip
+
+    g.handle(custody("0.04"))  # 0.04 BTC held: the same short now brings delta to zero
+    (ok,) = g.handle(order("S2", qty="0.04", side="sell"))
+    assert isinstance(ok, PlaceOrder)
+    g.handle(custody("0"))  # redeemed: a further short is naked again
+    assert "net delta" in refused(g.handle(order("S3", qty="0.04", side="sell"))).reason
