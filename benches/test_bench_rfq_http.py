@@ -59,14 +59,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 import uvloop
 from litestar import Litestar, Request, Response, get, post
 
 from benches.load_driver import Load, Phase, pct
 from pyengine.actors.rfq_codes import ApiCode
 from pyengine.api.app import MAX_BODY_BYTES
-from pyengine.api.server import bind
+from pyengine.api.server import bind, start_uvicorn
 from pyengine.chain.local import DEV_ACCOUNT
 from tests.integration.chain_harness import SharedChain, chain_snapshot, shared_chain
 from tests.integration.rfq_harness import rig
@@ -163,19 +162,7 @@ def bare_app() -> Litestar:
 async def bare_server() -> AsyncIterator[int]:
     """The bare app on uvicorn in this loop, configured and started as `ApiServer` does."""
     sock = bind(HOST, 0)
-    config = uvicorn.Config(
-        bare_app(),
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        date_header=False,
-        server_header=False,
-        timeout_graceful_shutdown=1,
-    )
-    config.load()
-    server = uvicorn.Server(config)
-    server.lifespan = config.lifespan_class(config)
-    await server.startup(sockets=[sock])
+    server = await start_uvicorn(bare_app(), sock)
     try:
         yield int(sock.getsockname()[1])
     finally:

@@ -15,6 +15,7 @@ import itertools
 import logging
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import uvicorn
 
@@ -60,6 +61,25 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+async def start_uvicorn(app: Any, sock: socket.socket) -> uvicorn.Server:
+    """uvicorn's protocol on `sock`, in this loop, with no lifespan, logging or headers of
+    its own (the benchmark's bare endpoint starts the same way)."""
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        date_header=False,
+        server_header=False,
+        timeout_graceful_shutdown=1,
+    )
+    config.load()
+    server = uvicorn.Server(config)
+    server.lifespan = config.lifespan_class(config)
+    await server.startup(sockets=[sock])
+    return server
+
+
 class ApiServer:
     def __init__(self, host: str, port: int, hub: LadderHub | None = None) -> None:
         self.host, self.port = host, port
@@ -95,19 +115,7 @@ class ApiServer:
         self.port = int(sock.getsockname()[1])
         queue: asyncio.Queue[ApiCall] = asyncio.Queue()
         self._queue = queue
-        config = uvicorn.Config(
-            build_app(self.submit, self.hub),
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            date_header=False,
-            server_header=False,
-            timeout_graceful_shutdown=1,
-        )
-        config.load()
-        server = uvicorn.Server(config)
-        server.lifespan = config.lifespan_class(config)
-        await server.startup(sockets=[sock])
+        server = await start_uvicorn(build_app(self.submit, self.hub), sock)
         self.url = f"http://{self.host}:{self.port}"
         log.info("RFQ API listening on %s", self.url)
         try:
