@@ -28,7 +28,10 @@ fi
 wheel=$(ls -t "$wheels"/pyengine-*.whl | head -1)
 echo "check_wheel: built $(basename "$wheel") in $(( $(date +%s) - start ))s"
 # What the installed engine reads at run time must be in the wheel, not in tests/.
-unzip -l "$wheel" | grep -q "pyengine/data/instruments/binance_usdm/" \
+# (The listing is read whole first: `unzip | grep -q` under pipefail fails when grep quits
+# at its first match and unzip dies of SIGPIPE, the bigger the wheel the likelier.)
+listing=$(unzip -l "$wheel")
+grep -q "pyengine/data/instruments/binance_usdm/" <<<"$listing" \
     || fail "the wheel lacks pyengine/data/instruments"
 
 "$PYTHON" -m venv "$scratch/venv"
