@@ -53,9 +53,9 @@ from pyengine.strategy import Strategy
 
 
 class HedgeOnce(Strategy):
-    """Asks for one hedge, {HEDGE_ID}, a few seconds after start (the books settle), post-only:
-    children rest at the venues until filled or cancelled at their timeout and re-planned,
-    so the hedge takes seconds, with orders resting while the hedger is dead."""
+    """Asks for one hedge, {HEDGE_ID}, a few seconds after start (the books settle), with IOC
+    children priced at the touch (0 bp slippage): each round takes only the best levels, so
+    the hedge runs over many rounds (one a second) while the books refill."""
 
     timer_interval = 0.5
 
@@ -69,7 +69,7 @@ class HedgeOnce(Strategy):
             self.publish(HedgeRequest(
                 ts_event=now_ns, ts_recv=now_ns, hedge_id="{HEDGE_ID}", asset="ETH",
                 delta=Decimal("{TARGET}"), reason="mint",
-                policy="post_only", post_only_timeout_s=1.5,
+                slippage_bps=Decimal(0),
             ))
 '''
 
