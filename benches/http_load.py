@@ -245,7 +245,7 @@ async def quotes(client: Client, cmd: dict[str, Any], pipe: BinaryIO) -> dict[st
     """GET `path` at `rate`, each `lead_ns` before the order it quotes is due at
     `start_ns + i / rate`; with `sign`, each quote signed and passed to the client."""
     from pyengine.chain.local import DEV_ACCOUNT, dev_key
-    from pyengine.chain.order import Domain, Order, sign_order
+    from pyengine.chain.order import Domain, Order, order_body, sign_order
 
     raw = get_bytes(client.host, cmd["path"])
     sign = bool(cmd.get("sign", False))
@@ -273,18 +273,7 @@ async def quotes(client: Client, cmd: dict[str, Any], pipe: BinaryIO) -> dict[st
             usde_amount=int(q["usde_amount"]),
         )
         sig = sign_order(order, domain, key).signature_bytes
-        body_out = {
-            "order_id": order.order_id,
-            "order_type": int(order.order_type),
-            "expiry": order.expiry,
-            "nonce": order.nonce,
-            "benefactor": order.benefactor,
-            "beneficiary": order.beneficiary,
-            "collateral_asset": order.collateral_asset,
-            # JSON integers of any size, as a market maker's client sends them
-            "collateral_amount": order.collateral_amount,
-            "usde_amount": order.usde_amount,
-        }
+        body_out = order_body(order)
         item = {
             "due_ns": start + int(i * 1e9 / rate),
             "path": f"/order?signature=0x{sig.hex()}",

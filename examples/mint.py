@@ -21,7 +21,7 @@ import urllib.request
 from typing import Any
 
 from pyengine.chain.local import DEV_ACCOUNT, dev_key
-from pyengine.chain.order import Domain, Order, sign_order
+from pyengine.chain.order import Domain, Order, order_body, sign_order
 
 API = os.environ.get("PYENGINE_API", "http://127.0.0.1:8780")
 
@@ -62,8 +62,7 @@ def main(pair: str = "WETH/USDe", size: str = "2") -> None:
         usde_amount=int(q["usde_amount"]),
     )
     signature = "0x" + sign_order(order, domain, dev_key(0)).signature_bytes.hex()
-    body = {f: getattr(order, f) for f in Order.__struct_fields__}
-    body["order_type"] = int(order.order_type)
+    body = order_body(order)
     tx = call("POST", "/order", {"signature": signature}, body)
     print("accepted", tx)
     for _ in range(60):

@@ -192,17 +192,23 @@ def typed_data(order: Order, domain: Domain) -> dict[str, Any]:
             "chainId": domain.chain_id,
             "verifyingContract": domain.verifying_contract,
         },
-        "message": {
-            "order_id": order.order_id,
-            "order_type": int(order.order_type),
-            "expiry": order.expiry,
-            "nonce": order.nonce,
-            "benefactor": order.benefactor,
-            "beneficiary": order.beneficiary,
-            "collateral_asset": order.collateral_asset,
-            "collateral_amount": order.collateral_amount,
-            "usde_amount": order.usde_amount,
-        },
+        "message": order_body(order),
+    }
+
+
+def order_body(order: Order) -> dict[str, Any]:
+    """The order as JSON fields: the EIP-712 message, and the body of `POST /order` (amounts
+    as integers of any size, as a market maker's client sends them)."""
+    return {
+        "order_id": order.order_id,
+        "order_type": int(order.order_type),
+        "expiry": order.expiry,
+        "nonce": order.nonce,
+        "benefactor": order.benefactor,
+        "beneficiary": order.beneficiary,
+        "collateral_asset": order.collateral_asset,
+        "collateral_amount": order.collateral_amount,
+        "usde_amount": order.usde_amount,
     }
 
 

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from pyengine.chain.local import DEV_ACCOUNT
-from pyengine.chain.order import Domain, Order, sign_order
+from pyengine.chain.order import Domain, Order, order_body, sign_order
 from pyengine.messages.hedging import HedgeRequest
 from pyengine.messages.pricing import MintOrderAccepted, MintOrderConfirmed
 from tests.conftest import async_wait_until
@@ -40,18 +40,7 @@ def signed(
         usde_amount=int(quote["usde_amount"]),
     )
     sig = sign_order(order, domain, DEV_KEY)
-    body = {
-        "order_id": order.order_id,
-        "order_type": int(order.order_type),
-        "expiry": order.expiry,
-        "nonce": order.nonce,
-        "benefactor": order.benefactor,
-        "beneficiary": order.beneficiary,
-        "collateral_asset": order.collateral_asset,
-        # as a JSON integer above 2^64: decoded exactly
-        "collateral_amount": order.collateral_amount,
-        "usde_amount": order.usde_amount,
-    }
+    body = order_body(order)  # amounts as JSON integers above 2^64: decoded exactly
     return body, "0x" + sig.signature_bytes.hex()
 
 
