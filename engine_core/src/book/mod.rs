@@ -431,6 +431,13 @@ fn slot(l: &Level) -> Slot {
     }
 }
 
+/// A level as (price, size) exact decimal text, at the given scales, with the decimals the
+/// venue wrote.
+#[must_use]
+pub fn level_text(l: &Level, px_scale: u8, sz_scale: u8) -> (String, String) {
+    (text(l.px, px_scale, l.px_dp), text(l.sz, sz_scale, l.sz_dp))
+}
+
 fn text(m: i64, scale: u8, dp: u8) -> String {
     match rescale(m, scale, dp) {
         Some(v) => format_fixed(i128::from(v), dp),

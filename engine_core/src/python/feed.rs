@@ -13,6 +13,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 
 use super::args;
 use super::errors::UnknownInstrument;
+use super::feed_tops::TopTexts;
 use crate::book::{Book, Cross, Side};
 use crate::decimal::{format_fixed, Fixed};
 use crate::venue::Venue;
@@ -140,6 +141,7 @@ fn top(book: &Book, side: Side, depth: usize) -> Vec<(String, String)> {
 #[derive(Debug)]
 pub struct PyFeed {
     inner: Feed,
+    texts: TopTexts,
 }
 
 impl PyFeed {
@@ -260,6 +262,7 @@ impl PyFeed {
         };
         Ok(PyFeed {
             inner: Feed::new(v, &opts)?,
+            texts: TopTexts::default(),
         })
     }
 
@@ -320,7 +323,8 @@ impl PyFeed {
         self.inner.take_tops(depth, &mut tops);
         let out = PyList::empty(py);
         for t in tops {
-            out.append((&*t.symbol, t.valid, t.seq, t.ts_event, t.bids, t.asks))?;
+            let (bids, asks) = self.texts.sides(py, &t)?;
+            out.append((&*t.symbol, t.valid, t.seq, t.ts_event, bids, asks))?;
         }
         let events = self.take_events(py)?;
         Ok((events, out, self.inner.stats().rejected))

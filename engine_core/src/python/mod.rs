@@ -8,6 +8,7 @@ mod args;
 mod contracts;
 mod errors;
 mod feed;
+mod feed_tops;
 mod planner;
 mod risk;
 

@@ -1,12 +1,14 @@
 //! One crossing per batch for the feed actor: handle the messages, then answer the top
-//! levels of every book the batch changed, as the exact decimal text a `BookTop` carries.
-//! Without it the actor crosses twice per frame (the batch, then one book query per
-//! changed book) and builds a view object per book (issue 11 §1).
+//! levels of every book the batch changed, as the levels and the scales that write them
+//! as the exact decimal text a `BookTop` carries. Without it the actor crosses twice per
+//! frame (the batch, then one book query per changed book) and builds a view object per
+//! book (issue 11 §1). The levels stay integers so that the Python binding can reuse the
+//! text of a level the previous top of the book already had (`python/feed_tops.rs`).
 
 use std::sync::Arc;
 
 use super::Feed;
-use crate::book::{Book, Side};
+use crate::book::{level_text, Book, Level, Side};
 use crate::venues::event::Event;
 
 /// The top levels of one book a batch changed.
@@ -20,16 +22,26 @@ pub struct Top {
     pub seq: i64,
     /// Venue timestamp of the last update, ns.
     pub ts_event: i64,
-    /// Best bids first, (price, size) as exact decimal text.
-    pub bids: Vec<(String, String)>,
+    /// Best bids first.
+    pub bids: Vec<Level>,
     /// Best asks first.
-    pub asks: Vec<(String, String)>,
+    pub asks: Vec<Level>,
+    /// The book's price scale when the top was taken (a book may rescale later).
+    pub px_scale: u8,
+    /// The book's size scale.
+    pub sz_scale: u8,
 }
 
-fn levels(book: &Book, side: Side, depth: usize) -> Vec<(String, String)> {
-    book.top(side, depth)
-        .map(|l| (book.px_text(l), book.sz_text(l)))
-        .collect()
+impl Top {
+    /// A level of this top as (price, size) exact decimal text, as the venue wrote it.
+    #[must_use]
+    pub fn text(&self, l: &Level) -> (String, String) {
+        level_text(l, self.px_scale, self.sz_scale)
+    }
+}
+
+fn levels(book: &Book, side: Side, depth: usize) -> Vec<Level> {
+    book.top(side, depth).collect()
 }
 
 impl Feed {
@@ -78,6 +90,8 @@ impl Feed {
                     ts_event: ib.ts_event,
                     bids: levels(&ib.book, Side::Bid, depth),
                     asks: levels(&ib.book, Side::Ask, depth),
+                    px_scale: ib.book.px_scale(),
+                    sz_scale: ib.book.sz_scale(),
                     symbol,
                 });
             }

@@ -37,6 +37,8 @@ fn top_of(f: &Feed, sym: &str, depth: usize) -> Top {
         ts_event: ib.ts_event,
         bids: levels(&ib.book, Side::Bid, depth),
         asks: levels(&ib.book, Side::Ask, depth),
+        px_scale: ib.book.px_scale(),
+        sz_scale: ib.book.sz_scale(),
     }
 }
 
