@@ -107,9 +107,12 @@ async def bare_hop(n: int) -> list[int]:
             pub.send((b"md.book.binance-usdm.BTCUSDT", encode(stamped)))
 
     task = asyncio.get_running_loop().create_task(send())
-    while len(lat) < n:
-        for fr in await asyncio.wait_for(sub.recv_batch(4096), 10):
-            lat.append(time.time_ns() - decode(fr[1]).ts_recv)
+    # One deadline for the whole run: `wait_for` per receive would add a task per batch
+    # to what is measured.
+    async with asyncio.timeout(60):
+        while len(lat) < n:
+            for fr in await sub.recv_batch(4096):
+                lat.append(time.time_ns() - decode(fr[1]).ts_recv)
     await task
     sub.close()
     pub.close()
@@ -140,15 +143,16 @@ async def feed_through_runner(want: int, kind: str) -> tuple[float, list[int]]:
     task = asyncio.get_running_loop().create_task(runner.run())
     last = t0
     try:
-        while got < want:
-            batch = await asyncio.wait_for(sub.recv_batch(4096), 10)
-            now = time.time_ns()
-            for fr in batch:
-                msg = decode(fr[1])
-                if isinstance(msg, BookTop) and msg.valid:
-                    got += 1
-                    lat.append(now - msg.ts_recv)
-            last = time.perf_counter()
+        async with asyncio.timeout(60):  # one deadline, as in `bare_hop`
+            while got < want:
+                batch = await sub.recv_batch(4096)
+                now = time.time_ns()
+                for fr in batch:
+                    msg = decode(fr[1])
+                    if isinstance(msg, BookTop) and msg.valid:
+                        got += 1
+                        lat.append(now - msg.ts_recv)
+                last = time.perf_counter()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -187,13 +191,14 @@ def test_feed_actor_one_frame_per_batch_through_the_runner(benchmark: object, ki
         p50_vs_bare_hop=p50 / bare50,
     )
     assert len(lat) == want
-    # Same-run ratios. Throughput at one frame per batch is bound by the loop and the bus
-    # (7-23x the raw engine on this shared box, before and after the seam alike): the gate
-    # only catches a path gone timer-bound (a 2 ms tick per frame would be ~1000x).
+    # Same-run ratios. Throughput at one frame per batch is bound by the loop and the bus,
+    # the subscriber's decode included (issue 11's target, 50k frames/s against 409k/s
+    # raw, is 8.2x; measured 7-11x on this shared box): the gate catches a path twice as
+    # slow, or gone timer-bound (a 2 ms tick per frame would be ~1000x).
     # Latency: a frame's top is one hop away, not a timer tick (before the seam: 1.3-2.5 ms,
     # 30-45x the bare hop); a burst source holds the loop for 256 frames at a time, so only
     # the trickle one says anything about latency.
-    assert (n / raw) / fps <= 40
+    assert (n / raw) / fps <= 20
     if kind == "trickle":
         assert p50 <= 20 * bare50
 
