@@ -67,6 +67,8 @@ __all__ = [
     "engine_from_limits",
     "limits_from_toml",
     "limits_json",
+    "position_limits",
+    "read_limits",
 ]
 
 
@@ -97,11 +99,27 @@ def limits_json(limits: Mapping[str, object]) -> str:
     return json.dumps(_plain(limits, ""))
 
 
+def read_limits(path: str | Path) -> dict[str, object]:
+    """A limits table from TOML, numbers as Decimal."""
+    with Path(path).open("rb") as f:
+        return tomllib.load(f, parse_float=Decimal)
+
+
 def limits_from_toml(path: str | Path) -> str:
     """Read a limits table from TOML (numbers as Decimal) and return its JSON text."""
-    with Path(path).open("rb") as f:
-        table = tomllib.load(f, parse_float=Decimal)
-    return limits_json(table)
+    return limits_json(read_limits(path))
+
+
+def position_limits(limits: Mapping[str, object]) -> dict[str, Decimal]:
+    """`"venue:symbol"` -> `max_position` of a limits table's instruments that have one
+    (units, either side). The table is the one a `RiskEngine` accepted, so each is exact."""
+    out: dict[str, Decimal] = {}
+    instruments = limits.get("instruments")
+    if isinstance(instruments, Mapping):
+        for key, inst in instruments.items():
+            if isinstance(inst, Mapping) and inst.get("max_position") is not None:
+                out[str(key)] = Decimal(str(inst["max_position"]))
+    return out
 
 
 def engine_from_limits(limits: Mapping[str, object] | str | Path | None = None) -> RiskEngine:

@@ -62,7 +62,12 @@ from pyengine.messages.validity import VALID, InstrumentValidity
 from pyengine.orders import OrderError, OrderTable
 from pyengine.orders.spent import SpentIds
 from pyengine.orders.table_state import restore_table, table_state
-from pyengine.risk import EngineError, RiskEngine, engine_from_limits, limits_from_toml
+from pyengine.risk import (
+    EngineError,
+    engine_from_limits,
+    position_limits,
+    read_limits,
+)
 
 log = logging.getLogger("pyengine.actors.risk")
 
@@ -135,12 +140,13 @@ class RiskGate(Actor):
         if opts.limits and opts.limits_file:
             raise ConfigError(f"{key}: give limits or limits_file, not both")
         try:
-            if opts.limits_file:
-                self.engine = RiskEngine(limits_from_toml(opts.limits_file))
-            else:
-                self.engine = engine_from_limits(opts.limits)
+            table = read_limits(opts.limits_file) if opts.limits_file else opts.limits
+            self.engine = engine_from_limits(table)
         except (EngineError, OSError, ValueError) as exc:
             raise ConfigError(f"{key}.limits: {exc}") from None
+        self.position_limits = position_limits(table)
+        """`"venue:symbol"` -> `max_position` (units): what the hedger and pricing plan
+        inside (`pyengine.runtime.limits`)."""
         self.specs: dict[tuple[str, str], InstrumentSpec] = {}
         self.inst_ids: dict[tuple[str, str], int] = {}
         self.md_names: dict[tuple[str, str], tuple[str, str]] = {}

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.supervisor import SupervisorActor
 from pyengine.config import ActorConfig, EngineConfig
 from pyengine.errors import ConfigError
+from pyengine.runtime.limits import gate_limits, is_planner, planner_limits
 
 KINDS: dict[str, str] = {
     "recorder": "pyengine.actors.recorder:Recorder",
@@ -131,16 +134,21 @@ def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EngineP
         index += 1
         peers.append(PeerAddress(name, pub, box, (), group))
         plans.append(ActorPlan(name, SupervisorActor, group))
+    built: list[tuple[int, type[Actor], Actor]] = []
     for i, a in enumerate(actor_cfgs):
         cls = resolve_kind(a.kind, f"actors[{i}].kind")
+        built.append((i, cls, _build(cls, a, i, store_url)))
+    gate = gate_limits([actor for _, _, actor in built])
+    for i, cls, first in built:
+        a, checked = actor_cfgs[i], first
+        if gate and is_planner(first):
+            own = a.options.get("max_position") or {}
+            where = f"actors[{i}] ({a.name}).options"
+            options = {**a.options, "max_position": planner_limits(own, gate, where)}
+            a = actor_cfgs[i] = msgspec.structs.replace(a, options=options)
+            checked = _build(cls, a, i, store_url)
         pub, box = _endpoints(cfg, index, a.name, a)
         index += 1
-        try:
-            checked = cls(ActorContext(name=a.name, options=a.options, store_url=store_url))
-        except ConfigError:
-            raise
-        except Exception as exc:
-            raise ConfigError(f"actors[{i}] ({a.name}): {type(exc).__name__}: {exc}") from exc
         _, reliable = checked.topics()
         colocated = checked.colocated_with()
         if colocated:
@@ -149,6 +157,16 @@ def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EngineP
         plans.append(ActorPlan(a.name, cls, a.process, dict(a.options)))
     _check_colocation(actor_cfgs, needs)
     return EnginePlan(cfg, plans, Directory(peers), store_url)
+
+
+def _build(cls: type[Actor], a: ActorConfig, i: int, store_url: str) -> Actor:
+    """An instance of `a`, which checks its options; any failure is a `ConfigError`."""
+    try:
+        return cls(ActorContext(name=a.name, options=a.options, store_url=store_url))
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"actors[{i}] ({a.name}): {type(exc).__name__}: {exc}") from exc
 
 
 def _check_colocation(
