@@ -27,6 +27,14 @@ PLANNERS = (Hedger, PricingActor)
 """The actors that plan sells into the gate's limits (their option `max_position`)."""
 
 
+def is_gate(cls: type[Actor]) -> bool:
+    return issubclass(cls, RiskGate)
+
+
+def is_planner(cls: type[Actor]) -> bool:
+    return issubclass(cls, PLANNERS)
+
+
 def gate_limits(actors: list[Actor]) -> dict[str, Decimal]:
     """`"venue:symbol"` -> the tightest `max_position` of the risk gates among `actors`."""
     out: dict[str, Decimal] = {}
@@ -52,7 +60,3 @@ def planner_limits(own: dict[str, Any], gate: dict[str, Decimal], where: str) ->
                 "it would plan sells the gate refuses (leave it out to use the gate's)"
             )
     return {**{k: str(v) for k, v in gate.items()}, **{k: str(v) for k, v in own.items()}}
-
-
-def is_planner(actor: Actor) -> bool:
-    return isinstance(actor, PLANNERS)

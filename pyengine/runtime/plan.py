@@ -21,7 +21,7 @@ from pyengine.actors.directory import Directory, PeerAddress
 from pyengine.actors.supervisor import SupervisorActor
 from pyengine.config import ActorConfig, EngineConfig
 from pyengine.errors import ConfigError
-from pyengine.runtime.limits import gate_limits, is_planner, planner_limits
+from pyengine.runtime.limits import gate_limits, is_gate, is_planner, planner_limits
 
 KINDS: dict[str, str] = {
     "recorder": "pyengine.actors.recorder:Recorder",
@@ -134,19 +134,20 @@ def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EngineP
         index += 1
         peers.append(PeerAddress(name, pub, box, (), group))
         plans.append(ActorPlan(name, SupervisorActor, group))
-    built: list[tuple[int, type[Actor], Actor]] = []
-    for i, a in enumerate(actor_cfgs):
-        cls = resolve_kind(a.kind, f"actors[{i}].kind")
-        built.append((i, cls, _build(cls, a, i, store_url)))
-    gate = gate_limits([actor for _, _, actor in built])
-    for i, cls, first in built:
-        a, checked = actor_cfgs[i], first
-        if gate and is_planner(first):
+    classes = [resolve_kind(a.kind, f"actors[{i}].kind") for i, a in enumerate(actor_cfgs)]
+    # The risk gates first: their position limits are the hedger's and pricing's.
+    gates = {
+        i: _build(cls, actor_cfgs[i], i, store_url) for i, cls in enumerate(classes) if is_gate(cls)
+    }
+    limits = gate_limits(list(gates.values()))
+    for i, cls in enumerate(classes):
+        a = actor_cfgs[i]
+        if limits and is_planner(cls):
             own = a.options.get("max_position") or {}
             where = f"actors[{i}] ({a.name}).options"
-            options = {**a.options, "max_position": planner_limits(own, gate, where)}
+            options = {**a.options, "max_position": planner_limits(own, limits, where)}
             a = actor_cfgs[i] = msgspec.structs.replace(a, options=options)
-            checked = _build(cls, a, i, store_url)
+        checked = gates.get(i) or _build(cls, a, i, store_url)
         pub, box = _endpoints(cfg, index, a.name, a)
         index += 1
         _, reliable = checked.topics()
