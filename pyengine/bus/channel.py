@@ -17,7 +17,8 @@ loop polling instead of asleep (see `busy_poll`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
 import zmq
 
@@ -29,6 +30,8 @@ Frames = list[bytes]
 # `send_multipart`/`recv_multipart` pay on every message (about 1.3 µs of a 2 µs send).
 _NOBLOCK = int(zmq.NOBLOCK)
 _NOBLOCK_MORE = int(zmq.NOBLOCK | zmq.SNDMORE)
+_EVENTS = int(zmq.EVENTS)
+_POLLIN = int(zmq.POLLIN)
 
 
 class Channel:
@@ -72,8 +75,17 @@ class Channel:
 
     def drain(self, max_batch: int) -> list[Frames]:
         """Every queued message, up to `max_batch`, without waiting."""
+        sock = self.sock
+        events = cast("Callable[[int], int]", sock.get)  # EVENTS is an int option
+        # Asking `EVENTS` (about 1 µs) is cheaper than the `EAGAIN` of an empty receive
+        # (about 2.7 µs: pyzmq builds and raises a `zmq.Again`), so it is asked where the
+        # answer is most often "nothing": before the first receive (a wake-up by the
+        # edge-triggered FD, or a look before waiting, often finds nothing) and after the
+        # first message (most batches are one message). A longer batch ends on `EAGAIN`.
+        if not events(_EVENTS) & _POLLIN:
+            return []
         out: list[Frames] = []
-        recv = self.sock.recv
+        recv = sock.recv
         try:
             while len(out) < max_batch:
                 # A `Frame` says whether more parts follow; asking the socket
@@ -84,6 +96,8 @@ class Channel:
                     frame = recv(_NOBLOCK, copy=False)
                     msg.append(frame.bytes)
                 out.append(msg)
+                if len(out) == 1 and not events(_EVENTS) & _POLLIN:
+                    break
         except zmq.Again:
             pass
         return out
@@ -119,7 +133,7 @@ class Channel:
         except zmq.Again:
             return False
         finally:
-            if self._waiter is not None and int(self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
+            if self._waiter is not None and int(sock.get(_EVENTS)) & _POLLIN:
                 self._wake()
         if self._busy is not None:
             self._busy.touch()
