@@ -148,7 +148,8 @@ async def poll(client: ChainClient, from_block: int, pending: list[str]) -> Poll
 
 
 async def capacities(client: ChainClient, tokens: list[Token]) -> dict[str, Capacity]:
-    return {t.symbol: await client.capacity(t.address) for t in tokens}
+    caps = await client.capacities([t.address for t in tokens])
+    return {t.symbol: caps[t.address] for t in tokens}
 
 
 async def deliver(reply: Callable[[T], None], answer: T) -> None:

@@ -31,7 +31,7 @@ from web3.exceptions import (
 )
 
 from pyengine.chain.artifacts import artifact
-from pyengine.chain.facts import read_order_facts, revert_data
+from pyengine.chain.facts import Batch, Fn, read_order_facts, revert_data
 from pyengine.chain.keys import MinterKey
 from pyengine.chain.order import (
     Domain,
@@ -126,7 +126,7 @@ class ChainClient(Protocol):
     async def receipt_status(self, tx_hash: str, timeout_s: float = 30.0) -> int: ...
     async def receipt_status_now(self, tx_hash: str) -> int | None: ...
     async def close(self) -> None: ...
-    async def capacity(self, asset: str) -> Capacity: ...
+    async def capacities(self, assets: Sequence[str]) -> dict[str, Capacity]: ...
 
 
 # What a node or the network can throw at a request; surfaced as ChainError.
@@ -169,6 +169,11 @@ class Web3ChainClient:
         self._next_slot = itertools.cycle(range(len(self._slots))) if self._slots else None
         self.gas_ceiling = gas_ceiling
         self._usde_decimals: int | None = None
+        abi = artifact("Minting").abi
+        self._fns = {
+            name: Fn(abi, name)
+            for name in ("globalConfig", "totalPerBlock", "tokenConfig", "totalPerBlockPerAsset")
+        }
         # Read from our compiled ABI (plain dicts), so the topics follow the contract's events.
         events: dict[ConfirmationKind, Any] = {
             ConfirmationKind(e["name"]): e
@@ -220,26 +225,38 @@ class Web3ChainClient:
     def token(self, address: str) -> Any:
         return self._token(address)
 
-    async def capacity(self, asset: str) -> Capacity:
-        """docs/mint-redeem.md#rfq-api remaining-mint / remaining-redeem: min(asset cap, global cap)
-        less what
-        this block already took, read in the pending block (transactions not yet mined)."""
+    async def capacities(self, assets: Sequence[str]) -> dict[str, Capacity]:
+        """docs/mint-redeem.md#rfq-api remaining-mint / remaining-redeem of each asset:
+        min(asset cap, global cap) less what this block already took, read in the pending
+        block (transactions not yet mined), all assets in one round trip."""
         pending = await self.w3.eth.get_block("pending")
         n = int(pending["number"])
-        m = self.minting.functions
-        cfg, glob, per_asset, total = await asyncio.gather(
-            m.tokenConfig(asset).call(block_identifier="pending"),
-            m.globalConfig().call(block_identifier="pending"),
-            m.totalPerBlockPerAsset(n, asset).call(block_identifier="pending"),
-            m.totalPerBlock(n).call(block_identifier="pending"),
-        )
-        if not cfg[1]:
-            return Capacity(block_number=n, remaining_mint=0, remaining_redeem=0)
-        mint = min(int(cfg[2]) - int(per_asset[0]), int(glob[0]) - int(total[0]))
-        redeem = min(int(cfg[3]) - int(per_asset[1]), int(glob[1]) - int(total[1]))
-        return Capacity(
-            block_number=n, remaining_mint=max(mint, 0), remaining_redeem=max(redeem, 0)
-        )
+        f, to = self._fns, self.minting.address
+        b = Batch("pending")
+        i_glob = b.add_call(to, f["globalConfig"])
+        i_total = b.add_call(to, f["totalPerBlock"], n)
+        per = [
+            (
+                a,
+                b.add_call(to, f["tokenConfig"], a),
+                b.add_call(to, f["totalPerBlockPerAsset"], n, a),
+            )
+            for a in assets
+        ]
+        answers = await b.run(self)
+        glob, total = answers[i_glob].value(), answers[i_total].value()
+        out: dict[str, Capacity] = {}
+        for asset, i_cfg, i_per in per:
+            cfg, taken = answers[i_cfg].value(), answers[i_per].value()
+            if not cfg[1]:
+                out[asset] = Capacity(block_number=n, remaining_mint=0, remaining_redeem=0)
+                continue
+            mint = min(int(cfg[2]) - int(taken[0]), int(glob[0]) - int(total[0]))
+            redeem = min(int(cfg[3]) - int(taken[1]), int(glob[1]) - int(total[1]))
+            out[asset] = Capacity(
+                block_number=n, remaining_mint=max(mint, 0), remaining_redeem=max(redeem, 0)
+            )
+        return out
 
     @staticmethod
     def _mint_args(order: Order, route: Route, signature: Signature) -> list[Any]:

@@ -229,10 +229,10 @@ def test_per_block_caps(shared: SharedChain) -> None:
                 sigs = [sign_order(o, d.domain, dev_key(0)) for o in orders]
                 subs = []
                 await c.w3.provider.make_request("evm_setAutomine", [False])
-                full = await c.capacity(usdt)
+                full = (await c.capacities([usdt]))[usdt]
                 assert full.remaining_mint == 5_000_000 * E18
                 subs.append(await c.submit_mint(orders[0], route, sigs[0]))
-                left = await c.capacity(usdt)  # the pending block already holds 3M
+                left = (await c.capacities([usdt]))[usdt]  # the pending block holds 3M
                 assert (left.block_number, left.remaining_mint) == (
                     full.block_number,
                     2_000_000 * E18,
