@@ -27,8 +27,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from pyengine.errors import EngineError
 
 log = logging.getLogger("pyengine.chain.node")
@@ -164,6 +162,8 @@ class NodeProcess:
 async def fetch_deployment(url: str, timeout_s: float) -> dict[str, Any]:
     """The node's `pyengine_deployment` (`devnet.Deployment` as plain data), waiting up to
     `timeout_s` for a node that is still building its chain."""
+    import aiohttp  # the engine's runtime imports this module; only a local chain needs this
+
     body = {"jsonrpc": "2.0", "id": 1, "method": "pyengine_deployment", "params": []}
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     try:
