@@ -132,12 +132,20 @@ def start(
         env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
     )
     err.close()
-    ep = endpoint(cwd)
+    try:
+        return _reachable(proc, endpoint(cwd), t0, timeout_s)
+    except BaseException:
+        # a test's timeout too: never leave an engine (holding its ports) behind
+        proc.kill()
+        proc.wait(30)
+        raise
+
+
+def _reachable(proc: subprocess.Popen[bytes], ep: str, t0: float, timeout_s: float) -> Started:
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"engine exited with {proc.returncode} while starting")
         if time.perf_counter() - t0 > timeout_s:
-            proc.kill()
             raise TimeoutError(f"engine not reachable after {timeout_s}s")
         try:
             report = status(ep, timeout_s=0.2)
