@@ -156,3 +156,28 @@ def test_a_node_that_dies_stops_the_engine_as_a_fault(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert f"the local chain node (pid {node}) exited with -9" in text
     assert "Traceback" not in text
+
+
+def test_an_actor_outside_an_engine_owns_its_node() -> None:
+    import asyncio
+
+    from pyengine.actors.rfq_chain import open_local
+
+    async def go() -> tuple[dict[str, object], list[int]]:
+        setup = await open_local("", 1.0)
+        kids = [p for p in _children() if p not in before]
+        assert setup.close is not None
+        await setup.close()
+        return setup.status, kids
+
+    before = set(_children())
+    chain, kids = asyncio.run(go())
+    assert chain["chain_id"] == 31337 and str(chain["rpc_url"]).startswith("http://127.0.0.1:")
+    assert len(kids) == 1
+    assert not alive(kids[0])  # stopped with the chain's close
+
+
+def _children() -> list[int]:
+    from tests.integration.engine_proc import child_pids
+
+    return child_pids(os.getpid())
