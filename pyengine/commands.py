@@ -21,6 +21,7 @@ import uvloop
 
 from pyengine.actors.hedger import Hedger, journal_path
 from pyengine.bus import BindError, CurveKeyError, check_endpoint
+from pyengine.chain.node_process import NodeError
 from pyengine.config import EngineConfig, load_config
 from pyengine.errors import ConfigError
 from pyengine.messages import StatusReport
@@ -118,7 +119,7 @@ def _run_locked(
     except ConfigError as exc:
         print(f"pyengine: config error: {exc}", file=sys.stderr)
         return 2
-    except (BindError, CurveKeyError) as exc:
+    except (BindError, CurveKeyError, NodeError) as exc:
         print(f"pyengine: {exc}", file=sys.stderr)
         return 2
 

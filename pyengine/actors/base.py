@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import msgspec
 
@@ -20,6 +20,9 @@ from pyengine.actors.effects import Output, Source
 from pyengine.clock import Clock, IdSource, SequentialIds, SystemClock
 from pyengine.errors import ConfigError
 from pyengine.messages import Message
+
+if TYPE_CHECKING:
+    from pyengine.chain.node_process import NodeSpec
 
 T = TypeVar("T")
 
@@ -86,6 +89,13 @@ class Actor:
     def timer_period(self) -> float | None:
         """Seconds between `on_timer` calls of this instance (default: `timer_interval`)."""
         return type(self).timer_interval
+
+    @classmethod
+    def local_node(cls, options: Mapping[str, Any]) -> NodeSpec | None:
+        """A local chain node the engine runs for this actor with these options: a process
+        of its own, started before the actors and stopped after them, its URL given to
+        the actor as option `rpc_url`. None (the default): none."""
+        return None
 
     def colocated_with(self) -> tuple[str, ...]:
         """Actors whose in-process state this one reads, so they must share its process

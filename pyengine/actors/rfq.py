@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -61,6 +61,7 @@ from pyengine.actors.rfq_types import (
 )
 from pyengine.chain.client import Capacity, ConfirmationKind
 from pyengine.chain.confirm import ConfirmationTracker
+from pyengine.chain.node_process import NodeSpec
 from pyengine.chain.order import Route
 from pyengine.errors import ConfigError
 from pyengine.messages import (
@@ -111,9 +112,14 @@ class RfqOptions(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     hedge_slippage_bps: Decimal = Decimal(20)
     poll_interval_s: float = 0.5
     chain: Literal["local", "rpc"] = "local"
-    """"local": start the embedded chain (py-evm over loopback JSON-RPC); "rpc": a node."""
+    """"local": the development chain (py-evm, our contracts), run by the engine as a node
+    process of its own (`pyengine.chain.node_process`), its deployment read from the node;
+    "rpc": a node with the contracts given here, signing with the environment's keys."""
     block_time_s: float = 1.0
+    node_port: int = 0
+    """chain = "local": the node's port on 127.0.0.1 (0: any free port); taken is fatal."""
     rpc_url: str = ""
+    """chain = "local": set by the engine to its node's URL (empty: the actor starts one)."""
     chain_id: int = 1
     minting: str = ""
     usde: str = ""
@@ -167,13 +173,21 @@ class RfqActor(Actor):
 
     # -- wiring ------------------------------------------------------------------------
 
+    @classmethod
+    def local_node(cls, options: Mapping[str, Any]) -> NodeSpec | None:
+        """chain = "local" without an `rpc_url`: the node the engine runs for this actor."""
+        o = msgspec.convert(dict(options), RfqOptions)
+        if o.chain != "local" or o.rpc_url:
+            return None
+        return NodeSpec(port=o.node_port, block_time_s=o.block_time_s)
+
     def on_start(self) -> list[Output]:
         if self.chain is not None:
             return []
         o = self.opts
         deadline = self.now() + 120_000_000_000  # compiling and deploying takes seconds
         if o.chain == "local":
-            return [Call(partial(open_local, o.block_time_s), "chain", deadline)]
+            return [Call(partial(open_local, o.rpc_url, o.block_time_s), "chain", deadline)]
         route = Route(tuple(o.route_addresses), tuple(o.route_ratios))
         opener = partial(
             open_rpc,

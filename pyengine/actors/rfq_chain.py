@@ -23,6 +23,8 @@ from pyengine.chain.validate import OrderFacts
 HEDGED_ASSET = {"stETH": "ETH", "WETH": "ETH", "WBTC": "BTC"}
 LOCAL_ROUTE_RATIOS = (3333, 3333, 3334)
 T = TypeVar("T")
+LOCAL_NODE_TIMEOUT_S = 120.0
+"""How long a node that is still building its chain (compiling, deploying) may take."""
 
 
 class TokenOption(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -57,31 +59,58 @@ class ChainSetup:
         return next((t for t in self.tokens.values() if t.address.lower() == low), None)
 
 
-async def open_local(block_time_s: float) -> ChainSetup:
-    """Start the embedded chain node (py-evm, our contracts) and connect to it."""
-    from pyengine.chain.local import DEFAULT_TOKENS
-    from pyengine.chain.node import LocalNode
+async def open_local(
+    rpc_url: str, block_time_s: float, timeout_s: float = LOCAL_NODE_TIMEOUT_S
+) -> ChainSetup:
+    """Connect to the local chain node at `rpc_url` (the one the engine started for this
+    actor), learning its deployment from it; with no `rpc_url`, start a node of our own
+    (its own process, stopped by `close`)."""
+    from pyengine.chain.node_process import NodeProcess, NodeSpec
 
-    node = await LocalNode.start(block_time_s=block_time_s)
-    d = node.deployment
+    if rpc_url:
+        return await _connect_local(rpc_url, timeout_s, None)
+    owned = await NodeProcess.start(NodeSpec(block_time_s=block_time_s))
+    try:
+        return await _connect_local(owned.url, timeout_s, owned.stop)
+    except BaseException:
+        await owned.stop()
+        raise
+
+
+async def _connect_local(
+    url: str, timeout_s: float, stop_node: Callable[[], Awaitable[int]] | None
+) -> ChainSetup:
+    from pyengine.chain.client import Web3ChainClient
+    from pyengine.chain.devnet import DEFAULT_TOKENS, Deployment, local_minter_keys
+    from pyengine.chain.node_process import fetch_deployment
+
+    d = msgspec.convert(await fetch_deployment(url, timeout_s), Deployment)
     stable = {t.symbol: t.stable for t in DEFAULT_TOKENS}
     tokens = {
         sym: Token(sym, addr, d.decimals[sym], stable.get(sym, False))
         for sym, addr in d.tokens.items()
     }
-    client = node.client()
+    client = Web3ChainClient(
+        url, minting=d.minting, usde=d.usde, chain_id=d.chain_id, minter_keys=local_minter_keys()
+    )
 
     async def close() -> None:
         await client.close()
-        await node.stop()
+        if stop_node is not None:
+            await stop_node()
 
+    try:
+        start_block = await client.block_number()
+    except BaseException:
+        await client.close()
+        raise
     return ChainSetup(
         client=client,
         tokens=tokens,
         usde=d.usde,
         route=Route(tuple(d.custodians), LOCAL_ROUTE_RATIOS),
-        status=d.status(node.url),
-        start_block=await client.block_number(),
+        status=d.status(url),
+        start_block=start_block,
         close=close,
     )
 

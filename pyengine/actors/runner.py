@@ -114,7 +114,7 @@ class ActorRunner:
         self._draining = False
         self._opened = False
         self._recovery: Iterable[Message] | None = None
-        self._snapshot: bytes | None = None
+        self._snapshot: bytes | Callable[[], bytes | None] | None = None
         self._log_budget = 20
         self._first: Actor | None = None
         self._effects: Effects | None = None
@@ -153,9 +153,14 @@ class ActorRunner:
         """An instance built as a life is, never run (the runtime's recovery fold)."""
         return self.factory(self._context(0))
 
-    def set_recovery(self, journal: Iterable[Message], snapshot: bytes | None = None) -> None:
+    def set_recovery(
+        self,
+        journal: Iterable[Message],
+        snapshot: bytes | Callable[[], bytes | None] | None = None,
+    ) -> None:
         """What the next life of the actor is rebuilt from: `Actor.restore(snapshot)`
-        (when given), then `Actor.recover(journal)` (the messages after it)."""
+        (when given; a callable is read when the life starts, so a large state is not
+        held until then), then `Actor.recover(journal)` (the messages after it)."""
         self._recovery = journal  # read lazily (a long journal is streamed, not held)
         self._snapshot = snapshot
 
@@ -169,8 +174,11 @@ class ActorRunner:
             async with asyncio.TaskGroup() as tg:
                 effects = Effects(self.name, tg, self.clock, partial(self._deliver, actor))
                 self._effects = effects
-                if self._snapshot is not None:
-                    actor.restore(self._snapshot)
+                snapshot = self._snapshot() if callable(self._snapshot) else self._snapshot
+                self._snapshot = None
+                if snapshot is not None:
+                    actor.restore(snapshot)
+                    del snapshot  # the actor holds its state now; the blob is not needed
                     actor.recover(self._recovery or ())
                 elif self._recovery is not None:
                     actor.recover(self._recovery)

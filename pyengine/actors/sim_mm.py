@@ -21,7 +21,7 @@ import msgspec
 
 from pyengine.actors.base import Actor, ActorContext
 from pyengine.actors.effects import Call, Output
-from pyengine.chain.local import DEV_ACCOUNT, DEV_INDEX, dev_key
+from pyengine.chain.devnet import DEV_ACCOUNT, DEV_INDEX, dev_key
 from pyengine.chain.order import Domain, Order, OrderSchemaError, sign_order
 from pyengine.errors import ConfigError
 from pyengine.messages import Message

@@ -4,11 +4,15 @@ Building the chain (compiling the contracts, deploying, funding the development 
 takes seconds of CPU, so it runs on a worker thread, off the event loop. Blocks come every
 `block_time_s` without automine, as on a live chain: transactions wait in the pending block,
 so per-block caps, pending nonces and receipts behave as on mainnet.
+
+The engine runs it in a process of its own (`node_main.py`, started by `node_process.py`),
+as a production engine talks to a node it does not host; tests may start it in-process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from pyengine.chain.client import Web3ChainClient
 from pyengine.chain.local import LocalChain, LocalChainConfig, local_minter_keys
@@ -33,11 +37,12 @@ class LocalNode:
         host: str = "127.0.0.1",
         port: int = 0,
         block_time_s: float | None = 1.0,
+        sock: socket.socket | None = None,
     ) -> LocalNode:
         cfg = config or LocalChainConfig(automine=block_time_s is None)
         loop = asyncio.get_running_loop()
         chain = await loop.run_in_executor(None, LocalChain.start, cfg)
-        server = RpcServer(chain, host=host, port=port, block_time_s=block_time_s)
+        server = RpcServer(chain, host=host, port=port, block_time_s=block_time_s, sock=sock)
         await server.start()
         return cls(chain, server)
 

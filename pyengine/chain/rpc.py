@@ -14,10 +14,12 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from aiohttp import web
 from eth.vm.spoof import SpoofTransaction
 from eth_tester.backends.pyevm.main import _get_vm_for_block_number
@@ -144,6 +146,9 @@ class ChainRpc:
             "evm_setAutomine": self._set_automine,
             "evm_snapshot": lambda p: hex(self.t.take_snapshot()),
             "evm_revert": self._revert,
+            # where the contracts are (`pyengine.chain.devnet.Deployment`): how a client
+            # of this node learns its deployment, since the node process made it
+            "pyengine_deployment": lambda p: msgspec.to_builtins(chain.deployment),
         }
 
     def dispatch(self, method: str, params: list[Any]) -> Any:
@@ -301,8 +306,12 @@ class RpcServer:
         host: str = "127.0.0.1",
         port: int = 0,
         block_time_s: float | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
+        """`sock`: an already listening socket to serve on (the node process is handed
+        its socket bound by the engine) instead of binding `host`:`port`."""
         self.rpc = ChainRpc(chain)
+        self.sock = sock
         self.chain = chain
         self.host, self.port = host, port
         self.block_time_s = block_time_s
@@ -316,7 +325,12 @@ class RpcServer:
         app.router.add_post("/", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site: web.BaseSite
+        if self.sock is not None:
+            site = web.SockSite(self._runner, self.sock)
+            self.host = str(self.sock.getsockname()[0])
+        else:
+            site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = int(self._runner.addresses[0][1])  # the bound port when asked for 0
         self.url = f"http://{self.host}:{self.port}"

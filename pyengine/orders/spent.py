@@ -8,6 +8,10 @@ with allowable errors", CACM 13(7), 1970): about 4.8 bytes per id at a false-pos
 rate of 1e-8 per filter. A Bloom filter has no false negatives, so a spent id is always
 answered spent; the error is only ever the other way, the safe one: a fresh id taken for
 a spent one is refused (`DuplicateOrderId`) and the sender makes another.
+
+Ids of the engine's own shape (`<scope>-<n>`, made in sequence) go to runs of numbers
+instead (`spent_runs.py`): exact, and a few integers for millions of ids, so what a table
+remembers of its history does not grow with it; the Bloom filters take the other ids.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import hashlib
 import math
 
 import msgspec
+
+from pyengine.orders.spent_runs import Runs, scoped
 
 FALSE_POSITIVE = 1e-8
 """Per new filter, when full: a fresh order id refused about once in weeks of traffic."""
@@ -37,6 +43,9 @@ class SpentState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     filters: list[BloomState]
     exact_cap: int
     capacity: int
+    runs: dict[str, list[int]] = {}
+    """`spent_runs.Runs` per scope (empty in states saved before runs existed)."""
+    run_count: int = 0
 
 
 def _sizes(capacity: int, rate: float) -> tuple[int, int]:
@@ -93,6 +102,7 @@ class SpentIds:
         self._exact: dict[str, None] = {}
         """The newest ids, oldest first (a dict keeps insertion order)."""
         self._filters: list[_Bloom] = []
+        self._runs = Runs()
 
     def add(self, key: str) -> None:
         if key in self._exact:
@@ -101,14 +111,27 @@ class SpentIds:
         if len(self._exact) > self.exact_cap:
             old = next(iter(self._exact))
             del self._exact[old]
-            if not self._filters or self._filters[-1].count >= self.capacity:
-                self._filters.append(_Bloom(self.capacity))
-            self._filters[-1].add(old)
+            parts = scoped(old)
+            if parts is None:
+                self._to_filter(old)
+                return
+            self._runs.add(*parts)
+            if self._runs.over():
+                for spilled in self._runs.spill():
+                    self._to_filter(spilled)
+
+    def _to_filter(self, key: str) -> None:
+        if not self._filters or self._filters[-1].count >= self.capacity:
+            self._filters.append(_Bloom(self.capacity))
+        self._filters[-1].add(key)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
         if key in self._exact:
+            return True
+        parts = scoped(key)
+        if parts is not None and parts in self._runs:
             return True
         if not self._filters:
             return False
@@ -122,7 +145,7 @@ class SpentIds:
         return False
 
     def __len__(self) -> int:
-        return len(self._exact) + sum(f.count for f in self._filters)
+        return len(self._exact) + self._runs.count + sum(f.count for f in self._filters)
 
     def state(self) -> SpentState:
         return SpentState(
@@ -132,6 +155,8 @@ class SpentIds:
             ],
             exact_cap=self.exact_cap,
             capacity=self.capacity,
+            runs=self._runs.state(),
+            run_count=self._runs.count,
         )
 
     @classmethod
@@ -147,4 +172,5 @@ class SpentIds:
             )
             for f in state.filters
         ]
+        out._runs = Runs.restore(state.runs, state.run_count)
         return out

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from pyengine.actors.base import Actor
 from pyengine.messages import Message
-from pyengine.store import Snapshot, Store
+from pyengine.store import Snapshot, Store, StoreError
 
 log = logging.getLogger("pyengine.checkpoint")
 
@@ -53,12 +53,17 @@ def recovers(actor: Actor) -> bool:
 class Fold:
     """One actor's recovery state at a journal row, kept encoded (`Actor.snapshot`): an
     instance is built from it only while the journal is folded in, so the state is held
-    once as objects (by the live actor) and once compactly, never twice as objects."""
+    once as objects (by the live actor), never twice. Once saved, the encoded state is not
+    held at all (`stored`): the store has it, and it is read back when it is needed (a
+    fold moving on, an actor's restart), so what a start restores is in memory once."""
 
     name: str
     build: Callable[[], Actor]
     version: int
     state: bytes | None = None
+    """The state at `position`, when it is not the store's snapshot (`stored`)."""
+    stored: bool = False
+    """The store's snapshot of this actor is the state at `position` (not held here)."""
     position: int = 0
     snapshot_at: int = 0
     """The journal row of the snapshot restored at start (0: none)."""
@@ -70,10 +75,23 @@ class Fold:
     summary: dict[str, int] = field(default_factory=dict)
     """`Actor.recovered()` at `position`."""
 
+    store: Store | None = None
+    """Where the snapshot is read back from when `stored`."""
+
+    def blob(self) -> bytes | None:
+        """The encoded state (None: the empty state), read from the store if saved."""
+        if not self.stored:
+            return self.state
+        snap = self.store.load_snapshot(self.name) if self.store is not None else None
+        if snap is None or snap.journal_id != self.position or snap.version != self.version:
+            raise StoreError(f"{self.name}: its snapshot at journal row {self.position} is gone")
+        return snap.state
+
     def open(self) -> Actor:
         actor = self.build()
-        if self.state is not None:
-            actor.restore(self.state)
+        blob = self.blob()
+        if blob is not None:
+            actor.restore(blob)
         return actor
 
 
@@ -92,7 +110,7 @@ class Checkpointer:
         """Start `name`'s fold from its saved snapshot, if one can be restored."""
         probe = build()
         version = type(probe).snapshot_version
-        fold = Fold(name, build, version)
+        fold = Fold(name, build, version, store=self.store)
         snap = self.store.load_snapshot(name)
         if snap is not None and snap.version != version:
             log.warning(
@@ -114,7 +132,7 @@ class Checkpointer:
             except Exception as exc:
                 log.warning("%s: snapshot unreadable (%s): replaying the journal", name, exc)
             else:
-                fold.state = snap.state
+                fold.stored = True  # validated; read again when needed, not held
                 fold.position = fold.snapshot_at = fold.saved_at = snap.journal_id
                 fold.saved_ns = snap.taken_ns
                 fold.source = f"snapshot at journal row {snap.journal_id}"
@@ -145,7 +163,7 @@ class Checkpointer:
         for f in behind:
             actor = actors.pop(f.name)
             actor.recover(())  # derive what is derived (the contract allows it empty)
-            f.state = actor.snapshot()
+            f.state, f.stored = actor.snapshot(), False
             f.summary = actor.recovered()
             f.position = upto
             f.replayed += counts[f.name]
@@ -176,7 +194,7 @@ class Checkpointer:
 
     def state(self, name: str) -> bytes | None:
         """The fold's state for a new life of the live actor (None: nothing to restore)."""
-        return self.folds[name].state
+        return self.folds[name].blob()
 
     def save(self, names: Sequence[str] | None = None) -> int:
         """Save the folds' snapshots (those that moved since the last save); returns how
@@ -189,6 +207,7 @@ class Checkpointer:
             now = self.now_ns()
             self.store.save_snapshot(Snapshot(name, f.version, f.position, now, f.state))
             f.saved_at, f.saved_ns = f.position, now
+            f.state, f.stored = None, True  # the store holds it now
             written += 1
         return written
 

@@ -53,6 +53,7 @@ from pyengine.messages import (
 )
 from pyengine.messages.control import HedgeRequestStatus, HedgingStatus
 from pyengine.messages.critical import recover_prefixes
+from pyengine.runtime.nodes import LocalNodes
 from pyengine.runtime.plan import EnginePlan, supervisor_name
 from pyengine.runtime.recovery import Recovery
 from pyengine.runtime.sections import market_status, merge_sections
@@ -105,6 +106,7 @@ class Engine:
         self.supervisor: Supervisor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
+        self.nodes = LocalNodes()
         self.fault = ""
         self.recovery = Recovery(
             plan.store_url, plan.config.store, group, RECOVER_PREFIXES, self.clock.now_ns
@@ -163,9 +165,12 @@ class Engine:
             control = (
                 bus.router(self.cfg.control_endpoint, hwm=1000) if self.group == "main" else None
             )
+            # before the actors: their local chain nodes, each its own process
+            await self.nodes.start(self.plan.local(self.group))
+            self.nodes.watch(lambda reason: self.request_stop(reason, fault=True))
             local: list[tuple[str, type[Actor], dict[str, Any]]] = [(sup_name, SupervisorActor, {})]
             local += [
-                (a.name, a.cls, a.options)
+                (a.name, a.cls, self.nodes.options(a.name, a.options))
                 for a in self.plan.local(self.group)
                 if a.name != sup_name
             ]
@@ -232,6 +237,7 @@ class Engine:
                     await task
             for runner in self.runners.values():
                 await runner.close()
+            await self.nodes.stop()  # after the actors, whose clients talk to them
             await run_shutdown_hooks()
             bus.close()
             self.recovery.close()

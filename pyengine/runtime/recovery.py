@@ -6,6 +6,7 @@ snapshots; what was recovered, for the log and `pyengine status`."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -87,7 +88,7 @@ class Recovery:
         async with self.lock:
             await cp.catch_up_async()
         for name, fold in cp.folds.items():
-            runners[name].set_recovery([], cp.state(name))
+            runners[name].set_recovery([], functools.partial(cp.state, name))
             self.recovered.append(
                 ActorRecovery(
                     name=name,
@@ -161,7 +162,7 @@ class Recovery:
         if runner.name in cp.folds:
             async with self.lock:
                 await cp.catch_up_async()
-            runner.set_recovery([], cp.state(runner.name))
+            runner.set_recovery([], functools.partial(cp.state, runner.name))
         elif runner.name in self.whole_journal:
             runner.set_recovery(cp.store.journal(self.prefixes))
 
