@@ -142,12 +142,13 @@ def make_plan(cfg: EngineConfig, strategies: list[str] | None = None) -> EngineP
     limits = gate_limits(list(gates.values()))
     for i, cls in enumerate(classes):
         a = actor_cfgs[i]
-        if limits and is_planner(cls):
-            own = a.options.get("max_position") or {}
+        own = a.options.get("max_position") or {}
+        # (a `max_position` that is not a table is left to the actor's own check to name)
+        if limits and is_planner(cls) and isinstance(own, dict):
             where = f"actors[{i}] ({a.name}).options"
             options = {**a.options, "max_position": planner_limits(own, limits, where)}
             a = actor_cfgs[i] = msgspec.structs.replace(a, options=options)
-        checked = gates.get(i) or _build(cls, a, i, store_url)
+        checked = gates[i] if i in gates else _build(cls, a, i, store_url)
         pub, box = _endpoints(cfg, index, a.name, a)
         index += 1
         _, reliable = checked.topics()

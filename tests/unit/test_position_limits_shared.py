@@ -79,6 +79,15 @@ def test_a_limits_file_and_several_gates(tmp_path: Path) -> None:
     assert options(p, "hedger")["max_position"]["okx:ETH-USDT-SWAP"] == "3000"
 
 
+def test_a_planner_limit_that_is_not_a_table_is_a_config_error() -> None:
+    for bad in ("4000", ["okx:ETH-USDT-SWAP"], {"okx:ETH-USDT-SWAP": "lots"}):
+        with pytest.raises(ConfigError, match=r"max_position|decimal"):
+            plan(
+                {"name": "risk", "kind": "risk", "options": {"limits": GATE}},
+                {"name": "hedger", "kind": "hedger", "options": {"max_position": bad}},
+            )
+
+
 def test_without_a_gate_limit_nothing_is_added() -> None:
     p = plan({"name": "risk", "kind": "risk"}, {"name": "hedger", "kind": "hedger"})
     assert "max_position" not in options(p, "hedger")
