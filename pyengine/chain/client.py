@@ -31,7 +31,7 @@ from web3.exceptions import (
 )
 
 from pyengine.chain.artifacts import artifact
-from pyengine.chain.facts import Batch, Fn, read_order_facts, revert_data
+from pyengine.chain.facts import Batch, Fns, read_order_facts, revert_data
 from pyengine.chain.keys import MinterKey
 from pyengine.chain.order import (
     Domain,
@@ -169,11 +169,9 @@ class Web3ChainClient:
         self._next_slot = itertools.cycle(range(len(self._slots))) if self._slots else None
         self.gas_ceiling = gas_ceiling
         self._usde_decimals: int | None = None
-        abi = artifact("Minting").abi
-        self._fns = {
-            name: Fn(abi, name)
-            for name in ("globalConfig", "totalPerBlock", "tokenConfig", "totalPerBlockPerAsset")
-        }
+        # Reads encoded from the ABIs once (facts.Fn), not by web3's contract functions
+        self.minting_fns = Fns(artifact("Minting").abi)
+        self.erc20_fns = Fns(self._erc20_abi)
         # Read from our compiled ABI (plain dicts), so the topics follow the contract's events.
         events: dict[ConfirmationKind, Any] = {
             ConfirmationKind(e["name"]): e
@@ -222,16 +220,13 @@ class Web3ChainClient:
             self._usde_decimals = int(await self._token(self.usde).functions.decimals().call())
         return self._usde_decimals
 
-    def token(self, address: str) -> Any:
-        return self._token(address)
-
     async def capacities(self, assets: Sequence[str]) -> dict[str, Capacity]:
         """docs/mint-redeem.md#rfq-api remaining-mint / remaining-redeem of each asset:
         min(asset cap, global cap) less what this block already took, read in the pending
         block (transactions not yet mined), all assets in one round trip."""
         pending = await self.w3.eth.get_block("pending")
         n = int(pending["number"])
-        f, to = self._fns, self.minting.address
+        f, to = self.minting_fns, self.minting.address
         b = Batch("pending")
         i_glob = b.add_call(to, f["globalConfig"])
         i_total = b.add_call(to, f["totalPerBlock"], n)

@@ -71,6 +71,20 @@ class Fn:
         return "0x" + (self.selector + abi_encode(self.inputs, list(args))).hex()
 
 
+class Fns:
+    """A contract's `Fn`s by name, each read from the ABI on first use."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self.abi = abi
+        self._fns: dict[str, Fn] = {}
+
+    def __getitem__(self, name: str) -> Fn:
+        fn = self._fns.get(name)
+        if fn is None:
+            fn = self._fns[name] = Fn(self.abi, name)
+        return fn
+
+
 class Batch:
     """eth_call reads at one block (a number or a tag such as "pending"), sent as a single
     JSON-RPC batch (one round trip)."""
@@ -83,13 +97,6 @@ class Batch:
     def add_call(self, to: str, fn: Fn, *args: Any) -> int:
         """`fn(*args)` on the contract at `to`; the answer decodes with `fn`'s outputs."""
         return self._add(("eth_call", [{"to": to, "data": fn.data(*args)}, self.block]), fn.outputs)
-
-    def add_fn(self, fn: Any) -> int:
-        """A web3 contract function (its ABI gives the encoding of args and results)."""
-        selector = function_abi_to_4byte_selector(fn.abi)
-        args = abi_encode(get_abi_input_types(fn.abi), list(fn.args))
-        call = {"to": fn.address, "data": "0x" + (selector + args).hex()}
-        return self._add(("eth_call", [call, self.block]), get_abi_output_types(fn.abi))
 
     def add_raw(self, method: str, params: list[Any]) -> int:
         return self._add((method, [*params, self.block]), None)
@@ -164,9 +171,9 @@ async def read_order_facts(
 ) -> OrderFacts:
     head = await c.w3.eth.get_block("latest")
     block = int(head["number"])
-    m = c.minting.functions
+    m, erc20 = c.minting_fns, c.erc20_fns
     asset, benefactor, minting = order.collateral_asset, order.benefactor, c.minting.address
-    collateral, usde = c.token(asset).functions, c.token(c.usde).functions
+    usde = c.usde
     signer = None
     if signature.signature_type == SignatureType.EIP712 and order.nonce <= MAX_UINT120:
         signer = recover_signer(order_digest(order, c.domain), signature.signature_bytes)
@@ -174,24 +181,26 @@ async def read_order_facts(
     addresses = tuple(route.addresses) if route else ()
 
     b = Batch(block)
-    i_cfg = b.add_fn(m.tokenConfig(asset))
+    i_cfg = b.add_call(minting, m["tokenConfig"], asset)
     i_code = b.add_raw("eth_getCode", [asset])
-    i_dec = b.add_fn(collateral.decimals())
-    i_per_asset = b.add_fn(m.totalPerBlockPerAsset(block, asset))
-    i_total = b.add_fn(m.totalPerBlock(block))
-    i_global = b.add_fn(m.globalConfig())
-    i_limit = b.add_fn(m.stablesDeltaLimit())
-    i_listed = b.add_fn(m.isWhitelistedBenefactor(benefactor))
-    i_approved = b.add_fn(m.isApprovedBeneficiary(benefactor, order.beneficiary))
-    i_delegation = b.add_fn(m.delegatedSigner(signer, benefactor)) if signer else None
+    i_dec = b.add_call(asset, erc20["decimals"])
+    i_per_asset = b.add_call(minting, m["totalPerBlockPerAsset"], block, asset)
+    i_total = b.add_call(minting, m["totalPerBlock"], block)
+    i_global = b.add_call(minting, m["globalConfig"])
+    i_limit = b.add_call(minting, m["stablesDeltaLimit"])
+    i_listed = b.add_call(minting, m["isWhitelistedBenefactor"], benefactor)
+    i_approved = b.add_call(minting, m["isApprovedBeneficiary"], benefactor, order.beneficiary)
+    i_delegation = b.add_call(minting, m["delegatedSigner"], signer, benefactor) if signer else None
     i_1271 = b.add_raw("eth_call", [_eip1271_call(c, order, signature)]) if wants_1271 else None
-    i_custodians = [b.add_fn(m.isCustodianAddress(a)) for a in addresses]
-    i_nonce = b.add_fn(m.verifyNonce(benefactor, order.nonce)) if order.nonce else None
-    i_c_bal = b.add_fn(collateral.balanceOf(benefactor))
-    i_c_allow = b.add_fn(collateral.allowance(benefactor, minting))
-    i_u_bal = b.add_fn(usde.balanceOf(benefactor))
-    i_u_allow = b.add_fn(usde.allowance(benefactor, minting))
-    i_contract_bal = b.add_fn(collateral.balanceOf(minting))
+    i_custodians = [b.add_call(minting, m["isCustodianAddress"], a) for a in addresses]
+    i_nonce = (
+        b.add_call(minting, m["verifyNonce"], benefactor, order.nonce) if order.nonce else None
+    )
+    i_c_bal = b.add_call(asset, erc20["balanceOf"], benefactor)
+    i_c_allow = b.add_call(asset, erc20["allowance"], benefactor, minting)
+    i_u_bal = b.add_call(usde, erc20["balanceOf"], benefactor)
+    i_u_allow = b.add_call(usde, erc20["allowance"], benefactor, minting)
+    i_contract_bal = b.add_call(asset, erc20["balanceOf"], minting)
     a = await b.run(c)
 
     raw_cfg = a[i_cfg].value()

@@ -19,7 +19,6 @@ from pyengine.messages import (
     MarkFunding,
     OrderAccepted,
     OrderFilled,
-    OrderRejected,
     PlaceOrder,
     SubmitOrder,
 )
@@ -27,7 +26,7 @@ from pyengine.messages.effects import Replied
 from pyengine.portfolio import Keeper, KeeperConfig, KeeperInput
 from pyengine.sim import VirtualScheduler, build_world
 from tests.unit.portfolio_helpers import holdings
-from tests.unit.test_hedger import SEC, hedger, request, results, submits
+from tests.unit.test_hedger import SEC, hedger, request, results, risk_refusal, submits
 
 VENUE = "binance-usdm"
 
@@ -97,17 +96,7 @@ def test_refusals_everywhere_at_once_leave_the_hedge_working_until_it_can_route(
     refused = 0
     while pending:  # the risk gate refuses every child (its reference price is stale)
         o = pending.pop(0)
-        out = h.handle(
-            OrderRejected(
-                ts_event=3,
-                ts_recv=3,
-                client_order_id=o.client_order_id,
-                venue=o.venue,
-                reason="price_band",
-                stage="risk",
-                codes=["price_band"],
-            )
-        )
+        out = h.handle(risk_refusal(o, "price_band"))
         refused += 1
         assert not results(out), f"ended after {refused} refusals in one instant"
         pending += submits(out)
@@ -127,17 +116,7 @@ def test_without_a_refusal_backoff_re_routes_count_so_refusals_still_end_the_hed
         if not pending:
             break
         o = pending.pop(0)
-        out = h.handle(
-            OrderRejected(
-                ts_event=3,
-                ts_recv=3,
-                client_order_id=o.client_order_id,
-                venue=o.venue,
-                reason="max_position",
-                stage="risk",
-                codes=["max_position"],
-            )
-        )
+        out = h.handle(risk_refusal(o, "max_position"))
         ended += results(out)
         pending += submits(out)
     (res,) = ended

@@ -125,6 +125,19 @@ def accepted(o: SubmitOrder) -> OrderAccepted:
     return OrderAccepted(ts_event=3, ts_recv=3, client_order_id=o.client_order_id, venue=o.venue)
 
 
+def risk_refusal(o: SubmitOrder, code: str) -> OrderRejected:
+    """The risk gate's definitive refusal of `o` for `code`."""
+    return OrderRejected(
+        ts_event=3,
+        ts_recv=3,
+        client_order_id=o.client_order_id,
+        venue=o.venue,
+        reason=code,
+        stage="risk",
+        codes=[code],
+    )
+
+
 def ioc_end(o: SubmitOrder) -> OrderCanceled:
     return OrderCanceled(
         ts_event=4, ts_recv=4, client_order_id=o.client_order_id, venue=o.venue, reason="ioc"
@@ -204,17 +217,7 @@ def test_a_definitive_refusal_re_plans_its_quantity_elsewhere_at_once(tmp_path: 
     h = hedger(tmp_path, ManualClock())
     first = submits(h.handle(request("-60")))
     refused = first[0]
-    out = h.handle(
-        OrderRejected(
-            ts_event=3,
-            ts_recv=3,
-            client_order_id=refused.client_order_id,
-            venue=refused.venue,
-            reason="max_position",
-            stage="risk",
-            codes=["max_position"],
-        )
-    )
+    out = h.handle(risk_refusal(refused, "max_position"))
     again = submits(out)
     assert again and all((o.venue, o.symbol) != (refused.venue, refused.symbol) for o in again)
     replaced = coins(refused, refused.qty, D(3000))
